@@ -1,0 +1,78 @@
+"""The console's read model in Redis: latest incidents, assignments, overlays and alerts.
+
+Written by every console replica from the output topics, guarded by version so a lagging
+replica never overwrites newer state; read for snapshots and REST queries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+
+UPSERT_IF_NEWER = """
+local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1')
+local version = tonumber(ARGV[2])
+if version < current then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if ARGV[4] == '1' then redis.call('SADD', KEYS[3], ARGV[1])
+else redis.call('SREM', KEYS[3], ARGV[1]) end
+return 1
+"""
+
+ACTIVE_INCIDENT = frozenset({"open", "dispatched", "on_scene"})
+ACTIVE_ALERT = frozenset({"draft", "approved", "sent"})
+
+
+class ReadModel:
+    """Latest state per entity, shared by all console replicas through Redis."""
+
+    def __init__(self, client: aioredis.Redis, namespace: str) -> None:
+        self._r = client
+        self._ns = namespace
+        self._upsert = client.register_script(UPSERT_IF_NEWER)
+
+    def _keys(self, kind: str) -> list[str]:
+        return [f"{self._ns}:{kind}", f"{self._ns}:{kind}:ver", f"{self._ns}:{kind}:active"]
+
+    async def upsert(self, kind: str, key: str, version: int, active: bool, data: bytes) -> bool:
+        """Store ``data`` unless a newer version is stored; return True when stored."""
+        stored = await self._upsert(
+            keys=self._keys(kind), args=[key, version, data, "1" if active else "0"]
+        )
+        return bool(stored)
+
+    async def put_incident(self, incident: dict[str, Any], raw: bytes) -> bool:
+        """Store an incident state."""
+        return await self.upsert(
+            "incidents",
+            incident["id"],
+            int(incident.get("version", 1)),
+            incident["status"] in ACTIVE_INCIDENT,
+            raw,
+        )
+
+    async def active(self, kind: str) -> list[dict[str, Any]]:
+        """Every active entity of a kind (open incidents, current alerts…)."""
+        data, _, active = self._keys(kind)
+        ids = sorted(await self._r.smembers(active))
+        if not ids:
+            return []
+        values = await self._r.hmget(data, ids)
+        return [orjson.loads(v) for v in values if v is not None]
+
+    async def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        """One entity by key."""
+        value = await self._r.hget(f"{self._ns}:{kind}", key)
+        return orjson.loads(value) if value is not None else None
+
+    async def all(self, kind: str, limit: int = 5000) -> list[dict[str, Any]]:
+        """Up to ``limit`` entities of a kind, active or not."""
+        values = []
+        async for _, value in self._r.hscan_iter(f"{self._ns}:{kind}", count=500):
+            values.append(orjson.loads(value))
+            if len(values) >= limit:
+                break
+        return values

@@ -1,0 +1,202 @@
+"""The ``goldentime`` command: run the whole system, or one part of it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from stack.settings import Settings, SettingsError
+
+DEFAULT_CONSOLE_PORT = 8080
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env(os.environ)
+    except SettingsError as exc:
+        raise SystemExit(f"goldentime: {exc}") from None
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper() if level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from stack.embedded import free_port
+    from stack.supervisor import up
+
+    settings = _settings()
+    port = args.port
+    if port is None:
+        port = settings.console_port if "GT_CONSOLE_PORT" in os.environ else DEFAULT_CONSOLE_PORT
+        if port == DEFAULT_CONSOLE_PORT and not _port_free(port):
+            port = free_port()
+    settings = settings.replace(console_port=port)
+    if args.partitions:
+        settings = settings.replace(partitions=args.partitions)
+    return up(
+        settings,
+        kafka=args.kafka,
+        redis_url=args.redis,
+        simulate=not args.no_sim,
+        ready_file=args.ready_file,
+        run_dir=args.run_dir,
+    )
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import faust
+
+    from geo import load_city
+    from streams.app import create_app
+
+    settings = _settings()
+    _logging(settings.log_level)
+    if not settings.auth_secret:
+        logging.getLogger("goldentime").info("worker needs no auth secret")
+    (settings.worker_state_dir / settings.worker_id).mkdir(parents=True, exist_ok=True)
+    app = create_app(settings, load_city(settings.data_dir))
+    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
+    worker.execute_from_commandline()
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from console.app import create_app
+
+    settings = _settings()
+    _logging(settings.log_level)
+    if not settings.auth_secret:
+        raise SystemExit("goldentime console: set GT_AUTH_SECRET (tokens are signed with it)")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.console_host,
+        port=settings.console_port,
+        log_level="warning",
+        ws_max_size=1 << 20,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from scenarios.simulate import run
+
+    settings = _settings()
+    _logging(settings.log_level)
+    if args.rate:
+        settings = settings.replace(sim_rate_per_s=args.rate)
+    sent = run(settings, duration_s=args.duration)
+    print(f"sent {sent} events")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from streams.contract.schema import schemas, write_schemas
+
+    out: Path = args.out
+    if args.check:
+        stale = [
+            n
+            for n, text in schemas().items()
+            if not (out / n).exists() or (out / n).read_text(encoding="utf-8") != text
+        ]
+        if stale:
+            print(f"stale or missing schemas in {out}: {', '.join(stale)}; run goldentime schema")
+            return 1
+        print(f"schemas in {out} are current")
+        return 0
+    for path in write_schemas(out):
+        print(path)
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from streams.topics import Topics, ensure_topics
+
+    settings = _settings()
+    created = ensure_topics(
+        settings.kafka_bootstrap,
+        Topics(settings.topic_prefix),
+        settings.partitions,
+        settings.replication_factor,
+    )
+    print("created: " + (", ".join(created) or "nothing (all exist)"))
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from access import Role, TokenAuthority
+
+    settings = _settings()
+    if not settings.auth_secret:
+        raise SystemExit("goldentime token: set GT_AUTH_SECRET")
+    authority = TokenAuthority(settings.auth_secret.encode())
+    print(authority.mint(Role(args.role), args.subject, unit_id=args.unit, ttl_s=args.ttl_s))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line parser."""
+    p = argparse.ArgumentParser(prog="goldentime", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="run the whole system on this machine (embedded broker/cache)")
+    up.add_argument(
+        "--kafka", metavar="BOOTSTRAP", help="use this Kafka instead of the embedded broker"
+    )
+    up.add_argument("--redis", metavar="URL", help="use this Redis instead of the embedded cache")
+    up.add_argument("--no-sim", action="store_true", help="start without simulated city traffic")
+    up.add_argument("--ready-file", type=Path, help="write connection details here when ready")
+    up.add_argument("--run-dir", type=Path, help="directory for logs and tokens")
+    up.add_argument("--port", type=int, help="console port (default 8080, or a free one)")
+    up.add_argument("--partitions", type=int, help="partitions per topic")
+    up.set_defaults(func=cmd_up)
+    sub.add_parser("worker", help="run a stream worker").set_defaults(func=cmd_worker)
+    sub.add_parser("console", help="run the console server").set_defaults(func=cmd_console)
+    sim = sub.add_parser("simulate", help="send simulated city traffic")
+    sim.add_argument("--rate", type=float, help="events per second")
+    sim.add_argument("--duration", type=float, help="seconds (default: until stopped)")
+    sim.set_defaults(func=cmd_simulate)
+    schema = sub.add_parser("schema", help="write JSON Schema of every event")
+    schema.add_argument("--out", type=Path, default=Path("docs/schemas"))
+    schema.add_argument("--check", action="store_true", help="fail if the files are stale")
+    schema.set_defaults(func=cmd_schema)
+    sub.add_parser("topics", help="create the contract's topics").set_defaults(func=cmd_topics)
+    token = sub.add_parser("token", help="mint a bearer token (needs GT_AUTH_SECRET)")
+    token.add_argument(
+        "--role", required=True, choices=["dispatcher", "supervisor", "crew", "service"]
+    )
+    token.add_argument("--subject", default="cli")
+    token.add_argument("--unit", help="the unit a crew token is bound to")
+    token.add_argument("--ttl-s", type=float, default=12 * 3600)
+    token.set_defaults(func=cmd_token)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``goldentime`` command."""
+    args = parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The one frozen settings object of a process, built from ``GT_…`` environment variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SEOUL_DATA = REPO_ROOT.parent / "shared" / "data" / "seoul"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value GoldenTime cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a GoldenTime process needs to know about its deployment."""
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    topic_prefix: str = ""
+    partitions: int = 4
+    replication_factor: int = 1
+    data_dir: Path | None = None
+    console_host: str = "127.0.0.1"
+    console_port: int = 8080
+    video_port: int = 8090
+    auth_secret: str = field(default="", repr=False)
+    rebalance_timeout_s: float = 3.0
+    fetch_max_wait_ms: int = 20
+    worker_id: str = "worker-1"
+    worker_state_dir: Path = Path("/tmp/goldentime-worker")
+    log_level: str = "info"
+    sim_rate_per_s: float = 2.0
+    sim_seed: int = 119
+
+    @property
+    def namespace(self) -> str:
+        """Key prefix of this deployment's data in Redis."""
+        return f"gt:{self.topic_prefix}"
+
+    @property
+    def console_url(self) -> str:
+        """Base URL of the console service."""
+        return f"http://{self.console_host}:{self.console_port}"
+
+    def replace(self, **changes: object) -> Settings:
+        """Return a copy with some settings changed."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        """Return the ``GT_…`` variables that rebuild these settings in a child process."""
+        env = {}
+        for name, var in ENV_VARS.items():
+            value = getattr(self, name)
+            if value is not None:
+                env[var] = str(value)
+        return env
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build settings from an environment mapping (unknown ``GT_`` names are refused)."""
+        unknown = sorted(k for k in env if k.startswith("GT_") and k not in _VAR_TO_FIELD)
+        if unknown:
+            raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
+        values: dict[str, object] = {}
+        for var, name in _VAR_TO_FIELD.items():
+            if var in env and env[var] != "":
+                values[name] = _convert(name, env[var])
+        settings = cls(**values)  # type: ignore[arg-type]
+        if "data_dir" not in values and (DEFAULT_SEOUL_DATA / "seoul_nodelink_nodes.csv").exists():
+            settings = settings.replace(data_dir=DEFAULT_SEOUL_DATA)
+        if settings.partitions < 1:
+            raise SettingsError("GT_PARTITIONS must be at least 1")
+        return settings
+
+    def with_secret(self) -> Settings:
+        """Return these settings with an auth secret, generating one when unset."""
+        return self if self.auth_secret else self.replace(auth_secret=secrets.token_urlsafe(32))
+
+
+ENV_VARS: dict[str, str] = {f.name: f"GT_{f.name.upper()}" for f in dataclasses.fields(Settings)}
+"""Field name → environment variable. compose.yaml must use only these."""
+_VAR_TO_FIELD = {v: k for k, v in ENV_VARS.items()}
+
+
+def _convert(name: str, raw: str) -> object:
+    kind = {f.name: f.type for f in dataclasses.fields(Settings)}[name]
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind in ("Path", "Path | None"):
+            return Path(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{ENV_VARS[name]}={raw!r}: {exc}") from None
+    return raw

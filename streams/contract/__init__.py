@@ -1,0 +1,78 @@
+"""The external contract in code: every input and output event, defined once."""
+
+from streams.contract.codec import ContractError, decode, encode, payload_text
+from streams.contract.common import ContractModel, Location, Position
+from streams.contract.inputs import (
+    Call,
+    CallCategory,
+    CctvDetection,
+    CctvKind,
+    SensorAlarm,
+    SensorKind,
+    UnitKind,
+    UnitStatus,
+    UnitStatusValue,
+)
+from streams.contract.outputs import (
+    Alert,
+    AlertStatus,
+    Assignment,
+    AssignmentStatus,
+    DeadLetter,
+    EvidenceRef,
+    EvidenceSource,
+    Incident,
+    IncidentStatus,
+    IncidentType,
+    MapFeature,
+    Overlay,
+    Severity,
+)
+
+INPUT_MODELS: dict[str, type[ContractModel]] = {
+    "calls": Call,
+    "cctv-events": CctvDetection,
+    "sensor-alarms": SensorAlarm,
+    "unit-status": UnitStatus,
+}
+OUTPUT_MODELS: dict[str, type[ContractModel]] = {
+    "incidents": Incident,
+    "assignments": Assignment,
+    "overlays": Overlay,
+    "alerts": Alert,
+    "deadletter": DeadLetter,
+}
+
+__all__ = [
+    "INPUT_MODELS",
+    "OUTPUT_MODELS",
+    "Alert",
+    "AlertStatus",
+    "Assignment",
+    "AssignmentStatus",
+    "Call",
+    "CallCategory",
+    "CctvDetection",
+    "CctvKind",
+    "ContractError",
+    "ContractModel",
+    "DeadLetter",
+    "EvidenceRef",
+    "EvidenceSource",
+    "Incident",
+    "IncidentStatus",
+    "IncidentType",
+    "Location",
+    "MapFeature",
+    "Overlay",
+    "Position",
+    "SensorAlarm",
+    "SensorKind",
+    "Severity",
+    "UnitKind",
+    "UnitStatus",
+    "UnitStatusValue",
+    "decode",
+    "encode",
+    "payload_text",
+]

@@ -1,0 +1,184 @@
+"""The output events: incidents, assignments, overlays, alerts, dead letters."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from streams.contract.common import (
+    ContractModel,
+    EventId,
+    FreeText,
+    GeoJSONGeometry,
+    Position,
+    ShortText,
+    Timestamp,
+)
+
+
+class IncidentType(StrEnum):
+    """What kind of emergency an incident is."""
+
+    FIRE = "fire"
+    MEDICAL = "medical"
+    CARDIAC_ARREST = "cardiac_arrest"
+    RESCUE = "rescue"
+    TRAFFIC = "traffic"
+    HAZMAT = "hazmat"
+    GAS_LEAK = "gas_leak"
+    FLOOD = "flood"
+    COLLAPSE = "collapse"
+    CROWD = "crowd"
+    STRUCTURAL = "structural"
+    EARTHQUAKE = "earthquake"
+    OTHER = "other"
+
+
+class IncidentStatus(StrEnum):
+    """Lifecycle of an incident."""
+
+    OPEN = "open"
+    DISPATCHED = "dispatched"
+    ON_SCENE = "on_scene"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class EvidenceSource(StrEnum):
+    """Where a piece of evidence came from."""
+
+    CALL = "call"
+    CCTV = "cctv"
+    SENSOR = "sensor"
+
+
+class EvidenceRef(ContractModel):
+    """One input event counted as evidence of an incident."""
+
+    source: EvidenceSource
+    id: EventId
+    at: Timestamp | None = None
+    kind: str | None = Field(default=None, max_length=40)
+
+
+class Incident(ContractModel):
+    """An incident's latest state (the `incidents` topic is compacted by id)."""
+
+    id: EventId
+    type: IncidentType
+    priority: int = Field(ge=1, le=5)
+    status: IncidentStatus
+    location: Position
+    opened_at: Timestamp
+    updated_at: Timestamp
+    evidence: list[EvidenceRef]
+    golden_time_s: float = Field(gt=0)
+    deadline_at: Timestamp
+    district: str | None = Field(default=None, max_length=60)
+    confidence: float = Field(ge=0.0, le=1.0)
+    version: int = Field(default=1, ge=1)
+    address: ShortText | None = None
+    description: FreeText | None = None
+    patients: int = Field(default=0, ge=0)
+    unverified: bool = False
+    supervisor_flag: bool = False
+    mass_casualty: bool = False
+    escalated_at: Timestamp | None = None
+
+
+class AssignmentStatus(StrEnum):
+    """Whether a unit is proposed, sent, or called back."""
+
+    RECOMMENDED = "recommended"
+    ASSIGNED = "assigned"
+    CANCELLED = "cancelled"
+
+
+class Assignment(ContractModel):
+    """A unit assigned (or recommended) to an incident."""
+
+    incident_id: EventId
+    unit_id: EventId
+    status: AssignmentStatus
+    eta_s: float = Field(ge=0)
+    distance_m: float = Field(ge=0)
+    route: GeoJSONGeometry | None = None
+    golden_time_s: float = Field(gt=0)
+    within_golden_time: bool
+    issued_at: Timestamp
+    unit_kind: str | None = Field(default=None, max_length=20)
+    breach_s: float | None = None
+    issued_by: str | None = Field(default=None, max_length=80)
+    reason: ShortText | None = None
+
+
+class MapFeature(ContractModel):
+    """A point on the safety map (hydrant, camera, facility) with whatever it carries."""
+
+    model_config = ContractModel.model_config | {"extra": "allow"}
+
+    id: str = Field(max_length=128)
+    location: Position
+
+
+class Overlay(ContractModel):
+    """The safety-map overlay of an incident."""
+
+    incident_id: EventId
+    hazard_zone: GeoJSONGeometry
+    hydrants: list[MapFeature]
+    cameras: list[MapFeature]
+    vulnerable_facilities: list[MapFeature]
+    updated_at: Timestamp
+
+
+class AlertStatus(StrEnum):
+    """Lifecycle of a public alert."""
+
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+    ALL_CLEAR = "all_clear"
+
+
+class Severity(StrEnum):
+    """CAP severity."""
+
+    EXTREME = "Extreme"
+    SEVERE = "Severe"
+    MODERATE = "Moderate"
+    MINOR = "Minor"
+
+
+class Alert(ContractModel):
+    """A public warning and each change of its status."""
+
+    id: EventId
+    incident_id: EventId
+    status: AlertStatus
+    severity: Severity
+    area: GeoJSONGeometry
+    districts: list[str]
+    headline: str = Field(max_length=300)
+    message: dict[str, str]
+    issued_at: Timestamp
+    tier: str | None = Field(default=None, max_length=20)
+    exercise: bool = False
+    version: int = Field(default=1, ge=1)
+    references: list[str] = Field(default_factory=list)
+
+
+class DeadLetter(ContractModel):
+    """An input that was rejected, with why."""
+
+    source_topic: str = Field(max_length=255)
+    partition: int
+    offset: int
+    received_at: Timestamp
+    error: str = Field(max_length=4000)
+    payload: str
+    payload_encoding: str = Field(default="utf-8", pattern="^(utf-8|base64)$")
+    event_id: str | None = Field(default=None, max_length=128)
+    stage: str | None = Field(default=None, max_length=40)

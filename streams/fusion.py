@@ -1,0 +1,225 @@
+"""Fusion: which open incident a piece of evidence belongs to, and what it changes.
+
+Pure functions over plain values; the worker stores the results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from streams.contract import EvidenceRef, Incident, IncidentStatus, IncidentType, Position
+from streams.evidence import Evidence
+from streams.triage import BASE_PRIORITY, GOLDEN_TIME_S
+
+T = IncidentType
+
+JOIN_RADIUS_M: dict[IncidentType, float] = {
+    T.FIRE: 250,
+    T.CROWD: 300,
+    T.MEDICAL: 150,
+    T.CARDIAC_ARREST: 100,
+    T.TRAFFIC: 200,
+    T.RESCUE: 200,
+    T.COLLAPSE: 300,
+    T.HAZMAT: 500,
+    T.GAS_LEAK: 300,
+    T.FLOOD: 1000,
+    T.STRUCTURAL: 500,
+    T.EARTHQUAKE: 5000,
+    T.OTHER: 100,
+}
+"""How far evidence may be from an incident and still be the same emergency (a building
+fire is seen and reported from a block away; a crowd crush spans an alley; a flood a district)."""
+
+JOIN_WINDOW = timedelta(minutes=30)
+CROWD_WINDOW = timedelta(minutes=90)
+"""Crowd reports build over a long time (Itaewon: the first call came ~4 h before the crush)."""
+
+COMPATIBLE: frozenset[frozenset[IncidentType]] = frozenset(
+    frozenset(pair)
+    for pair in [
+        (T.FIRE, T.MEDICAL),
+        (T.CROWD, T.MEDICAL),
+        (T.CROWD, T.CARDIAC_ARREST),
+        (T.CARDIAC_ARREST, T.MEDICAL),
+        (T.COLLAPSE, T.RESCUE),
+        (T.COLLAPSE, T.MEDICAL),
+        (T.TRAFFIC, T.MEDICAL),
+        (T.TRAFFIC, T.RESCUE),
+        (T.HAZMAT, T.GAS_LEAK),
+        (T.FLOOD, T.RESCUE),
+        (T.STRUCTURAL, T.COLLAPSE),
+        (T.EARTHQUAKE, T.COLLAPSE),
+    ]
+)
+PRECEDENCE = [
+    T.CROWD,
+    T.FIRE,
+    T.COLLAPSE,
+    T.HAZMAT,
+    T.GAS_LEAK,
+    T.EARTHQUAKE,
+    T.STRUCTURAL,
+    T.FLOOD,
+    T.TRAFFIC,
+    T.RESCUE,
+    T.CARDIAC_ARREST,
+    T.MEDICAL,
+    T.OTHER,
+]
+"""When compatible evidence meets, the incident takes the type first in this list."""
+
+MASS_CASUALTY_PATIENTS = 5
+"""Korean 다수사상자 (mass-casualty) response starts at 5 or more patients (소방청 다수사상자
+대응 매뉴얼)."""
+UNVERIFIED_BELOW = 0.7
+"""A lone CCTV detection under this confidence waits for confirmation instead of dispatch."""
+ACTIVE = frozenset({IncidentStatus.OPEN, IncidentStatus.DISPATCHED, IncidentStatus.ON_SCENE})
+
+
+@dataclass
+class IncidentState:
+    """An incident and what fusion remembers about it beyond the contract fields."""
+
+    incident: Incident
+    reporters: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        """Plain values for a table."""
+        return {"incident": self.incident.model_dump(mode="json"), "reporters": self.reporters}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> IncidentState:
+        """Inverse of :meth:`to_json`."""
+        reporters = data.get("reporters") or {}
+        assert isinstance(reporters, dict)
+        return cls(Incident.model_validate(data["incident"]), dict(reporters))
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def compatible(a: IncidentType, b: IncidentType) -> bool:
+    """True when evidence of type ``b`` can belong to an incident of type ``a``."""
+    return a == b or frozenset((a, b)) in COMPATIBLE
+
+
+def incident_id_for(evidence: Evidence) -> str:
+    """A deterministic incident id: a replay of the same first evidence opens the same id."""
+    return "INC-" + hashlib.sha256(evidence.key.encode()).hexdigest()[:12].upper()
+
+
+def match(evidence: Evidence, candidates: Iterable[IncidentState]) -> IncidentState | None:
+    """The open incident this evidence belongs to (nearest compatible), or None."""
+    if evidence.type is None:
+        return None
+    best: tuple[float, IncidentState] | None = None
+    for state in candidates:
+        inc = state.incident
+        if inc.status not in ACTIVE or not compatible(inc.type, evidence.type):
+            continue
+        window = CROWD_WINDOW if T.CROWD in (inc.type, evidence.type) else JOIN_WINDOW
+        if not (inc.opened_at - window <= evidence.at <= inc.updated_at + window):
+            continue
+        d = distance_m(inc.location.lon, inc.location.lat, evidence.lon, evidence.lat)
+        radius = max(JOIN_RADIUS_M[inc.type], JOIN_RADIUS_M[evidence.type])
+        if d <= radius and (best is None or d < best[0]):
+            best = (d, state)
+    return best[1] if best else None
+
+
+def open_incident(evidence: Evidence, district: str | None) -> IncidentState:
+    """A new incident whose first evidence is ``evidence`` (which must carry a type)."""
+    assert evidence.type is not None
+    golden = GOLDEN_TIME_S[evidence.type]
+    incident = Incident(
+        id=incident_id_for(evidence),
+        type=evidence.type,
+        priority=BASE_PRIORITY[evidence.type],
+        status=IncidentStatus.OPEN,
+        location=Position(lon=evidence.lon, lat=evidence.lat),
+        opened_at=evidence.at,
+        updated_at=evidence.at,
+        evidence=[_ref(evidence)],
+        golden_time_s=golden,
+        deadline_at=evidence.at + timedelta(seconds=golden),
+        district=district,
+        confidence=round(evidence.weight, 3),
+        address=evidence.address,
+        description=evidence.description,
+        patients=evidence.patients,
+    )
+    return _reassess(IncidentState(incident, {evidence.reporter: evidence.weight}), evidence)
+
+
+def absorb(state: IncidentState, evidence: Evidence) -> IncidentState:
+    """The incident after ``evidence`` joins it (idempotent for evidence already counted)."""
+    inc = state.incident
+    if any(ref.source == evidence.source and ref.id == evidence.id for ref in inc.evidence):
+        return state
+    reporters = dict(state.reporters)
+    reporters[evidence.reporter] = max(reporters.get(evidence.reporter, 0.0), evidence.weight)
+    new_type = inc.type
+    if evidence.type is not None and PRECEDENCE.index(evidence.type) < PRECEDENCE.index(inc.type):
+        new_type = evidence.type
+    golden = min(inc.golden_time_s, GOLDEN_TIME_S[new_type])
+    incident = inc.model_copy(
+        update={
+            "type": new_type,
+            "evidence": [*inc.evidence, _ref(evidence)],
+            "updated_at": max(inc.updated_at, evidence.at),
+            "golden_time_s": golden,
+            "deadline_at": inc.opened_at + timedelta(seconds=golden),
+            "patients": inc.patients + evidence.patients,
+            "address": inc.address or evidence.address,
+            "description": inc.description or evidence.description,
+            "version": inc.version + 1,
+        }
+    )
+    return _reassess(IncidentState(incident, reporters), evidence)
+
+
+def _reassess(state: IncidentState, evidence: Evidence) -> IncidentState:
+    """Confidence, priority, mass-casualty and verification from all evidence so far."""
+    inc = state.incident
+    miss = 1.0
+    for weight in state.reporters.values():
+        miss *= 1.0 - min(weight, 0.99)
+    confidence = round(1.0 - miss, 3)
+    independent = len(state.reporters)
+    priority = BASE_PRIORITY[inc.type]
+    if independent >= 3:
+        priority -= 1
+    critical_density = evidence.density_ppm2 is not None and evidence.density_ppm2 >= 6.0
+    mass_casualty = inc.mass_casualty or inc.patients >= MASS_CASUALTY_PATIENTS or critical_density
+    if mass_casualty:
+        priority = 1
+    lone_camera = independent == 1 and evidence.source.value == "cctv"
+    unverified = lone_camera and confidence < UNVERIFIED_BELOW
+    escalated_at = inc.escalated_at
+    if mass_casualty and not inc.mass_casualty:
+        escalated_at = evidence.at
+    incident = inc.model_copy(
+        update={
+            "confidence": confidence,
+            "priority": max(1, min(priority, inc.priority if inc.version > 1 else 5)),
+            "mass_casualty": mass_casualty,
+            "supervisor_flag": inc.supervisor_flag or mass_casualty,
+            "unverified": unverified,
+            "escalated_at": escalated_at,
+        }
+    )
+    return IncidentState(incident, state.reporters)
+
+
+def _ref(evidence: Evidence) -> EvidenceRef:
+    return EvidenceRef(source=evidence.source, id=evidence.id, at=evidence.at, kind=evidence.kind)
