@@ -1,0 +1,59 @@
+"""Build an AlertContext from the contract's Incident JSON (what the streams worker holds)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from alerts.errors import AlertError
+from alerts.model import AlertContext, Mode
+
+__all__ = ["context_from_incident"]
+
+
+def context_from_incident(
+    incident: Mapping[str, Any],
+    *,
+    hazard_zone: Any | None = None,
+    place: str = "",
+    place_en: str = "",
+    mode: Mode = Mode.ACTUAL,
+    patients: int = 0,
+    mass_casualty: bool | None = None,
+    population_affected: int | None = None,
+    vulnerable_facilities: int = 0,
+    radius_m: float | None = None,
+) -> AlertContext:
+    """AlertContext from an Incident dict (id, type, priority, location, opened_at).
+
+    Only the fields a public alert may use are read; caller details never enter.
+    """
+    try:
+        loc = incident["location"]
+        opened = incident["opened_at"]
+        opened_at = opened if isinstance(opened, datetime) else datetime.fromisoformat(opened)
+        ctx = AlertContext(
+            incident_id=str(incident["id"]),
+            incident_type=str(incident["type"]),
+            priority=int(incident["priority"]),
+            lon=float(loc["lon"]),
+            lat=float(loc["lat"]),
+            opened_at=opened_at,
+            hazard_zone=hazard_zone,
+            place=place,
+            place_en=place_en,
+            patients=patients,
+            mass_casualty=bool(
+                mass_casualty if mass_casualty is not None else incident.get("mass_casualty", False)
+            ),
+            mode=mode,
+            population_affected=population_affected,
+            vulnerable_facilities=vulnerable_facilities,
+            radius_m=radius_m,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AlertError(f"incident cannot be turned into an alert context: {exc!r}") from exc
+    if opened_at.tzinfo is None:
+        raise AlertError("incident opened_at needs an offset (RFC 3339)")
+    return ctx

@@ -1,0 +1,236 @@
+"""Benchmark: target 1,000,000 registered device locations over Seoul against an alert area.
+
+    python -m bench.alerts [--quick] [--data-dir DIR]
+
+Prints ONE JSON object. `targeting_s` is the best of 3 runs of alerts.devices_in_area
+(bbox prefilter + shapely.intersects_xy on a prepared polygon) over all devices.
+`loop_ratio` compares, in the same run, the classic per-point loop
+(`prep(area).intersects(Point(x, y))` for each device) timed on a random sample of devices and
+scaled linearly to the full count (time_sample * devices / sample), divided by `targeting_s`.
+The two methods must agree on the sample or the run fails.
+
+`evidence_to_draft_p50_ms` / `_p99_ms` need the real broker and streams worker: they are
+measured by `measure_evidence_to_draft`, a hook the streams integration wires; until then they
+are printed as null (never a made-up figure). `draft_alert_p50_ms` / `_p99_ms` are the
+in-process decision only (policy + area + messages + dedup), no broker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import Point, Polygon, shape
+from shapely.prepared import prep
+
+from alerts import KST, AlertContext, DistrictShape, devices_in_area, draft_alert, load_policy
+from alerts.metric import to_metric, to_wgs84
+
+DEFAULT_DATA = Path("/work/shared/data/seoul")
+SEOUL_BBOX = (126.764, 37.413, 127.184, 37.715)
+CITY_HALL = (126.9780, 37.5665)
+
+
+def load_districts(data_dir: Path | None) -> list[DistrictShape]:
+    """Seoul gu + dong polygons when the data directory has them, else none."""
+    if data_dir is None:
+        return []
+    out: list[DistrictShape] = []
+    for name, code, label, level in (
+        ("seoul_gu_boundaries.geojson", "gu_code", "gu_name", "gu"),
+        (
+            "seoul_admin_dong_boundaries_2013_simplified.geojson",
+            "adm_dong_code_kostat",
+            "dong_name",
+            "dong",
+        ),
+    ):
+        path = data_dir / name
+        if path.exists():
+            for f in json.loads(path.read_text(encoding="utf-8"))["features"]:
+                p = f["properties"]
+                out.append(DistrictShape(p[code], p[label], level, shape(f["geometry"])))
+    return out
+
+
+def device_locations(n: int, city: Any | None, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """n device positions uniform over the city polygon (or Seoul's bbox without data)."""
+    rng = np.random.default_rng(seed)
+    west, south, east, north = city.bounds if city is not None else SEOUL_BBOX
+    lon_parts: list[np.ndarray] = []
+    lat_parts: list[np.ndarray] = []
+    have = 0
+    while have < n:
+        lon = rng.uniform(west, east, n)
+        lat = rng.uniform(south, north, n)
+        if city is not None:
+            keep = shapely.contains_xy(city, lon, lat)
+            lon, lat = lon[keep], lat[keep]
+        lon_parts.append(lon)
+        lat_parts.append(lat)
+        have += lon.size
+    return np.concatenate(lon_parts)[:n], np.concatenate(lat_parts)[:n]
+
+
+def plume(lon: float, lat: float, towards_deg: float, length_m: float, half_deg: float) -> Any:
+    """A downwind plume sector plus a 300 m source circle (WGS84)."""
+    o = to_metric(Point(lon, lat))
+    pts = [(o.x, o.y)]
+    for k in range(-12, 13):
+        b = math.radians(towards_deg + half_deg * k / 12)
+        pts.append((o.x + length_m * math.sin(b), o.y + length_m * math.cos(b)))
+    return to_wgs84(shapely.union_all([Polygon(pts), o.buffer(300)]))
+
+
+def time_ours(area: Any, lon: np.ndarray, lat: np.ndarray, repeats: int = 3) -> tuple[float, int]:
+    """Best wall time of devices_in_area on a fresh (unprepared) copy of the area."""
+    best = math.inf
+    hits = 0
+    wkb = shapely.to_wkb(area)
+    for _ in range(repeats):
+        fresh = shapely.from_wkb(wkb)
+        t0 = time.perf_counter()
+        mask = devices_in_area(fresh, lon, lat)
+        best = min(best, time.perf_counter() - t0)
+        hits = int(mask.sum())
+    return best, hits
+
+
+def time_loop(area: Any, lon: np.ndarray, lat: np.ndarray) -> tuple[float, np.ndarray]:
+    """Wall time of the per-point prepared-geometry loop over the given devices."""
+    t0 = time.perf_counter()
+    p = prep(area)
+    out = np.fromiter(
+        (p.intersects(Point(x, y)) for x, y in zip(lon, lat, strict=True)),
+        dtype=bool,
+        count=lon.size,
+    )
+    return time.perf_counter() - t0, out
+
+
+def measure_evidence_to_draft(settings: Any = None) -> dict[str, float] | None:
+    """Hook: evidence on the broker -> draft on `alerts`, p50/p99 in ms (wired by streams).
+
+    Returns None until the streams worker integration provides it; the benchmark then prints
+    null rather than a figure it did not measure.
+    """
+    return None
+
+
+def draft_latency_ms(districts: Sequence[DistrictShape], runs: int) -> tuple[float, float]:
+    """p50/p99 of draft_alert in-process (policy, area, messages, dedup against one alert)."""
+    policy = load_policy()
+    now = datetime(2026, 11, 21, 13, 5, tzinfo=KST)
+    zone = plume(*CITY_HALL, 45.0, 1500.0, 20.0)
+    first = draft_alert(
+        AlertContext("bench-0", "gas_leak", 2, *CITY_HALL, now, hazard_zone=zone),
+        districts,
+        now=now,
+        policy=policy,
+    ).alert
+    existing = [first] if first is not None else []
+    samples: list[float] = []
+    for i in range(runs):
+        at = now + timedelta(seconds=i)
+        ctx = AlertContext(
+            f"bench-{i + 1}",
+            "gas_leak",
+            2,
+            CITY_HALL[0] + 0.0005 * (i % 7),
+            CITY_HALL[1],
+            at,
+            hazard_zone=zone,
+        )
+        t0 = time.perf_counter()
+        draft_alert(ctx, districts, now=at, existing=existing, policy=policy)
+        samples.append((time.perf_counter() - t0) * 1000)
+    qs = statistics.quantiles(samples, n=100, method="inclusive")
+    return statistics.median(samples), qs[98]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print one JSON object."""
+    parser = argparse.ArgumentParser(prog="python -m bench.alerts")
+    parser.add_argument("--quick", action="store_true", help="fewer loop samples and drafts")
+    parser.add_argument("--devices", type=int, default=1_000_000)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args(argv)
+    sample_n = 5_000 if args.quick else 50_000
+    data_dir = args.data_dir if args.data_dir.exists() else None
+    districts = load_districts(data_dir)
+    gu = [d for d in districts if d.level == "gu"]
+    city = shapely.union_all([d.geometry for d in gu]) if gu else None
+    lon, lat = device_locations(args.devices, city)
+
+    policy = load_policy()
+    now = datetime(2026, 11, 21, 13, 5, tzinfo=KST)
+    ctx = AlertContext(
+        "bench", "hazmat", 1, *CITY_HALL, now, hazard_zone=plume(*CITY_HALL, 60.0, 3000.0, 25.0)
+    )
+    outcome = draft_alert(ctx, districts, now=now, policy=policy)
+    assert outcome.alert is not None
+    area = outcome.alert.area
+    targeting_s, hits = time_ours(area, lon, lat)
+    t0 = time.perf_counter()
+    shapely.prepare(area)
+    no_bbox_hits = int(shapely.intersects_xy(area, lon, lat).sum())
+    no_bbox_s = time.perf_counter() - t0
+    assert no_bbox_hits == hits
+
+    rng = np.random.default_rng(11)
+    idx = rng.choice(lon.size, size=min(sample_n, lon.size), replace=False)
+    loop_s, loop_mask = time_loop(area, lon[idx], lat[idx])
+    if not np.array_equal(loop_mask, devices_in_area(area, lon[idx], lat[idx])):
+        raise SystemExit("per-point loop and vectorised targeting disagree")
+    loop_scaled_s = loop_s * lon.size / idx.size
+
+    result: dict[str, Any] = {
+        "devices": int(lon.size),
+        "targeting_s": round(targeting_s, 4),
+        "loop_ratio": round(loop_scaled_s / targeting_s, 1),
+        "loop_scaled_s": round(loop_scaled_s, 3),
+        "loop_sample": int(idx.size),
+        "vectorised_without_bbox_prefilter_s": round(no_bbox_s, 4),
+        "devices_targeted": hits,
+        "area_vertices": len(area.exterior.coords),
+        "area_km2": round(float(to_metric(area).area) / 1e6, 3),
+        "districts_targeted": [d.name for d in outcome.alert.districts],
+        "overshoot_ratio": round(outcome.alert.overshoot_ratio, 3),
+    }
+    if gu:  # district-level targeting: the union of the gu the alert touches (many vertices)
+        codes = {d.code for d in outcome.alert.districts if d.level == "gu"}
+        union = shapely.union_all([d.geometry for d in gu if d.code in codes])
+        union_s, union_hits = time_ours(union, lon, lat)
+        result["district_union_targeting_s"] = round(union_s, 4)
+        result["district_union_devices"] = union_hits
+        result["district_union_vertices"] = int(shapely.get_num_coordinates(union))
+    p50, p99 = draft_latency_ms(districts, 50 if args.quick else 300)
+    result["draft_alert_p50_ms"] = round(p50, 2)
+    result["draft_alert_p99_ms"] = round(p99, 2)
+    e2d = measure_evidence_to_draft()
+    result["evidence_to_draft_p50_ms"] = e2d["p50_ms"] if e2d else None
+    result["evidence_to_draft_p99_ms"] = e2d["p99_ms"] if e2d else None
+    result["notes"] = (
+        "loop scaled linearly from loop_sample devices; evidence_to_draft needs the streams "
+        "worker (hook bench.alerts.measure_evidence_to_draft), null = not measured; "
+        f"shared {os.cpu_count()}-core machine, figures noisy"
+    )
+    result["seoul_data"] = data_dir is not None
+    json.dump(result, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
