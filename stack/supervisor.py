@@ -58,7 +58,7 @@ def wait_until(check: object, what: str, timeout_s: float) -> None:
         try:
             if check():  # type: ignore[operator]
                 return
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure of a readiness probe means "not yet"
             pass
         time.sleep(0.2)
     raise StartupError(f"{what} not ready after {timeout_s:.0f} s")

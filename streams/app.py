@@ -1,4 +1,11 @@
-"""The Faust worker: validate inputs, dead-letter the bad ones, fuse evidence into incidents."""
+"""The Faust worker: validate inputs, dead-letter the bad ones, fuse evidence into incidents.
+
+Two stages. Intake agents (one per input topic, every partition, any worker) validate in
+batches and forward evidence and unit reports to the zone topic; the zone agent applies
+them, and dispatcher commands, in order (see ``streams.zones``) and produces the effects.
+Nothing may escape an agent: bad input is dead-lettered, sends are retried until they
+succeed (a stalled partition is visible; a dropped event is not).
+"""
 
 from __future__ import annotations
 
@@ -15,14 +22,14 @@ import redis.asyncio as aioredis
 
 from geo import City
 from stack.settings import Settings
-from streams.contract import ContractError, UnitStatus, decode, encode
+from streams.contract import Command, ContractError, UnitStatus, decode, encode
 from streams.deadletter import dead_letter
 from streams.evidence import Evidence
 from streams.faust_tuning import set_fetch_max_wait_ms
-from streams.fusion import ACTIVE, IncidentState, absorb, match, open_incident
 from streams.intake import Intake, ServiceArea
 from streams.topics import Topics
-from streams.zones import zone_key
+from streams.zone import Effect, Follower, Zone
+from streams.zones import CITY_ZONE
 
 log = logging.getLogger("goldentime.worker")
 
@@ -32,11 +39,22 @@ RAW: dict[str, Any] = {
     "key_serializer": "raw",
     "value_serializer": "raw",
 }
-RETRIES = 3
+INTAKE_BATCH = 500
+INTAKE_WITHIN_S = 0.005
+TICK_S = 15.0
+
+Event = faust.types.EventT[bytes]
 
 
-def create_app(settings: Settings, city: City) -> faust.App:
-    """A Faust app wired to this deployment's topics, tables and cache."""
+def now_utc() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings, city: City, followers: Callable[[Zone], list[Follower]] | None = None
+) -> faust.App:
+    """A Faust app wired to this deployment's topics and tables."""
     topics = Topics(settings.topic_prefix)
     set_fetch_max_wait_ms(settings.fetch_max_wait_ms)
     app = faust.App(
@@ -51,37 +69,60 @@ def create_app(settings: Settings, city: City) -> faust.App:
         web_enabled=False,
         datadir=str(settings.worker_state_dir / settings.worker_id),
         producer_acks=-1,
+        producer_linger=0.0,
         consumer_auto_offset_reset="earliest",
         topic_allow_declare=True,
-        producer_linger=0.0,
     )
     intake = Intake(
         ServiceArea.around(city.bbox),
         {cam.id: (cam.lon, cam.lat) for cam in city.cameras},
-        clock=lambda: datetime.now(UTC),
+        clock=now_utc,
     )
     inputs = {
         base: app.topic(topics.name(base), **RAW)
         for base in ("calls", "cctv-events", "sensor-alarms", "unit-status")
     }
-    evidence_topic = app.topic(topics.evidence, **RAW)
-    incidents_topic = app.topic(topics.incidents, **RAW)
-    deadletter_topic = app.topic(topics.deadletter, **RAW)
-
+    zone_topic = app.topic(topics.evidence, **RAW)
+    zone_inputs = app.topic(topics.evidence, topics.commands, **RAW)
+    outputs = {
+        base: app.topic(topics.name(base), **RAW)
+        for base in ("incidents", "assignments", "overlays", "alerts", "deadletter")
+    }
     seen = app.Table("seen", default=None, key_type=str, partitions=settings.partitions)
     incidents = app.Table("incidents", default=None, key_type=str, partitions=settings.partitions)
-    by_region = app.Table("by-region", default=None, key_type=str, partitions=settings.partitions)
-    cache: dict[str, aioredis.Redis] = {}
-    ns = settings.namespace
+    holder: dict[str, Any] = {"zone": None}
+    center_lat = (city.bbox[1] + city.bbox[3]) / 2
 
-    def redis() -> aioredis.Redis:
-        if "client" not in cache:
-            cache["client"] = aioredis.from_url(settings.redis_url, socket_timeout=5)
-        return cache["client"]
+    def district_of(lon: float, lat: float) -> str | None:
+        district = city.district_at(lon, lat)
+        return district.name if district else None
 
-    async def send_dead_letter(
-        event: faust.types.EventT[bytes], error: str, event_id: str | None, stage: str
-    ) -> None:
+    def zone() -> Zone:
+        if holder["zone"] is None:
+            z = Zone(incidents, seen, district_of, ref_lat=center_lat)
+            for follower in followers(z) if followers else []:
+                z.add_follower(follower)
+            holder["zone"] = z
+            holder["republish"] = z.republish()
+        zone_: Zone = holder["zone"]
+        return zone_
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def on_assigned(sender: Any, *args: Any, **kwargs: Any) -> None:
+        holder["zone"] = None  # rebuilt from the recovered tables at the next message
+
+    async def send_forever(topic: faust.TopicT, key: bytes, value: bytes, what: str) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await topic.send(key=key, value=value)
+                return
+            except Exception:
+                log.exception("cannot produce %s; retrying in %.1f s", what, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def send_dead_letter(event: Event, error: str, event_id: str | None, stage: str) -> None:
         record = dead_letter(
             source_topic=event.message.topic,
             partition=event.message.partition,
@@ -91,21 +132,48 @@ def create_app(settings: Settings, city: City) -> faust.App:
             event_id=event_id,
             stage=stage,
         )
-        delay = 0.2
-        while True:  # never drop: stall this partition until the dead letter is written
-            try:
-                await deadletter_topic.send(key=event.message.topic.encode(), value=encode(record))
-                return
-            except Exception:
-                log.exception("cannot write dead letter; retrying in %.1f s", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        await send_forever(
+            outputs["deadletter"], event.message.topic.encode(), encode(record), "dead letter"
+        )
 
-    async def guarded(
-        event: faust.types.EventT[bytes], stage: str, work: Callable[[], Awaitable[None]]
-    ) -> None:
+    def intake_agent(base: str) -> None:
+        async def process(stream: faust.StreamT[bytes]) -> None:
+            async for batch in stream.take_events(  # type: ignore[attr-defined]
+                INTAKE_BATCH, within=INTAKE_WITHIN_S
+            ):
+                items: list[dict[str, Any]] = []
+                for event in batch:
+                    try:
+                        if base == "unit-status":
+                            status = decode(UnitStatus, event.value)
+                            items.append({"unit": status.model_dump(mode="json")})
+                        else:
+                            items.append({"evidence": intake.evidence(base, event.value).to_json()})
+                    except ContractError as exc:
+                        await send_dead_letter(event, exc.reason, exc.event_id, "intake")
+                    except Exception as exc:
+                        log.exception("intake of %s failed", base)
+                        await send_dead_letter(
+                            event, f"internal error in intake: {exc!r}", None, "intake"
+                        )
+                if items:
+                    value = orjson.dumps({"items": items, "t_in": time.time()})
+                    await send_forever(zone_topic, CITY_ZONE.encode(), value, "zone batch")
+
+        app.agent(inputs[base], name=f"intake-{base}")(process)
+
+    for base in inputs:
+        intake_agent(base)
+
+    async def emit(effects: list[Effect]) -> None:
+        for effect in effects:
+            await send_forever(
+                outputs[effect.topic], effect.key.encode(), effect.value, effect.topic
+            )
+
+    async def guarded(event: Event, stage: str, work: Callable[[], Awaitable[None]]) -> None:
         """Run ``work``; bad input and repeated failure end on the dead-letter topic."""
-        for attempt in range(RETRIES):
+        for attempt in range(3):
             try:
                 await work()
                 return
@@ -121,82 +189,56 @@ def create_app(settings: Settings, city: City) -> faust.App:
                     event.message.offset,
                     attempt + 1,
                 )
-                if attempt == RETRIES - 1:
+                if attempt == 2:
                     await send_dead_letter(
                         event, f"internal error in {stage}: {exc!r}", None, stage
                     )
                     return
                 await asyncio.sleep(0.1 * 2**attempt)
 
-    def intake_agent(base: str) -> None:
-        async def process(stream: faust.StreamT[bytes]) -> None:
-            async for event in stream.events():
-
-                async def work(event: faust.types.EventT[bytes] = event) -> None:
-                    ev = intake.evidence(base, event.value)
-                    await evidence_topic.send(
-                        key=zone_key(ev.lon, ev.lat).encode(),
-                        value=orjson.dumps({"evidence": ev.to_json(), "t_in": time.time()}),
-                    )
-
-                await guarded(event, "intake", work)
-
-        app.agent(inputs[base], name=f"intake-{base}")(process)
-
-    for base in ("calls", "cctv-events", "sensor-alarms"):
-        intake_agent(base)
-
-    @app.agent(evidence_topic, name="fusion")
-    async def fusion(stream: faust.StreamT[bytes]) -> None:
+    @app.agent(zone_inputs, name="zone")
+    async def zone_agent(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
 
-            async def work(event: faust.types.EventT[bytes] = event) -> None:
+            async def work(event: Event = event) -> None:
+                now = now_utc()
+                zone()
+                if holder.get("republish"):
+                    await emit(holder.pop("republish"))
+                if event.message.topic == topics.commands:
+                    await emit(zone().command(decode(Command, event.value), now))
+                    return
                 data = orjson.loads(event.value)
-                ev = Evidence.from_json(data["evidence"])
-                region = event.key.decode() if event.key else zone_key(ev.lon, ev.lat)
-                await fuse(ev, region)
+                if "tick" in data:
+                    await emit(zone().tick(now))
+                    return
+                effects: list[Effect] = []
+                for item in data["items"]:
+                    if "evidence" in item:
+                        effects += zone().evidence(Evidence.from_json(item["evidence"]), now)
+                    else:
+                        effects += zone().unit_status(UnitStatus.model_validate(item["unit"]), now)
+                await emit(effects)
 
-            await guarded(event, "fusion", work)
+            await guarded(event, "zone", work)
 
-    async def fuse(ev: Evidence, region: str) -> None:
-        if seen.get(ev.key) is not None:
-            log.debug("duplicate evidence %s ignored", ev.key)
-            return
-        if ev.type is None:
-            seen[ev.key] = "observed"
-            await redis().hset(f"{ns}:observations", ev.key, orjson.dumps(ev.to_json()))
-            return
-        ids: list[str] = list(by_region.get(region) or [])
-        candidates = [IncidentState.from_json(incidents[i]) for i in ids if incidents.get(i)]
-        state = match(ev, candidates)
-        if state is None:
-            district = city.district_at(ev.lon, ev.lat)
-            new = open_incident(ev, district.name if district else None)
-            live = [c.incident.id for c in candidates if c.incident.status in ACTIVE]
-            by_region[region] = [*live, new.incident.id]
-        else:
-            new = absorb(state, ev)
-        incidents[new.incident.id] = new.to_json()
-        seen[ev.key] = new.incident.id
-        await incidents_topic.send(key=new.incident.id.encode(), value=encode(new.incident))
-
-    @app.agent(inputs["unit-status"], name="unit-status")
-    async def unit_status(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-
-            async def work(event: faust.types.EventT[bytes] = event) -> None:
-                status = decode(UnitStatus, event.value)
-                await redis().hset(f"{ns}:units", status.unit_id, encode(status))
-
-            await guarded(event, "unit-status", work)
+    cache: dict[str, aioredis.Redis] = {}
 
     @app.timer(2.0, name="heartbeat")  # type: ignore[untyped-decorator]
     async def heartbeat() -> None:
-        assigned = sorted(f"{tp.topic}:{tp.partition}" for tp in app.consumer.assignment())
-        beat = {"worker_id": settings.worker_id, "at": time.time(), "assigned": len(assigned)}
+        if "client" not in cache:
+            cache["client"] = aioredis.from_url(settings.redis_url, socket_timeout=2)
+        assigned = len(app.consumer.assignment())
+        beat = {"worker_id": settings.worker_id, "at": time.time(), "assigned": assigned}
         try:
-            await redis().hset(f"{ns}:workers", settings.worker_id, orjson.dumps(beat))
-        except Exception:
+            await cache["client"].hset(
+                f"{settings.namespace}:workers", settings.worker_id, orjson.dumps(beat)
+            )
+        except Exception:  # noqa: BLE001 - the cache being down must not stop the worker
             log.warning("heartbeat: cache unreachable")
+
+    @app.timer(TICK_S, name="zone-tick")  # type: ignore[untyped-decorator]
+    async def zone_tick() -> None:
+        await zone_topic.send(key=CITY_ZONE.encode(), value=orjson.dumps({"tick": time.time()}))
 
     return app

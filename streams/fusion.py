@@ -76,6 +76,17 @@ PRECEDENCE = [
 MASS_CASUALTY_PATIENTS = 5
 """Korean 다수사상자 (mass-casualty) response starts at 5 or more patients (소방청 다수사상자
 대응 매뉴얼)."""
+CROWD_REPORTS = 5
+CROWD_REPORTS_WINDOW = timedelta(minutes=15)
+"""Five or more crowd or injury reports about one place within 15 minutes mean a crush in
+progress: before the 2022 Itaewon crush, 11 emergency calls about people being crushed in
+one alley came in over four hours and were handled one by one (국회 국정조사 결과보고서,
+2023); a burst of five in a quarter hour is far beyond ordinary crowding."""
+CRITICAL_DENSITY_PPM2 = 6.0
+"""Persons per m² at which a standing crowd can no longer move and crush injuries begin
+(Fruin, "The causes and prevention of crowd disasters", 1993: 7 p/m² fatal crowd pressure;
+Still, "Introduction to Crowd Science", 2014: > 5 p/m² is the danger zone — 6 is used so
+that one more person per m² still leaves a margin)."""
 UNVERIFIED_BELOW = 0.7
 """A lone CCTV detection under this confidence waits for confirmation instead of dispatch."""
 ACTIVE = frozenset({IncidentStatus.OPEN, IncidentStatus.DISPATCHED, IncidentStatus.ON_SCENE})
@@ -199,8 +210,16 @@ def _reassess(state: IncidentState, evidence: Evidence) -> IncidentState:
     priority = BASE_PRIORITY[inc.type]
     if independent >= 3:
         priority -= 1
-    critical_density = evidence.density_ppm2 is not None and evidence.density_ppm2 >= 6.0
-    mass_casualty = inc.mass_casualty or inc.patients >= MASS_CASUALTY_PATIENTS or critical_density
+    critical_density = (
+        evidence.density_ppm2 is not None and evidence.density_ppm2 >= CRITICAL_DENSITY_PPM2
+    )
+    crowd_burst = inc.type is T.CROWD and _recent_reports(inc, evidence) >= CROWD_REPORTS
+    mass_casualty = (
+        inc.mass_casualty
+        or inc.patients >= MASS_CASUALTY_PATIENTS
+        or critical_density
+        or crowd_burst
+    )
     if mass_casualty:
         priority = 1
     lone_camera = independent == 1 and evidence.source.value == "cctv"
@@ -219,6 +238,18 @@ def _reassess(state: IncidentState, evidence: Evidence) -> IncidentState:
         }
     )
     return IncidentState(incident, state.reporters)
+
+
+def _recent_reports(incident: Incident, evidence: Evidence) -> int:
+    """Crowd or injury reports (calls and camera density readings) in the window before now."""
+    kinds = {"crowd", "medical", "cardiac_arrest", "crowd_density"}
+    return sum(
+        1
+        for ref in incident.evidence
+        if ref.kind in kinds
+        and ref.at is not None
+        and evidence.at - CROWD_REPORTS_WINDOW <= ref.at <= evidence.at
+    )
 
 
 def _ref(evidence: Evidence) -> EvidenceRef:

@@ -15,7 +15,7 @@ import pytest
 
 from stack.embedded import EmbeddedBroker, EmbeddedCache, free_port, spawn, stop_process
 from stack.settings import DEFAULT_SEOUL_DATA, Settings
-from stack.supervisor import child_env, console_ready, wait_until, worker_ready
+from stack.supervisor import StartupError, child_env, console_ready, wait_until, worker_ready
 from streams.topics import Topics, ensure_topics
 
 REPO = Path(__file__).resolve().parent.parent
@@ -102,7 +102,7 @@ def start_worker(settings: Settings, log_dir: Path, timeout_s: float = 60) -> Pr
             "worker",
             timeout_s,
         )
-    except Exception:
+    except StartupError:
         proc.stop()
         raise RuntimeError("worker did not start:\n" + proc.log()[-3000:]) from None
     return proc
@@ -113,7 +113,7 @@ def start_console(settings: Settings, log_dir: Path, timeout_s: float = 60) -> P
     proc = Process("console", settings, log_dir)
     try:
         wait_until(lambda: console_ready(settings.console_url), "console", timeout_s)
-    except Exception:
+    except StartupError:
         proc.stop()
         raise RuntimeError("console did not start:\n" + proc.log()[-3000:]) from None
     return proc

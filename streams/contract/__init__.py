@@ -1,6 +1,7 @@
 """The external contract in code: every input and output event, defined once."""
 
 from streams.contract.codec import ContractError, decode, encode, payload_text
+from streams.contract.commands import Command, CommandAction
 from streams.contract.common import ContractModel, Location, Position
 from streams.contract.inputs import (
     Call,
@@ -54,6 +55,8 @@ __all__ = [
     "CallCategory",
     "CctvDetection",
     "CctvKind",
+    "Command",
+    "CommandAction",
     "ContractError",
     "ContractModel",
     "DeadLetter",

@@ -109,7 +109,8 @@ async def test_duplicate_id_and_nearby_call_fuse_into_one_incident(
         lambda r: any(len(i["evidence"]) == 2 for i in r),
     )
     assert len({s["id"] for s in states}) == 1
-    assert [e["id"] for e in states[-1]["evidence"]] == ["call-dup-1", "call-near-2"]
+    # the two keys may sit on different partitions: their order at fusion is not defined
+    assert sorted(e["id"] for e in states[-1]["evidence"]) == ["call-dup-1", "call-near-2"]
 
 
 async def test_http_ingest_accepts_valid_and_explains_invalid(

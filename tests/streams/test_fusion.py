@@ -86,3 +86,24 @@ def test_medical_calls_join_a_crowd_incident_and_patients_escalate_to_mass_casua
     assert inc.type is crowd and inc.patients == 6
     assert inc.mass_casualty and inc.priority == 1 and inc.supervisor_flag
     assert inc.escalated_at is not None
+
+
+def test_a_burst_of_crowd_reports_escalates_with_the_time_it_crossed() -> None:
+    crowd = IncidentType.CROWD
+    state = open_incident(call_evidence(0, kind=crowd, lon=126.9939, lat=37.5345), "용산구")
+    for i in range(1, 5):
+        ev = call_evidence(i, at_s=i * 120, kind=crowd, lon=126.9939, lat=37.5346)
+        state = absorb(state, ev)
+    inc = state.incident
+    assert inc.mass_casualty and inc.priority == 1
+    assert inc.escalated_at == T0 + timedelta(seconds=480)
+
+
+def test_scattered_crowd_reports_over_hours_do_not_escalate() -> None:
+    crowd = IncidentType.CROWD
+    state = open_incident(call_evidence(0, kind=crowd, lon=126.9939, lat=37.5345), None)
+    for i in range(1, 5):
+        state = absorb(
+            state, call_evidence(i, at_s=i * 20 * 60, kind=crowd, lon=126.9939, lat=37.5345)
+        )
+    assert not state.incident.mass_casualty

@@ -1,0 +1,242 @@
+"""The fusion zone: one ordered sequence of evidence, unit reports and dispatcher commands
+turned into incident states and other effects.
+
+Pure over its stores (mappings: Faust tables in the worker, dicts in tests); the agent only
+moves messages in and effects out. Caches and the spatial index are derived from the
+incident store and rebuilt by :meth:`Zone.warm` after a restart or rebalance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from streams.contract import (
+    Command,
+    CommandAction,
+    Incident,
+    IncidentStatus,
+    UnitStatus,
+    UnitStatusValue,
+    encode,
+)
+from streams.evidence import Evidence
+from streams.fusion import ACTIVE, JOIN_RADIUS_M, IncidentState, absorb, match, open_incident
+from streams.index import GridIndex
+
+Store = MutableMapping[str, Any]
+MAX_JOIN_RADIUS_M = max(JOIN_RADIUS_M.values())
+
+UNVERIFIED_EXPIRE = timedelta(minutes=30)
+"""A lone unconfirmed camera detection with nothing further for this long is closed."""
+OPEN_EXPIRE = timedelta(hours=2)
+"""An incident nobody was sent to and nobody reported again for this long is closed."""
+RESOLVED_EXPIRE = timedelta(minutes=30)
+"""A resolved incident is closed after this long (late evidence within it reopens nothing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """A record to produce: output topic (base name), key and value."""
+
+    topic: str
+    key: str
+    value: bytes
+
+
+class Follower(Protocol):
+    """Reacts to zone changes with more effects (dispatch, overlays, alerts)."""
+
+    def on_incident(
+        self, state: IncidentState, previous: Incident | None, now: datetime
+    ) -> list[Effect]: ...
+
+    def on_unit_status(self, status: UnitStatus, now: datetime) -> list[Effect]: ...
+
+    def on_command(
+        self, command: Command, incident: Incident | None, now: datetime
+    ) -> list[Effect]: ...
+
+
+class Zone:
+    """Fusion and incident lifecycle for one zone."""
+
+    def __init__(
+        self,
+        incidents: Store,
+        seen: Store,
+        district_of: Callable[[float, float], str | None],
+        followers: list[Follower] | None = None,
+        ref_lat: float = 37.5,
+    ) -> None:
+        self._incidents = incidents
+        self._seen = seen
+        self._district_of = district_of
+        self._followers = followers or []
+        self._ref_lat = ref_lat
+        self._cache: dict[str, IncidentState] = {}
+        self._resolved: dict[str, IncidentState] = {}
+        self._index = GridIndex(ref_lat)
+        self.warm()
+
+    def warm(self) -> None:
+        """Rebuild the cache and index of active incidents from the incident store."""
+        self._cache.clear()
+        self._resolved.clear()
+        self._index = GridIndex(self._ref_lat)
+        for value in list(self._incidents.values()):
+            self._remember(IncidentState.from_json(value))
+
+    def republish(self) -> list[Effect]:
+        """The latest state of every active incident, to send again after a recovery.
+
+        A crash can fall between a table's changelog write and the output send: the tables
+        then say "done" while the topic lacks the last state. Sending the latest state again
+        is harmless (consumers keep the highest version) and closes that gap.
+        """
+        return [
+            Effect("incidents", s.incident.id, encode(s.incident)) for s in self._cache.values()
+        ]
+
+    def add_follower(self, follower: Follower) -> None:
+        """Let ``follower`` react to every change of this zone."""
+        self._followers.append(follower)
+
+    @property
+    def active_count(self) -> int:
+        """Active incidents in the zone."""
+        return len(self._cache)
+
+    def _remember(self, state: IncidentState) -> None:
+        inc = state.incident
+        if inc.status in ACTIVE:
+            self._cache[inc.id] = state
+            self._index.put(inc.id, inc.location.lon, inc.location.lat)
+        else:
+            self._cache.pop(inc.id, None)
+            self._index.remove(inc.id)
+        if inc.status is IncidentStatus.RESOLVED:
+            self._resolved[inc.id] = state
+        else:
+            self._resolved.pop(inc.id, None)
+
+    def _save(self, state: IncidentState, previous: Incident | None, now: datetime) -> list[Effect]:
+        self._incidents[state.incident.id] = state.to_json()
+        self._remember(state)
+        inc = state.incident
+        effects = [Effect("incidents", inc.id, encode(inc))]
+        for follower in self._followers:
+            effects += follower.on_incident(state, previous, now)
+        return effects
+
+    def get(self, incident_id: str) -> IncidentState | None:
+        """An incident's state, active or not."""
+        if incident_id in self._cache:
+            return self._cache[incident_id]
+        raw = self._incidents.get(incident_id)
+        return IncidentState.from_json(raw) if raw else None
+
+    def evidence(self, ev: Evidence, now: datetime) -> list[Effect]:
+        """Fuse one piece of evidence (a replay of one already counted has no effect)."""
+        if self._seen.get(ev.key) is not None:
+            return []
+        if ev.type is None:
+            self._seen[ev.key] = "observed"
+            return []
+        candidates = [self._cache[i] for i in self._index.near(ev.lon, ev.lat, MAX_JOIN_RADIUS_M)]
+        state = match(ev, candidates)
+        if state is None:
+            new, previous = open_incident(ev, self._district_of(ev.lon, ev.lat)), None
+            if self.get(new.incident.id) is not None:  # replayed first evidence, seen lost
+                self._seen[ev.key] = new.incident.id
+                return []
+        else:
+            new, previous = absorb(state, ev), state.incident
+            if new is state:  # already counted (its seen entry was lost): nothing changes
+                self._seen[ev.key] = new.incident.id
+                return []
+        self._seen[ev.key] = new.incident.id
+        return self._save(new, previous, now)
+
+    def unit_status(self, status: UnitStatus, now: datetime) -> list[Effect]:
+        """Apply a unit report: lifecycle of the incident it names, then followers."""
+        effects: list[Effect] = []
+        for follower in self._followers:
+            effects += follower.on_unit_status(status, now)
+        if status.incident_id:
+            effects += self._advance(status.incident_id, status.status, now)
+        return effects
+
+    def _advance(
+        self, incident_id: str, unit_status: UnitStatusValue, now: datetime
+    ) -> list[Effect]:
+        state = self.get(incident_id)
+        if state is None or state.incident.status not in ACTIVE:
+            return []
+        inc = state.incident
+        target = {
+            UnitStatusValue.DISPATCHED: IncidentStatus.DISPATCHED,
+            UnitStatusValue.EN_ROUTE: IncidentStatus.DISPATCHED,
+            UnitStatusValue.ON_SCENE: IncidentStatus.ON_SCENE,
+        }.get(unit_status)
+        order = [IncidentStatus.OPEN, IncidentStatus.DISPATCHED, IncidentStatus.ON_SCENE]
+        if target is None or order.index(target) <= order.index(inc.status):
+            return []
+        return self._set_status(state, target, now)
+
+    def mark_dispatched(self, incident_id: str, now: datetime) -> list[Effect]:
+        """An incident to which a unit was assigned is dispatched (if it was only open)."""
+        return self._advance(incident_id, UnitStatusValue.DISPATCHED, now)
+
+    def _set_status(
+        self, state: IncidentState, status: IncidentStatus, now: datetime
+    ) -> list[Effect]:
+        inc = state.incident
+        updated = inc.model_copy(
+            update={
+                "status": status,
+                "updated_at": max(inc.updated_at, now),
+                "version": inc.version + 1,
+            }
+        )
+        return self._save(IncidentState(updated, state.reporters), inc, now)
+
+    def command(self, command: Command, now: datetime) -> list[Effect]:
+        """Apply a dispatcher command once (replays of the same command id do nothing)."""
+        key = f"cmd:{command.id}"
+        if self._seen.get(key) is not None:
+            return []
+        self._seen[key] = command.action.value
+        state = self.get(command.incident_id) if command.incident_id else None
+        effects: list[Effect] = []
+        if state is not None and command.action is CommandAction.RESOLVE_INCIDENT:
+            if state.incident.status in ACTIVE:
+                effects += self._set_status(state, IncidentStatus.RESOLVED, now)
+        elif (
+            state is not None
+            and command.action is CommandAction.CLOSE_INCIDENT
+            and state.incident.status is not IncidentStatus.CLOSED
+        ):
+            effects += self._set_status(state, IncidentStatus.CLOSED, now)
+        latest = self.get(command.incident_id) if command.incident_id else None
+        incident = latest.incident if latest else None
+        for follower in self._followers:
+            effects += follower.on_command(command, incident, now)
+        return effects
+
+    def tick(self, now: datetime) -> list[Effect]:
+        """Age out stale incidents by rule."""
+        effects: list[Effect] = []
+        for state in list(self._cache.values()):
+            inc = state.incident
+            idle = now - inc.updated_at
+            if inc.status is IncidentStatus.OPEN and (
+                (inc.unverified and idle > UNVERIFIED_EXPIRE) or idle > OPEN_EXPIRE
+            ):
+                effects += self._set_status(state, IncidentStatus.CLOSED, now)
+        for state in list(self._resolved.values()):
+            if now - state.incident.updated_at > RESOLVED_EXPIRE:
+                effects += self._set_status(state, IncidentStatus.CLOSED, now)
+        return effects

@@ -1,0 +1,110 @@
+"""The zone sequencer over plain dict stores: lifecycle, replays, restarts, ageing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import orjson
+
+from streams.contract import Command, CommandAction, UnitStatus
+from streams.zone import Effect, Zone
+from tests.streams.samples import T0, call_evidence, camera_evidence
+
+
+def zone(incidents: dict[str, Any] | None = None, seen: dict[str, Any] | None = None) -> Zone:
+    return Zone(
+        incidents if incidents is not None else {},
+        seen if seen is not None else {},
+        lambda lon, lat: "중구",
+    )
+
+
+def states(effects: list[Effect]) -> list[dict[str, Any]]:
+    return [orjson.loads(e.value) for e in effects if e.topic == "incidents"]
+
+
+def test_replayed_evidence_has_no_second_effect() -> None:
+    z = zone()
+    first = z.evidence(call_evidence(1), T0)
+    assert len(states(first)) == 1
+    assert z.evidence(call_evidence(1), T0) == []
+
+
+def test_a_restarted_zone_rebuilds_from_its_stores_and_keeps_fusing() -> None:
+    incidents: dict[str, Any] = {}
+    seen: dict[str, Any] = {}
+    z = zone(incidents, seen)
+    opened = states(z.evidence(call_evidence(1), T0))[0]
+    restarted = zone(incidents, seen)  # a new worker recovering the same tables
+    assert restarted.evidence(call_evidence(1), T0) == []
+    joined = states(restarted.evidence(call_evidence(2, at_s=30), T0))
+    assert joined[0]["id"] == opened["id"] and len(joined[0]["evidence"]) == 2
+
+
+def test_replayed_first_evidence_after_lost_seen_entry_does_not_open_a_twin() -> None:
+    incidents: dict[str, Any] = {}
+    z = zone(incidents, {})
+    z.evidence(call_evidence(1), T0)
+    assert zone(incidents, {}).evidence(call_evidence(1), T0) == []
+
+
+def test_lifecycle_by_unit_status_and_commands() -> None:
+    z = zone()
+    inc_id = states(z.evidence(call_evidence(1), T0))[0]["id"]
+
+    def unit(status: str) -> UnitStatus:
+        return UnitStatus.model_validate(
+            {
+                "unit_id": "E-1",
+                "at": T0.isoformat(),
+                "kind": "engine",
+                "status": status,
+                "incident_id": inc_id,
+            }
+        )
+
+    assert states(z.unit_status(unit("en_route"), T0))[0]["status"] == "dispatched"
+    assert states(z.unit_status(unit("on_scene"), T0))[0]["status"] == "on_scene"
+    assert z.unit_status(unit("en_route"), T0) == []  # never goes backwards
+
+    def command(n: int, action: CommandAction) -> Command:
+        return Command(
+            id=f"cmd-{n}", at=T0, action=action, by="d1", role="dispatcher", incident_id=inc_id
+        )
+
+    assert (
+        states(z.command(command(1, CommandAction.RESOLVE_INCIDENT), T0))[0]["status"] == "resolved"
+    )
+    assert z.command(command(1, CommandAction.RESOLVE_INCIDENT), T0) == []  # same command id
+    assert states(z.command(command(2, CommandAction.CLOSE_INCIDENT), T0))[0]["status"] == "closed"
+
+
+def test_stale_and_unverified_incidents_age_out() -> None:
+    z = zone()
+    camera = states(z.evidence(camera_evidence(1, 0.5), T0))[0]
+    call = states(z.evidence(call_evidence(2, lon=127.05), T0))[0]
+    assert camera["unverified"] and not call["unverified"]
+    closed = states(z.tick(T0 + timedelta(minutes=31)))
+    assert [c["id"] for c in closed] == [camera["id"]]
+    closed = states(z.tick(T0 + timedelta(hours=2, minutes=1)))
+    assert [c["id"] for c in closed] == [call["id"]] and closed[0]["status"] == "closed"
+    assert z.active_count == 0
+
+
+def test_resolved_incidents_close_after_a_while() -> None:
+    z = zone()
+    inc_id = states(z.evidence(call_evidence(1), T0))[0]["id"]
+    z.command(
+        Command(
+            id="c1",
+            at=T0,
+            action=CommandAction.RESOLVE_INCIDENT,
+            by="d",
+            role="d",
+            incident_id=inc_id,
+        ),
+        T0,
+    )
+    assert z.tick(T0 + timedelta(minutes=10)) == []
+    assert states(z.tick(T0 + timedelta(minutes=31)))[0]["status"] == "closed"
