@@ -156,11 +156,15 @@ class CityTraffic:
             )
         return events
 
-    def unit_reports(self, now: datetime, limit: int = 20) -> Iterator[GeneratedEvent]:
-        """Position reports of some units, available at their stations."""
+    def unit_reports(
+        self, now: datetime, limit: int = 20, busy: frozenset[str] = frozenset()
+    ) -> Iterator[GeneratedEvent]:
+        """Position reports of some idle units, available at their stations."""
         stations = self._rng.sample(list(self._city.stations), min(limit, len(self._city.stations)))
         for station in stations:
             for unit in station.units:
+                if unit.unit_id in busy:
+                    continue
                 yield GeneratedEvent(
                     "unit-status",
                     unit.unit_id,

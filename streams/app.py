@@ -20,13 +20,17 @@ import faust
 import orjson
 import redis.asyncio as aioredis
 
+from dispatch import Recommender
 from geo import City
 from stack.settings import Settings
+from streams.alerting import AlertFollower
 from streams.contract import Command, ContractError, UnitStatus, decode, encode
 from streams.deadletter import dead_letter
+from streams.dispatching import DispatchFollower
 from streams.evidence import Evidence
 from streams.faust_tuning import set_fetch_max_wait_ms
 from streams.intake import Intake, ServiceArea
+from streams.overlaying import OverlayFollower
 from streams.topics import Topics
 from streams.zone import Effect, Follower, Zone
 from streams.zones import CITY_ZONE
@@ -51,9 +55,7 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(
-    settings: Settings, city: City, followers: Callable[[Zone], list[Follower]] | None = None
-) -> faust.App:
+def create_app(settings: Settings, city: City) -> faust.App:
     """A Faust app wired to this deployment's topics and tables."""
     topics = Topics(settings.topic_prefix)
     set_fetch_max_wait_ms(settings.fetch_max_wait_ms)
@@ -88,8 +90,24 @@ def create_app(
         base: app.topic(topics.name(base), **RAW)
         for base in ("incidents", "assignments", "overlays", "alerts", "deadletter")
     }
-    seen = app.Table("seen", default=None, key_type=str, partitions=settings.partitions)
-    incidents = app.Table("incidents", default=None, key_type=str, partitions=settings.partitions)
+
+    def table(name: str) -> Any:
+        return app.Table(name, default=None, key_type=str, partitions=settings.partitions)
+
+    seen, incidents = table("seen"), table("incidents")
+    units, assignments, plans = table("units"), table("assignments"), table("plans")
+    overlays_done, alerts, drafted = table("overlays-done"), table("alerts"), table("drafted")
+    recommender = Recommender(city)
+    recommender.prepare_coverage()
+    started_at = now_utc()
+
+    def followers(z: Zone) -> list[Follower]:
+        return [
+            DispatchFollower(z, city, recommender, units, assignments, plans, started_at),
+            OverlayFollower(city, overlays_done),
+            AlertFollower(city, alerts, drafted),
+        ]
+
     holder: dict[str, Any] = {"zone": None}
     center_lat = (city.bbox[1] + city.bbox[3]) / 2
 
@@ -100,7 +118,7 @@ def create_app(
     def zone() -> Zone:
         if holder["zone"] is None:
             z = Zone(incidents, seen, district_of, ref_lat=center_lat)
-            for follower in followers(z) if followers else []:
+            for follower in followers(z):
                 z.add_follower(follower)
             holder["zone"] = z
             holder["republish"] = z.republish()
@@ -136,6 +154,23 @@ def create_app(
             outputs["deadletter"], event.message.topic.encode(), encode(record), "dead letter"
         )
 
+    async def item_dead_letter(item: dict[str, Any], error: str) -> None:
+        origin = item.get("origin") or {"topic": topics.evidence, "partition": -1, "offset": -1}
+        payload = item.get("evidence") or item.get("unit")
+        event_id = (payload or {}).get("id") or (payload or {}).get("unit_id")
+        record = dead_letter(
+            source_topic=origin["topic"],
+            partition=origin["partition"],
+            offset=origin["offset"],
+            payload=orjson.dumps(payload),
+            error=error,
+            event_id=event_id,
+            stage="zone",
+        )
+        await send_forever(
+            outputs["deadletter"], origin["topic"].encode(), encode(record), "dead letter"
+        )
+
     def intake_agent(base: str) -> None:
         async def process(stream: faust.StreamT[bytes]) -> None:
             async for batch in stream.take_events(  # type: ignore[attr-defined]
@@ -144,11 +179,17 @@ def create_app(
                 items: list[dict[str, Any]] = []
                 for event in batch:
                     try:
+                        origin = {
+                            "topic": event.message.topic,
+                            "partition": event.message.partition,
+                            "offset": event.message.offset,
+                        }
                         if base == "unit-status":
                             status = decode(UnitStatus, event.value)
-                            items.append({"unit": status.model_dump(mode="json")})
+                            items.append({"unit": status.model_dump(mode="json"), "origin": origin})
                         else:
-                            items.append({"evidence": intake.evidence(base, event.value).to_json()})
+                            ev = intake.evidence(base, event.value)
+                            items.append({"evidence": ev.to_json(), "origin": origin})
                     except ContractError as exc:
                         await send_dead_letter(event, exc.reason, exc.event_id, "intake")
                     except Exception as exc:
@@ -214,10 +255,18 @@ def create_app(
                     return
                 effects: list[Effect] = []
                 for item in data["items"]:
-                    if "evidence" in item:
-                        effects += zone().evidence(Evidence.from_json(item["evidence"]), now)
-                    else:
-                        effects += zone().unit_status(UnitStatus.model_validate(item["unit"]), now)
+                    try:
+                        if "evidence" in item:
+                            ev = Evidence.from_json(item["evidence"])
+                            effects += zone().evidence(ev, now)
+                        else:
+                            status = UnitStatus.model_validate(item["unit"])
+                            effects += zone().unit_status(status, now)
+                    except ContractError as exc:
+                        await item_dead_letter(item, exc.reason)
+                    except Exception as exc:
+                        log.exception("zone failed on an item")
+                        await item_dead_letter(item, f"internal error in zone: {exc!r}")
                 await emit(effects)
 
             await guarded(event, "zone", work)

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from dispatch import Fleet, Unit, UnitStatus, UnitUpdate
 
-__all__ = ["FleetStore", "NearbyUnit"]
+__all__ = ["FleetStore", "NearbyUnit", "unit_from_hash", "unit_to_hash"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class NearbyUnit:
     distance_m: float
 
 
-def _to_hash(unit: Unit) -> dict[str, str]:
+def unit_to_hash(unit: Unit) -> dict[str, str]:
+    """A unit as the string fields of its Redis hash."""
     return {
         "unit_id": unit.unit_id,
         "kind": unit.kind,
@@ -47,7 +48,8 @@ def _text(raw: dict[Any, Any], key: str) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _from_hash(raw: dict[Any, Any]) -> Unit:
+def unit_from_hash(raw: dict[Any, Any]) -> Unit:
+    """A unit back from its Redis hash (bytes or str keys and values)."""
     lon, lat, fix = _text(raw, "lon"), _text(raw, "lat"), _text(raw, "last_fix_at")
     return Unit(
         unit_id=_text(raw, "unit_id"),
@@ -85,7 +87,7 @@ class FleetStore:
         lon = unit.station_lon if unit.lon is None else unit.lon
         lat = unit.station_lat if unit.lat is None else unit.lat
         async with self._r.pipeline(transaction=True) as pipe:
-            pipe.hset(self._unit_key(unit.unit_id), mapping=_to_hash(unit))  # type: ignore[arg-type]
+            pipe.hset(self._unit_key(unit.unit_id), mapping=unit_to_hash(unit))  # type: ignore[arg-type]
             pipe.sadd(self._ids_key, unit.unit_id)
             pipe.geoadd(self._geo_key(False), (lon, lat, unit.unit_id))
             if unit.status == UnitStatus.AVAILABLE:
@@ -106,7 +108,7 @@ class FleetStore:
     async def get(self, unit_id: str) -> Unit | None:
         """A unit's stored state, None when unknown."""
         raw = await self._r.hgetall(self._unit_key(unit_id))
-        return _from_hash(raw) if raw else None
+        return unit_from_hash(raw) if raw else None
 
     async def fleet(self) -> Fleet:
         """Every stored unit as a Fleet."""
@@ -118,7 +120,7 @@ class FleetStore:
             for uid in ids:
                 pipe.hgetall(self._unit_key(uid))
             rows = await pipe.execute()
-        return Fleet(_from_hash(raw) for raw in rows if raw)
+        return Fleet(unit_from_hash(raw) for raw in rows if raw)
 
     async def apply(self, update: UnitUpdate) -> Unit:
         """Apply a unit-status event through the state machine and store the result.

@@ -166,12 +166,13 @@ class Zone:
         for follower in self._followers:
             effects += follower.on_unit_status(status, now)
         if status.incident_id:
-            effects += self._advance(status.incident_id, status.status, now)
+            effects += self.advance(status.incident_id, status.status, now)
         return effects
 
-    def _advance(
+    def advance(
         self, incident_id: str, unit_status: UnitStatusValue, now: datetime
     ) -> list[Effect]:
+        """Move an incident forward (never back) as its units report."""
         state = self.get(incident_id)
         if state is None or state.incident.status not in ACTIVE:
             return []
@@ -188,7 +189,7 @@ class Zone:
 
     def mark_dispatched(self, incident_id: str, now: datetime) -> list[Effect]:
         """An incident to which a unit was assigned is dispatched (if it was only open)."""
-        return self._advance(incident_id, UnitStatusValue.DISPATCHED, now)
+        return self.advance(incident_id, UnitStatusValue.DISPATCHED, now)
 
     def _set_status(
         self, state: IncidentState, status: IncidentStatus, now: datetime

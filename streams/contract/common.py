@@ -54,8 +54,16 @@ def _check_geojson(value: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"unsupported GeoJSON geometry type {kind!r}")
     if "coordinates" not in value:
         raise ValueError("GeoJSON geometry without coordinates")
-    _check_coords(value["coordinates"])
-    return value
+    coordinates = _as_lists(value["coordinates"])
+    _check_coords(coordinates)
+    return {**value, "coordinates": coordinates}
+
+
+def _as_lists(coords: Any, depth: int = 0) -> Any:
+    """Tuples (as shapely writes them) become lists, as JSON reads them."""
+    if depth > 5 or not isinstance(coords, (list, tuple)):
+        return coords
+    return [_as_lists(c, depth + 1) for c in coords]
 
 
 def _check_coords(coords: Any, depth: int = 0) -> None:

@@ -152,6 +152,14 @@ class Severity(StrEnum):
     MINOR = "Minor"
 
 
+class DistrictRef(ContractModel):
+    """A district an alert targets: administrative code, name and level (gu or dong)."""
+
+    code: str = Field(max_length=20)
+    name: str = Field(max_length=60)
+    level: str = Field(max_length=10)
+
+
 class Alert(ContractModel):
     """A public warning and each change of its status."""
 
@@ -160,7 +168,7 @@ class Alert(ContractModel):
     status: AlertStatus
     severity: Severity
     area: GeoJSONGeometry
-    districts: list[str]
+    districts: list[DistrictRef | str]
     headline: str = Field(max_length=300)
     message: dict[str, str]
     issued_at: Timestamp

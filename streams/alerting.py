@@ -1,0 +1,135 @@
+"""Public alerts in the zone: a draft within seconds of qualifying evidence, then the
+dispatchers' approvals, sending, cancelling and the all-clear, each published on ``alerts``.
+
+The decisions are the ``alerts`` package's; this module stores alert states in the zone's
+table and turns refusals (one approval for a 위급 alert, a test alert to a live channel…)
+into readable dead-letter reasons for the command that asked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from alerts import (
+    SEOUL_ISSUER,
+    AlertError,
+    LiveChannelError,
+    Mode,
+    QuietHoursError,
+    RateLimitedError,
+    alert_from_dict,
+    all_clear,
+    approve,
+    cancel,
+    context_from_incident,
+    draft_alert,
+    load_policy,
+    mark_sent,
+)
+from alerts import Alert as PublicAlert
+from alerts import AlertStatus as PublicStatus
+from geo import City, hazard_zone
+from streams.contract import Command, CommandAction, ContractError, Incident, UnitStatus
+from streams.fusion import ACTIVE, IncidentState
+from streams.zone import Effect
+
+log = logging.getLogger("goldentime.alerting")
+LIVE_STATUSES = frozenset({PublicStatus.DRAFT, PublicStatus.APPROVED, PublicStatus.SENT})
+
+
+class AlertFollower:
+    """Drafts, approves and sends public alerts for the zone's incidents."""
+
+    def __init__(
+        self, city: City, alerts: MutableMapping[str, Any], drafted: MutableMapping[str, Any]
+    ) -> None:
+        self._city = city
+        self._alerts = alerts  # alert id → {"alert": to_dict(), "version": n}
+        self._drafted = drafted  # incident id → the (type, priority, mci) last drafted for
+        self._districts = (*city.districts, *city.dongs)
+        self._policy = load_policy()
+
+    def _active(self) -> list[PublicAlert]:
+        out = []
+        for value in list(self._alerts.values()):
+            alert = alert_from_dict(value["alert"])
+            if alert.status in LIVE_STATUSES:
+                out.append(alert)
+        return out
+
+    def _store(self, alert: PublicAlert) -> list[Effect]:
+        previous = self._alerts.get(alert.id)
+        version = (previous["version"] + 1) if previous else 1
+        data = alert.to_dict()
+        self._alerts[alert.id] = {"alert": data, "version": version}
+        published = {**data, "version": version, "exercise": alert.mode is not Mode.ACTUAL}
+        return [Effect("alerts", alert.id, orjson.dumps(published))]
+
+    def on_incident(
+        self, state: IncidentState, previous: Incident | None, now: datetime
+    ) -> list[Effect]:
+        """Draft (or update) the alert an incident warrants, if it warrants one."""
+        inc = state.incident
+        if inc.status not in ACTIVE or inc.unverified:
+            return []
+        key = f"{inc.type.value}|{inc.priority}|{inc.mass_casualty}"
+        if self._drafted.get(inc.id) == key:
+            return []
+        self._drafted[inc.id] = key
+        zone = hazard_zone(inc.type.value, inc.location.lon, inc.location.lat)
+        ctx = context_from_incident(
+            inc.model_dump(mode="json"),
+            hazard_zone=zone,
+            patients=inc.patients,
+        )
+        outcome = draft_alert(ctx, self._districts, now=now, existing=self._active())
+        if outcome.alert is None:
+            return []
+        return self._store(outcome.alert)
+
+    def on_unit_status(self, status: UnitStatus, now: datetime) -> list[Effect]:
+        """Unit reports do not change alerts."""
+        return []
+
+    def on_command(
+        self, command: Command, incident: Incident | None, now: datetime
+    ) -> list[Effect]:
+        """Approve (and send once approved), cancel, or give the all-clear."""
+        if command.alert_id is None:
+            return []
+        value = self._alerts.get(command.alert_id)
+        if value is None:
+            raise ContractError(f"no alert {command.alert_id!r}", command.id)
+        alert = alert_from_dict(value["alert"])
+        try:
+            if command.action is CommandAction.APPROVE_ALERT:
+                alert = approve(alert, command.by, now)
+                if alert.status is PublicStatus.APPROVED:
+                    alert = self._send(alert, now)
+            elif command.action is CommandAction.CANCEL_ALERT:
+                alert = cancel(
+                    alert, command.by, now, command.reason or "", SEOUL_ISSUER, self._policy
+                )
+            elif command.action is CommandAction.ALL_CLEAR_ALERT:
+                alert = all_clear(alert, command.by, now, SEOUL_ISSUER, self._policy)
+            else:
+                return []
+        except AlertError as exc:
+            raise ContractError(f"{command.action.value} refused: {exc}", command.id) from None
+        return self._store(alert)
+
+    def _send(self, alert: PublicAlert, now: datetime) -> PublicAlert:
+        recent = [a for a in self._active() if a.status is PublicStatus.SENT]
+        try:
+            return mark_sent(alert, "system", now, self._policy, live=True, recent=recent)
+        except LiveChannelError:
+            # exercise and test alerts are "sent" to non-live channels only, marked as such
+            return mark_sent(alert, "system", now, self._policy, live=False, recent=recent)
+        except (QuietHoursError, RateLimitedError) as exc:
+            log.info("alert %s approved but held: %s", alert.id, exc)
+            return alert

@@ -1,0 +1,314 @@
+"""Dispatch in the zone: the live fleet, recommendations for new or escalated incidents,
+and assignments when a dispatcher accepts (or automatically for the most urgent).
+
+State lives in the zone's tables (units, assignments, recommendation keys); the in-memory
+``Fleet`` is rebuilt from them with the zone.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import MutableMapping
+from dataclasses import asdict, replace
+from datetime import datetime
+from typing import Any
+
+from dispatch import DispatchError, Fleet, Recommender, Unit, UnitUpdate, seed_fleet
+from dispatch import UnitStatus as FleetStatus
+from geo import City
+from streams.contract import (
+    Assignment,
+    AssignmentStatus,
+    Command,
+    CommandAction,
+    ContractError,
+    Incident,
+    UnitStatus,
+    UnitStatusValue,
+    encode,
+)
+from streams.fusion import ACTIVE, IncidentState
+from streams.zone import Effect, Zone
+
+log = logging.getLogger("goldentime.dispatching")
+Store = MutableMapping[str, Any]
+NO_UNIT_CAN_MAKE_IT_S = 24 * 3600.0
+"""Breach size reported when no unit can reach the scene at all (the recommender says inf)."""
+
+
+def _breach(breach: bool, breach_s: float) -> float | None:
+    """The predicted golden-time breach in seconds (finite, for JSON), or None when met."""
+    if not breach:
+        return None
+    return round(breach_s, 1) if math.isfinite(breach_s) else NO_UNIT_CAN_MAKE_IT_S
+
+
+def unit_to_json(unit: Unit) -> dict[str, Any]:
+    """Plain values of a fleet unit for a table."""
+    data = asdict(unit)
+    for key in ("status_at", "last_fix_at"):
+        data[key] = data[key].isoformat() if data[key] else None
+    data["status"] = unit.status.value
+    return data
+
+
+def unit_from_json(data: dict[str, Any]) -> Unit:
+    """Inverse of :func:`unit_to_json`."""
+    return Unit(
+        **{
+            **data,
+            "status": FleetStatus(data["status"]),
+            "status_at": datetime.fromisoformat(data["status_at"]),
+            "last_fix_at": datetime.fromisoformat(data["last_fix_at"])
+            if data["last_fix_at"]
+            else None,
+        }
+    )
+
+
+class DispatchFollower:
+    """Keeps the fleet and turns incidents and commands into assignments."""
+
+    def __init__(
+        self,
+        zone: Zone,
+        city: City,
+        recommender: Recommender,
+        units: Store,
+        assignments: Store,
+        plans: Store,
+        started_at: datetime,
+    ) -> None:
+        self._zone, self._city, self._rec = zone, city, recommender
+        self._units, self._assignments, self._plans = units, assignments, plans
+        self.fleet: Fleet = seed_fleet(city.stations, started_at)
+        for value in list(units.values()):
+            self.fleet.put(unit_from_json(value))
+        self._unit_incident: dict[str, str] = {}
+        for value in list(assignments.values()):
+            if value["status"] == "assigned":
+                self._unit_incident[value["unit_id"]] = value["incident_id"]
+
+    # -- fleet ---------------------------------------------------------------------------
+    def _put_unit(self, unit: Unit) -> None:
+        self.fleet.put(unit)
+        self._units[unit.unit_id] = unit_to_json(unit)
+
+    def on_unit_status(self, status: UnitStatus, now: datetime) -> list[Effect]:
+        """Apply an AVL/crew report to the fleet; illegal ones are refused with a reason."""
+        if status.unit_id not in self.fleet:
+            loc = status.location
+            if loc is None:
+                raise ContractError(f"unit {status.unit_id} is unknown and reported no location")
+            self._put_unit(
+                Unit(
+                    unit_id=status.unit_id,
+                    kind=status.kind.value,
+                    station_id=status.station_id or "unknown",
+                    station_lon=loc.lon,
+                    station_lat=loc.lat,
+                    status=FleetStatus.AVAILABLE,
+                    status_at=status.at,
+                )
+            )
+        update = UnitUpdate(
+            unit_id=status.unit_id,
+            at=status.at,
+            status=FleetStatus(status.status.value),
+            lon=status.location.lon if status.location else None,
+            lat=status.location.lat if status.location else None,
+            kind=status.kind.value,
+        )
+        try:
+            unit = self.fleet.apply(update)
+        except DispatchError as exc:
+            raise ContractError(str(exc), status.id) from None
+        self._units[unit.unit_id] = unit_to_json(unit)
+        effects: list[Effect] = []
+        incident_id = status.incident_id or self._unit_incident.get(status.unit_id)
+        if incident_id and not status.incident_id:
+            effects += self._zone.advance(incident_id, status.status, now)
+        if status.status in (UnitStatusValue.AVAILABLE, UnitStatusValue.OUT_OF_SERVICE):
+            self._unit_incident.pop(status.unit_id, None)
+        return effects
+
+    # -- recommendations -----------------------------------------------------------------
+    def on_incident(
+        self, state: IncidentState, previous: Incident | None, now: datetime
+    ) -> list[Effect]:
+        """Recommend (or re-recommend) units when an incident is new or its needs change."""
+        inc = state.incident
+        if inc.status not in ACTIVE:
+            return self._withdraw(inc.id, now, "incident no longer active")
+        if inc.unverified:
+            return []
+        plan_key = f"{inc.type.value}|{inc.priority}|{inc.patients}|{inc.mass_casualty}"
+        if self._plans.get(inc.id) == plan_key:
+            return []
+        self._plans[inc.id] = plan_key
+        elapsed_s = max(0.0, (now - inc.opened_at).total_seconds())
+        rec = self._rec.recommend(
+            inc.type.value,
+            inc.priority,
+            inc.location.lon,
+            inc.location.lat,
+            self.fleet,
+            now,
+            patients=inc.patients,
+            elapsed_s=elapsed_s,
+            with_routes=True,
+        )
+        auto = self._rec.book.is_automatic(inc.priority)
+        effects = self._withdraw(
+            inc.id, now, "superseded by a new recommendation", keep=set(rec.unit_ids)
+        )
+        for pick in rec.units:
+            key = f"{inc.id}|{pick.unit_id}"
+            if (self._assignments.get(key) or {}).get("status") == "assigned":
+                continue
+            record = Assignment(
+                incident_id=inc.id,
+                unit_id=pick.unit_id,
+                status=AssignmentStatus.RECOMMENDED,
+                eta_s=round(pick.eta_s, 1),
+                distance_m=0.0 if math.isnan(pick.distance_m) else round(pick.distance_m, 1),
+                route=pick.route,
+                golden_time_s=rec.golden_time_s,
+                within_golden_time=pick.within_golden_time,
+                issued_at=now,
+                unit_kind=pick.kind,
+                breach_s=_breach(rec.breach, rec.breach_s),
+                issued_by="recommender",
+                reason="; ".join(rec.reasons)[:300] or None,
+            )
+            effects += self._store(record)
+            if auto:
+                effects += self._assign(key, "auto (priority 1)", None, now)
+        return effects
+
+    def _store(self, record: Assignment) -> list[Effect]:
+        key = f"{record.incident_id}|{record.unit_id}"
+        self._assignments[key] = record.model_dump(mode="json")
+        return [Effect("assignments", record.incident_id, encode(record))]
+
+    def _withdraw(
+        self, incident_id: str, now: datetime, why: str, keep: set[str] | None = None
+    ) -> list[Effect]:
+        effects: list[Effect] = []
+        for key, value in list(self._assignments.items()):
+            if value["incident_id"] != incident_id or value["status"] != "recommended":
+                continue
+            if keep is not None and value["unit_id"] in keep:
+                continue
+            record = Assignment.model_validate(
+                {**value, "status": "cancelled", "issued_at": now.isoformat(), "reason": why}
+            )
+            effects += self._store(record)
+            del key
+        return effects
+
+    def _assign(self, key: str, by: str, reason: str | None, now: datetime) -> list[Effect]:
+        value = self._assignments.get(key)
+        if value is None:
+            return []
+        unit_id, incident_id = value["unit_id"], value["incident_id"]
+        unit = self.fleet.get(unit_id) if unit_id in self.fleet else None
+        if unit is None or unit.status is not FleetStatus.AVAILABLE:
+            log.info("unit %s not available for %s; not assigned", unit_id, incident_id)
+            return []
+        self._put_unit(
+            replace(unit, status=FleetStatus.DISPATCHED, status_at=max(now, unit.status_at))
+        )
+        self._unit_incident[unit_id] = incident_id
+        record = Assignment.model_validate(
+            {
+                **value,
+                "status": "assigned",
+                "issued_at": now.isoformat(),
+                "issued_by": by,
+                "reason": reason,
+            }
+        )
+        return self._store(record) + self._zone.advance(
+            incident_id, UnitStatusValue.DISPATCHED, now
+        )
+
+    # -- commands ------------------------------------------------------------------------
+    def on_command(
+        self, command: Command, incident: Incident | None, now: datetime
+    ) -> list[Effect]:
+        """Accept a recommendation or apply an override, recording who and why."""
+        if incident is None:
+            return []
+        if command.action is CommandAction.ACCEPT_RECOMMENDATION:
+            wanted = set(command.unit_ids)
+            effects: list[Effect] = []
+            for key, value in list(self._assignments.items()):
+                if (
+                    value["incident_id"] == incident.id
+                    and value["status"] == "recommended"
+                    and (not wanted or value["unit_id"] in wanted)
+                ):
+                    effects += self._assign(key, command.by, command.reason, now)
+            return effects
+        if command.action is CommandAction.OVERRIDE:
+            return self._override(command, incident, now)
+        if command.action in (CommandAction.RESOLVE_INCIDENT, CommandAction.CLOSE_INCIDENT):
+            return self._withdraw(incident.id, now, command.action.value)
+        return []
+
+    def _override(self, command: Command, incident: Incident, now: datetime) -> list[Effect]:
+        effects: list[Effect] = []
+        for unit_id in command.remove_unit_ids:
+            value = self._assignments.get(f"{incident.id}|{unit_id}")
+            if value is None or value["status"] == "cancelled":
+                continue
+            if value["status"] == "assigned" and unit_id in self.fleet:
+                unit = self.fleet.get(unit_id)
+                self._put_unit(
+                    replace(unit, status=FleetStatus.AVAILABLE, status_at=max(now, unit.status_at))
+                )
+                self._unit_incident.pop(unit_id, None)
+            effects += self._store(
+                Assignment.model_validate(
+                    {
+                        **value,
+                        "status": "cancelled",
+                        "issued_at": now.isoformat(),
+                        "issued_by": command.by,
+                        "reason": f"override: {command.reason}",
+                    }
+                )
+            )
+        if command.unit_ids:
+            g = self._city.roads
+            target = g.snap(incident.location.lon, incident.location.lat).node
+            times = g.times_to(target)
+            for unit_id in command.unit_ids:
+                if unit_id not in self.fleet:
+                    continue
+                unit = self.fleet.get(unit_id)
+                pos = unit.position(now)
+                node = g.snap(pos.lon, pos.lat).node
+                eta = float(times[node])
+                route = g.route(node, target)
+                record = Assignment(
+                    incident_id=incident.id,
+                    unit_id=unit_id,
+                    status=AssignmentStatus.RECOMMENDED,
+                    eta_s=round(eta, 1) if math.isfinite(eta) else 0.0,
+                    distance_m=round(route.distance_m, 1) if route else 0.0,
+                    route=route.geometry if route else None,
+                    golden_time_s=incident.golden_time_s,
+                    within_golden_time=math.isfinite(eta) and eta <= incident.golden_time_s,
+                    issued_at=now,
+                    unit_kind=unit.kind,
+                    issued_by=command.by,
+                    reason=f"override: {command.reason}",
+                )
+                effects += self._store(record)
+                effects += self._assign(
+                    f"{incident.id}|{unit_id}", command.by, f"override: {command.reason}", now
+                )
+        return effects
