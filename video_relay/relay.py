@@ -1,0 +1,76 @@
+"""The parts of one relay process, built once by the app factory and shared by its routes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from starlette.requests import HTTPConnection
+
+from access import Principal, TokenAuthority, TokenError
+from video_relay.audit import AuditLog
+from video_relay.cameras import CameraRegistry
+from video_relay.config import RelayConfig
+from video_relay.errors import Unauthenticated
+from video_relay.hub import FeedHub
+from video_relay.metrics import RelayMetrics
+from video_relay.policy import ViewingPolicy
+from video_relay.supervisor import TaskSupervisor
+
+__all__ = ["Relay", "presented_token"]
+
+
+def presented_token(conn: HTTPConnection) -> str | None:
+    """The token from ``Authorization: Bearer …`` or, for browsers, the ``token`` query."""
+    header = conn.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return conn.query_params.get("token") or None
+
+
+@dataclass
+class Relay:
+    """Registry, feeds, audit, policy and metrics of one relay, plus its clocks."""
+
+    config: RelayConfig
+    authority: TokenAuthority
+    registry: CameraRegistry
+    hub: FeedHub
+    audit: AuditLog
+    policy: ViewingPolicy
+    metrics: RelayMetrics
+    tasks: TaskSupervisor
+    wall_clock: Callable[[], float] = time.time
+    monotonic: Callable[[], float] = time.monotonic
+    _sources: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    async def principal(self, conn: HTTPConnection) -> Principal:
+        """The verified, unrevoked holder of the presented token, or raise Unauthenticated."""
+        try:
+            principal = self.authority.verify(presented_token(conn))
+        except TokenError as exc:
+            raise Unauthenticated(str(exc)) from exc
+        if await self.policy.is_revoked(principal.token_id):
+            raise Unauthenticated("token revoked")
+        return principal
+
+    def claim_source(self, camera_id: str) -> asyncio.Event:
+        """Make the caller the camera's push source; the event is set when it is superseded."""
+        previous = self._sources.get(camera_id)
+        if previous is not None:
+            previous.set()
+        mine = self._sources[camera_id] = asyncio.Event()
+        return mine
+
+    def release_source(self, camera_id: str, claim: asyncio.Event) -> None:
+        """Give up the camera's push source (no-op when already superseded)."""
+        if self._sources.get(camera_id) is claim:
+            del self._sources[camera_id]
+
+    @property
+    def push_sources(self) -> int:
+        """Push sources connected now."""
+        return len(self._sources)
