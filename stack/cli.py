@@ -37,7 +37,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         port = settings.console_port if "GT_CONSOLE_PORT" in os.environ else DEFAULT_CONSOLE_PORT
         if port == DEFAULT_CONSOLE_PORT and not _port_free(port):
             port = free_port()
-    settings = settings.replace(console_port=port)
+    video_port = settings.video_port if "GT_VIDEO_PORT" in os.environ else 0
+    if video_port == 0 and _port_free(8090):
+        video_port = 8090
+    settings = settings.replace(console_port=port, video_port=video_port)
     if args.partitions:
         settings = settings.replace(partitions=args.partitions)
     return up(
@@ -96,6 +99,14 @@ def cmd_console(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=5,
     )
     return 0
+
+
+def cmd_video(args: argparse.Namespace) -> int:
+    from video_relay.__main__ import main as relay_main
+
+    settings = _settings()
+    argv = ["--host", settings.console_host, "--port", str(settings.video_port)]
+    return relay_main(argv, env=settings.to_env())
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -172,6 +183,7 @@ def parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_up)
     sub.add_parser("worker", help="run a stream worker").set_defaults(func=cmd_worker)
     sub.add_parser("console", help="run the console server").set_defaults(func=cmd_console)
+    sub.add_parser("video", help="run the video relay").set_defaults(func=cmd_video)
     sim = sub.add_parser("simulate", help="send simulated city traffic")
     sim.add_argument("--rate", type=float, help="events per second")
     sim.add_argument("--duration", type=float, help="seconds (default: until stopped)")

@@ -117,6 +117,7 @@ class Stack:
             kafka_bootstrap=kafka,
             redis_url=redis_url,
             console_port=port,
+            video_port=self.settings.video_port or free_port(),
             worker_state_dir=self.run_dir / "worker-state",
         ).with_secret()
         self.settings = s
@@ -127,11 +128,14 @@ class Stack:
         self.parts = [
             Part("worker", [py, "-m", "stack.cli", "worker"]),
             Part("console", [py, "-m", "stack.cli", "console"]),
+            Part("video", [py, "-m", "stack.cli", "video"]),
         ]
         for part in self.parts:
             self._launch(part)
         wait_until(lambda: console_ready(s.console_url), "console", 60)
         wait_until(lambda: worker_ready(redis_url, s.namespace, s.worker_id), "worker", 90)
+        video_url = f"http://{s.console_host}:{s.video_port}"
+        wait_until(lambda: console_ready(video_url), "video relay", 60)
         if self.simulate:
             sim = Part("simulator", [py, "-m", "stack.cli", "simulate"])
             self.parts.append(sim)
@@ -141,6 +145,7 @@ class Stack:
             "kafka_bootstrap": kafka,
             "redis_url": redis_url,
             "console_url": s.console_url,
+            "video_url": video_url,
             "topic_prefix": s.topic_prefix,
             "run_dir": str(self.run_dir),
             "city": city.name,
@@ -213,6 +218,7 @@ def up(
             crew_url = f"{info['console_url']}/crew?token={crew[first_unit]}"
             print(f"  Crew view:   {crew_url}  ({first_unit})")
         print(f"  Public page: {info['console_url']}/public")
+        print(f"  Video relay: {info['video_url']}  (WS /ws/video/<camera_id>?reason=…)")
         print(f"  Kafka:       {info['kafka_bootstrap']}   Redis: {info['redis_url']}")
         print(f"  Tokens:      {tokens_file}  (dispatcher, supervisor, service, one per crew)")
         print(f"  Logs:        {stack.run_dir}")
