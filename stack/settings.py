@@ -35,6 +35,7 @@ class Settings:
     worker_id: str = "worker-1"
     worker_state_dir: Path = Path("/tmp/goldentime-worker")
     log_level: str = "info"
+    alert_webhook_url: str = ""
     sim_rate_per_s: float = 2.0
     sim_seed: int = 119
 

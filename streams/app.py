@@ -17,15 +17,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
+import httpx
 import orjson
 import redis.asyncio as aioredis
 
+from alerts import WebhookChannel
 from dispatch import Recommender
 from geo import City
 from stack.settings import Settings
 from streams.alerting import AlertFollower
 from streams.contract import Command, ContractError, UnitStatus, decode, encode
 from streams.deadletter import dead_letter
+from streams.delivery import deliver
 from streams.dispatching import DispatchFollower
 from streams.evidence import Evidence
 from streams.faust_tuning import set_fetch_max_wait_ms
@@ -270,6 +273,37 @@ def create_app(settings: Settings, city: City) -> faust.App:
                 await emit(effects)
 
             await guarded(event, "zone", work)
+
+    if settings.alert_webhook_url:
+        alerts_topic = app.topic(topics.alerts, **RAW)
+
+        @app.agent(alerts_topic, name="alert-delivery")
+        async def alert_delivery(stream: faust.StreamT[bytes]) -> None:
+            async with httpx.AsyncClient(timeout=10.0) as client:
+                channel = WebhookChannel(settings.alert_webhook_url, client, name="webhook")
+                async for event in stream.events():
+                    try:
+                        letter = await deliver(
+                            channel,
+                            event.value,
+                            event.message.topic,
+                            event.message.partition,
+                            event.message.offset,
+                        )
+                    except Exception as exc:
+                        log.exception("alert delivery failed")
+                        letter = dead_letter(
+                            source_topic=event.message.topic,
+                            partition=event.message.partition,
+                            offset=event.message.offset,
+                            payload=event.value,
+                            error=f"internal error in delivery: {exc!r}",
+                            stage="delivery",
+                        )
+                    if letter is not None:
+                        await send_forever(
+                            outputs["deadletter"], b"alerts", encode(letter), "dead letter"
+                        )
 
     cache: dict[str, aioredis.Redis] = {}
 
