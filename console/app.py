@@ -1,37 +1,46 @@
-"""The console service: REST API, WebSocket hub, ingest endpoints, health and metrics."""
+"""The console service: composes the REST API, WebSockets, pages, health and metrics."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
 
-import orjson
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaProducer
-from fastapi import Depends, FastAPI, HTTPException, WebSocket
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import generate_latest
 
-from access import Principal, Role, TokenAuthority
+from access import TokenAuthority
+from console.actions import actions_router
+from console.audit import AuditLog
 from console.auth import Gate
+from console.context import DISPATCH, Context
 from console.hub import Hub
 from console.ingest import ingest_router
+from console.kafka_link import KafkaLink
+from console.layers import LayerCache
 from console.metrics import ConsoleMetrics
-from console.projector import Projector, frame
-from console.readmodel import ACTIVE_ALERT, ReadModel
+from console.outputs import PROJECTED_TOPICS, OutputProjection
+from console.pages import STATIC, pages_router
+from console.projector import Projector
+from console.queries import queries_router
+from console.readmodel import ReadModel
+from console.sockets import sockets_router
 from stack.settings import Settings
 from streams.topics import Topics
 
+__all__ = ["DISPATCH", "KafkaLink", "create_app"]
+
 log = logging.getLogger("goldentime.console")
-STATIC = Path(__file__).parent / "static"
-PUBLIC_ALERT_STATUSES = frozenset({"approved", "sent", "all_clear", "cancelled"})
-DISPATCH = (Role.DISPATCHER, Role.SUPERVISOR)
+REDIS_POOL_SIZE = 128
+GC_GEN0_THRESHOLD = 20_000
+REDIS_POOL_WAIT_S = 30.0
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -39,7 +48,14 @@ def create_app(settings: Settings) -> FastAPI:
     topics = Topics(settings.topic_prefix)
     metrics = ConsoleMetrics()
     hub = Hub()
-    redis = aioredis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+    pool = aioredis.BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=REDIS_POOL_SIZE,
+        timeout=REDIS_POOL_WAIT_S,
+        socket_timeout=5,
+        socket_connect_timeout=2,
+    )  # a burst of sockets connecting waits for a connection instead of failing
+    redis = aioredis.Redis(connection_pool=pool)
     readmodel = ReadModel(redis, settings.namespace)
     kafka = KafkaLink(settings.kafka_bootstrap)
 
@@ -47,67 +63,52 @@ def create_app(settings: Settings) -> FastAPI:
         return bool(await redis.sismember(f"{settings.namespace}:revoked-tokens", token_id))
 
     gate = Gate(TokenAuthority(settings.auth_secret.encode()), is_revoked)
-
-    async def on_output(base: str, value: bytes, live: bool) -> None:
-        try:
-            data = orjson.loads(value)
-        except orjson.JSONDecodeError:
-            log.error("non-JSON message on output topic %s ignored", base)
-            return
-        stored = True
-        if base == "incidents":
-            stored = await readmodel.put_incident(data, value)
-        elif base == "alerts":
-            stored = await readmodel.upsert(
-                "alerts",
-                data["id"],
-                int(data.get("version", 1)),
-                data["status"] in ACTIVE_ALERT,
-                value,
-            )
-        elif base == "overlays":
-            stored = await readmodel.upsert("overlays", data["incident_id"], 1, True, value)
-        elif base == "assignments":
-            key = f"{data['incident_id']}|{data['unit_id']}"
-            stored = await readmodel.upsert(
-                "assignments", key, 1, data["status"] != "cancelled", value
-            )
-        elif base == "deadletter":
-            metrics.deadletters.inc()
-        metrics.projected.labels(base).inc()
-        if live and stored:
-            kind = base.rstrip("s") if base != "deadletter" else "deadletter"
-            hub.publish(kind, data, frame(kind, data))
-            if base == "alerts" and _public(data):
-                view = _public_view(data)
-                hub.publish("public-alert", view, frame("alert", view))
-
+    ctx = Context(
+        gate=gate,
+        readmodel=readmodel,
+        hub=hub,
+        kafka=kafka,
+        topics=topics,
+        audit=AuditLog(redis, settings.namespace),
+        layers=LayerCache(settings.data_dir),
+        metrics=metrics,
+        redis=redis,
+        namespace=settings.namespace,
+    )
     projector = Projector(
         settings.kafka_bootstrap,
         topics,
-        ("incidents", "assignments", "overlays", "alerts", "deadletter"),
-        on_output,
+        PROJECTED_TOPICS,
+        OutputProjection(readmodel, hub, metrics),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await kafka.start()
+        gc.freeze()  # start-up objects (city, app) leave the collector: shorter GC pauses
+        gc.set_threshold(GC_GEN0_THRESHOLD, 20, 50)  # fewer collections under fan-out load
         task = asyncio.create_task(projector.run(), name="projector")
+        warm = asyncio.create_task(ctx.layers.get("roads"), name="warm-layers")
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for t in (task, warm):
+                t.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
             await kafka.stop()
             await redis.aclose()
+            await pool.aclose()
 
-    app = FastAPI(title="GoldenTime console", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="GoldenTime console", version="0.2.0", lifespan=lifespan)
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.include_router(ingest_router(gate, kafka, topics, metrics))
+    app.include_router(actions_router(ctx))
+    app.include_router(queries_router(ctx))
+    app.include_router(sockets_router(ctx))
+    app.include_router(pages_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/vendor/leaflet", StaticFiles(directory=_leaflet_dir()), name="leaflet")
-
-    dispatcher = gate.require(*DISPATCH)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -119,12 +120,12 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             await asyncio.wait_for(redis.ping(), 2.0)
             checks["cache"] = "ok"
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - readiness reports any failure
             checks["cache"] = f"unreachable: {type(exc).__name__}"
         try:
             await asyncio.wait_for(kafka.producer.client.fetch_all_metadata(), 2.0)
             checks["broker"] = "ok"
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - readiness reports any failure
             checks["broker"] = f"unreachable: {type(exc).__name__}"
         checks["projector"] = "caught_up" if projector.caught_up.is_set() else "catching_up"
         ok = checks["cache"] == "ok" and checks["broker"] == "ok"
@@ -138,148 +139,14 @@ def create_app(settings: Settings) -> FastAPI:
             generate_latest(metrics.registry).decode(), media_type="text/plain; version=0.0.4"
         )
 
-    @app.get("/api/incidents")
-    async def list_incidents(
-        all: bool = False, who: Principal = Depends(dispatcher)
-    ) -> list[dict[str, Any]]:
-        items = await (readmodel.all("incidents") if all else readmodel.active("incidents"))
-        return sorted(items, key=lambda i: (i["priority"], i["deadline_at"]))
-
-    @app.get("/api/incidents/{incident_id}")
-    async def get_incident(
-        incident_id: str, who: Principal = Depends(dispatcher)
-    ) -> dict[str, Any]:
-        incident = await readmodel.get("incidents", incident_id)
-        if incident is None:
-            raise HTTPException(404, f"no incident {incident_id!r}")
-        return incident
-
-    @app.get("/", include_in_schema=False)
-    async def console_page() -> FileResponse:
-        return FileResponse(STATIC / "console.html")
-
-    @app.websocket("/ws/console")
-    async def ws_console(websocket: WebSocket) -> None:
-        if await gate.admit(websocket, *DISPATCH) is None:
-            return
-        snapshot = {
-            "incidents": await readmodel.active("incidents"),
-            "alerts": await readmodel.active("alerts"),
-            "assignments": await readmodel.active("assignments"),
-        }
-        await hub.serve(
-            websocket, lambda kind, data: kind != "public-alert", [frame("snapshot", snapshot)]
-        )
-
-    @app.websocket("/ws/public")
-    async def ws_public(websocket: WebSocket) -> None:
-        await websocket.accept()
-        alerts = [a for a in await readmodel.active("alerts") if _public(a)]
-        await hub.serve(
-            websocket,
-            lambda kind, data: kind == "public-alert",
-            [frame("snapshot", {"alerts": [_public_view(a) for a in alerts]})],
-        )
-
-    @app.websocket("/ws/crew/{unit_id}")
-    async def ws_crew(websocket: WebSocket, unit_id: str) -> None:
-        who = await gate.admit(websocket, Role.CREW, *DISPATCH)
-        if who is None:
-            return
-        if who.role is Role.CREW and who.unit_id != unit_id:
-            await websocket.close(4403, "a crew sees only its own unit")
-            return
-        mine: set[str] = set()
-        for a in await readmodel.active("assignments"):
-            if a["unit_id"] == unit_id:
-                mine.add(a["incident_id"])
-
-        def accepts(kind: str, data: dict[str, Any]) -> bool:
-            if kind == "assignment" and data.get("unit_id") == unit_id:
-                if data.get("status") == "cancelled":
-                    mine.discard(str(data["incident_id"]))
-                else:
-                    mine.add(str(data["incident_id"]))
-                return True
-            if kind == "incident":
-                return data.get("id") in mine
-            return kind == "overlay" and data.get("incident_id") in mine
-
-        incidents = [await readmodel.get("incidents", i) for i in sorted(mine)]
-        await hub.serve(websocket, accepts, [frame("snapshot", {"incidents": incidents})])
-
     app.state.hub = hub
     app.state.projector = projector
     app.state.readmodel = readmodel
+    app.state.context = ctx
     return app
-
-
-def _public(alert: dict[str, Any]) -> bool:
-    return alert.get("status") in PUBLIC_ALERT_STATUSES and not alert.get("exercise", False)
-
-
-def _public_view(alert: dict[str, Any]) -> dict[str, Any]:
-    keep = (
-        "id",
-        "status",
-        "severity",
-        "area",
-        "districts",
-        "headline",
-        "message",
-        "issued_at",
-        "tier",
-        "version",
-    )
-    return {k: alert[k] for k in keep if k in alert}
 
 
 def _leaflet_dir() -> str:
     import xstatic.pkg.leaflet as leaflet
 
     return str(leaflet.BASE_DIR)
-
-
-class KafkaLink:
-    """The console's producer, created inside the running loop by the lifespan."""
-
-    def __init__(self, bootstrap: str) -> None:
-        self._bootstrap = bootstrap
-        self._producer: AIOKafkaProducer | None = None
-
-    @property
-    def producer(self) -> AIOKafkaProducer:
-        """The started producer (only valid inside the lifespan)."""
-        if self._producer is None:
-            raise RuntimeError("console not started")
-        return self._producer
-
-    async def start(self, attempts: int = 30) -> None:
-        """Start the producer, waiting for a broker that is still starting."""
-        for attempt in range(attempts):
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self._bootstrap,
-                acks="all",
-                linger_ms=2,
-                request_timeout_ms=5000,
-                enable_idempotence=False,
-            )
-            try:
-                await producer.start()
-                self._producer = producer
-                return
-            except Exception:
-                await producer.stop()
-                if attempt == attempts - 1:
-                    raise
-                await asyncio.sleep(1.0)
-
-    async def stop(self) -> None:
-        """Stop the producer, flushing what it holds."""
-        if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
-
-    async def send(self, topic: str, value: bytes, key: bytes) -> None:
-        """Send one record and wait for the broker's acknowledgement."""
-        await self.producer.send_and_wait(topic, value, key=key)

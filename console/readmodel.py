@@ -63,6 +63,24 @@ class ReadModel:
         values = await self._r.hmget(data, ids)
         return [orjson.loads(v) for v in values if v is not None]
 
+    async def active_many(self, kinds: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
+        """Every active entity of several kinds in two round trips (for snapshots)."""
+        pipe = self._r.pipeline(transaction=False)
+        for kind in kinds:
+            pipe.smembers(self._keys(kind)[2])
+        id_sets = await pipe.execute()
+        pipe = self._r.pipeline(transaction=False)
+        wanted = []
+        for kind, ids in zip(kinds, id_sets, strict=True):
+            if ids:
+                pipe.hmget(self._keys(kind)[0], sorted(ids))
+                wanted.append(kind)
+        values = await pipe.execute() if wanted else []
+        out: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
+        for kind, rows in zip(wanted, values, strict=True):
+            out[kind] = [orjson.loads(v) for v in rows if v is not None]
+        return out
+
     async def get(self, kind: str, key: str) -> dict[str, Any] | None:
         """One entity by key."""
         value = await self._r.hget(f"{self._ns}:{kind}", key)

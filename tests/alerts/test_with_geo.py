@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from alert_samples import NOW
 
+import geo
 from alerts import (
     SEOUL_ISSUER,
     AlertContext,
@@ -19,15 +20,10 @@ from alerts import (
     validate_cap,
 )
 
-geo = pytest.importorskip("geo")
-
 
 @pytest.fixture(scope="module")
 def city():
-    try:
-        return geo.load_city(None)
-    except Exception as exc:  # geo is another package: report, do not mask, its failure
-        pytest.skip(f"geo.load_city(None) unavailable: {exc!r}")
+    return geo.load_city(None)
 
 
 @pytest.mark.parametrize("kind", ["gas_leak", "hazmat", "fire", "flood", "collapse"])

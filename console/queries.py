@@ -1,0 +1,187 @@
+"""Read routes: incidents, units, assignments, overlays, alerts (with CAP and Atom), layers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+
+from access import Principal, Role, TokenError
+from alerts import (
+    ATOM_MEDIA_TYPE,
+    CAP_MEDIA_TYPE,
+    KST,
+    SEOUL_ISSUER,
+    AlertError,
+    alert_from_dict,
+    atom_feed,
+    to_cap,
+)
+from console.auth import bearer_of
+from console.context import DISPATCH, Context
+from console.crew import crew_view, current_assignment, nearest_points
+from console.layers import CREW_LAYERS, LAYERS, PUBLIC_LAYERS
+from console.public_alerts import is_public_alert, public_alert_view
+from console.units import fleet_snapshot, unit_state
+
+__all__ = ["queries_router", "urgency_key"]
+
+JSON_CACHE = {"Cache-Control": "public, max-age=3600"}
+
+
+def urgency_key(incident: dict[str, Any]) -> tuple[int, str]:
+    """Most urgent first: priority, then the nearest golden-time deadline."""
+    return (int(incident["priority"]), str(incident["deadline_at"]))
+
+
+def queries_router(ctx: Context) -> APIRouter:
+    """The read-only REST routes."""
+    router = APIRouter()
+    rm = ctx.readmodel
+    dispatcher = ctx.gate.require(*DISPATCH)
+    crew_or_dispatcher = ctx.gate.require(Role.CREW, *DISPATCH)
+
+    @router.get("/api/incidents")
+    async def list_incidents(
+        all: bool = False, who: Principal = Depends(dispatcher)
+    ) -> list[dict[str, Any]]:
+        """Open incidents, most urgent first (``?all=true``: also resolved and closed)."""
+        items = await (rm.all("incidents") if all else rm.active("incidents"))
+        return sorted(items, key=urgency_key)
+
+    @router.get("/api/incidents/{incident_id}")
+    async def get_incident(
+        incident_id: str, who: Principal = Depends(dispatcher)
+    ) -> dict[str, Any]:
+        """One incident."""
+        incident = await rm.get("incidents", incident_id)
+        if incident is None:
+            raise HTTPException(404, f"no incident {incident_id!r}")
+        return incident
+
+    @router.get("/api/incidents/{incident_id}/overlay")
+    async def get_overlay(incident_id: str, who: Principal = Depends(dispatcher)) -> dict[str, Any]:
+        """The safety-map overlay of one incident."""
+        overlay = await rm.get("overlays", incident_id)
+        if overlay is None:
+            raise HTTPException(404, f"no overlay for incident {incident_id!r} yet")
+        return overlay
+
+    @router.get("/api/assignments")
+    async def list_assignments(who: Principal = Depends(dispatcher)) -> list[dict[str, Any]]:
+        """Recommended and assigned units of open incidents."""
+        return await rm.active("assignments")
+
+    @router.get("/api/units")
+    async def list_units(who: Principal = Depends(dispatcher)) -> list[dict[str, Any]]:
+        """The latest state of every unit that has reported."""
+        return await fleet_snapshot(rm, ctx.redis, ctx.namespace)
+
+    @router.get("/api/alerts")
+    async def list_alerts(who: Principal = Depends(dispatcher)) -> list[dict[str, Any]]:
+        """Current alerts, drafts awaiting approval included."""
+        return await rm.active("alerts")
+
+    @router.get("/api/public/alerts")
+    async def public_alerts() -> list[dict[str, Any]]:
+        """Approved public alerts, without personal data (anyone)."""
+        return [public_alert_view(a) for a in await rm.active("alerts") if is_public_alert(a)]
+
+    async def may_review(request: Request) -> bool:
+        token = bearer_of(request.headers, request.query_params.get("token"))
+        if token is None:
+            return False
+        try:
+            who = await ctx.gate.principal(token)
+        except TokenError:
+            return False
+        return who.role in DISPATCH
+
+    @router.get("/api/alerts/{alert_id}/cap")
+    async def alert_cap(alert_id: str, request: Request) -> Response:
+        """The alert as CAP 1.2 (public once approved; drafts only for dispatchers)."""
+        record = await rm.get("alerts", alert_id)
+        if record is None or not (is_public_alert(record) or await may_review(request)):
+            raise HTTPException(404, f"no public alert {alert_id!r}")
+        try:
+            alert = alert_from_dict(record)
+        except AlertError:
+            raise HTTPException(409, "this alert record carries no CAP details yet") from None
+        return Response(to_cap(alert, SEOUL_ISSUER), media_type=CAP_MEDIA_TYPE)
+
+    @router.get("/alerts/feed")
+    async def alert_feed(request: Request) -> Response:
+        """Atom feed of current public alerts, each entry linking its CAP document."""
+        base = str(request.base_url).rstrip("/")
+        parsed = []
+        for record in await rm.all("alerts"):
+            if not is_public_alert(record):
+                continue
+            try:
+                parsed.append(alert_from_dict(record))
+            except AlertError:
+                continue
+        body = atom_feed(
+            parsed,
+            feed_url=f"{base}/alerts/feed",
+            cap_url=lambda a: f"{base}/api/alerts/{a.id}/cap",
+            issuer=SEOUL_ISSUER,
+            now=datetime.now(KST),
+        )
+        return Response(body, media_type=ATOM_MEDIA_TYPE)
+
+    @router.get("/api/city")
+    async def city() -> dict[str, Any]:
+        """The city's bounding box and the layers anyone may fetch."""
+        return {"bbox": list(await ctx.layers.bbox()), "public_layers": sorted(PUBLIC_LAYERS)}
+
+    async def layer_response(name: str) -> Response:
+        return Response(
+            await ctx.layers.get(name), media_type="application/geo+json", headers=JSON_CACHE
+        )
+
+    @router.get("/api/layers/{name}")
+    async def layer(name: str, request: Request) -> Response:
+        """A city layer as GeoJSON (districts, roads, stations: anyone; others by role)."""
+        if name not in LAYERS:
+            raise HTTPException(404, f"no layer {name!r}")
+        if name not in PUBLIC_LAYERS:
+            allowed = (Role.CREW, *DISPATCH) if name in CREW_LAYERS else DISPATCH
+            await ctx.gate.require(*allowed)(request)
+        return await layer_response(name)
+
+    @router.get("/api/crew/{unit_id}")
+    async def crew(unit_id: str, who: Principal = Depends(crew_or_dispatcher)) -> JSONResponse:
+        """One unit's current assignment, scene, route, hazard zone and nearest hydrants."""
+        if who.role is Role.CREW and who.unit_id != unit_id:
+            raise HTTPException(403, "a crew sees only its own unit")
+        unit = await unit_state(rm, ctx.redis, ctx.namespace, unit_id)
+        assignment = current_assignment(await rm.active("assignments"), unit_id)
+        incident = overlay = None
+        if assignment is not None:
+            incident = await rm.get("incidents", assignment["incident_id"])
+            overlay = await rm.get("overlays", assignment["incident_id"])
+        view = crew_view(unit, assignment, incident, overlay)
+        if incident is not None and not view["hydrants"]:
+            view["hydrants"] = await city_hydrants(incident["location"])
+        return JSONResponse(view)
+
+    async def city_hydrants(location: dict[str, float]) -> list[dict[str, Any]]:
+        import orjson
+
+        layer = orjson.loads(await ctx.layers.get("hydrants"))
+        points = [
+            {
+                "id": f["properties"]["id"],
+                "location": {
+                    "lon": f["geometry"]["coordinates"][0],
+                    "lat": f["geometry"]["coordinates"][1],
+                },
+            }
+            for f in layer["features"]
+        ]
+        return nearest_points(points, location["lon"], location["lat"])
+
+    return router

@@ -1,0 +1,103 @@
+"""The WebSockets: the console (dispatchers), one crew's unit, and the public alerts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+
+from access import Role
+from console.auth import WS_FORBIDDEN
+from console.context import DISPATCH, Context
+from console.crew import CREW_STATUSES
+from console.outputs import UNITS
+from console.projector import frame
+from console.public_alerts import is_public_alert, public_alert_view
+from console.units import fleet_snapshot
+
+__all__ = ["CrewFilter", "sockets_router"]
+
+CONSOLE_KINDS = frozenset({"incident", "assignment", "overlay", "alert", "deadletter", "unit"})
+
+
+class CrewFilter:
+    """Which hub frames one unit's crew receives: its orders and what concerns them."""
+
+    def __init__(self, unit_id: str, incident_ids: set[str]) -> None:
+        self.unit_id = unit_id
+        self.mine = set(incident_ids)
+
+    def __call__(self, kind: str, data: dict[str, Any]) -> bool:
+        """True when the frame concerns this unit (updates the unit's incidents as it goes)."""
+        if kind == "assignment" and data.get("unit_id") == self.unit_id:
+            incident_id = str(data.get("incident_id"))
+            if data.get("status") in CREW_STATUSES:
+                self.mine.add(incident_id)
+                return True
+            if data.get("status") == "cancelled":
+                self.mine.discard(incident_id)
+                return True
+            return False  # a recommendation is not an order: the crew does not see it
+        if kind == "unit":
+            return data.get("unit_id") == self.unit_id
+        if kind == "incident":
+            return data.get("id") in self.mine
+        return kind == "overlay" and data.get("incident_id") in self.mine
+
+
+def sockets_router(ctx: Context) -> APIRouter:
+    """Routes ``/ws/console``, ``/ws/crew/{unit_id}`` and ``/ws/public``."""
+    router = APIRouter()
+    rm = ctx.readmodel
+
+    @router.websocket("/ws/console")
+    async def ws_console(websocket: WebSocket) -> None:
+        if await ctx.gate.admit(websocket, *DISPATCH) is None:
+            return
+
+        async def snapshot() -> list[str]:
+            state = await rm.active_many(("incidents", "alerts", "assignments", UNITS))
+            units = await fleet_snapshot(rm, ctx.redis, ctx.namespace, state.pop(UNITS))
+            return [frame("snapshot", {**state, "units": units})]
+
+        await ctx.hub.serve(
+            websocket,
+            lambda kind, data: kind in CONSOLE_KINDS,
+            snapshot,
+            batch=websocket.query_params.get("batch") == "1",
+        )
+
+    @router.websocket("/ws/public")
+    async def ws_public(websocket: WebSocket) -> None:
+        await websocket.accept()
+
+        async def snapshot() -> list[str]:
+            alerts = [public_alert_view(a) for a in await rm.active("alerts") if is_public_alert(a)]
+            return [frame("snapshot", {"alerts": alerts})]
+
+        await ctx.hub.serve(websocket, lambda kind, data: kind == "public-alert", snapshot)
+
+    @router.websocket("/ws/crew/{unit_id}")
+    async def ws_crew(websocket: WebSocket, unit_id: str) -> None:
+        who = await ctx.gate.admit(websocket, Role.CREW, *DISPATCH)
+        if who is None:
+            return
+        if who.role is Role.CREW and who.unit_id != unit_id:
+            await websocket.close(WS_FORBIDDEN, "a crew sees only its own unit")
+            return
+        assignments = [
+            a
+            for a in await rm.active("assignments")
+            if a["unit_id"] == unit_id and a["status"] in CREW_STATUSES
+        ]
+        accepts = CrewFilter(unit_id, {a["incident_id"] for a in assignments})
+        incidents = [await rm.get("incidents", i) for i in sorted(accepts.mine)]
+        overlays = [await rm.get("overlays", i) for i in sorted(accepts.mine)]
+        snapshot = {
+            "incidents": [i for i in incidents if i is not None],
+            "assignments": assignments,
+            "overlays": [o for o in overlays if o is not None],
+        }
+        await ctx.hub.serve(websocket, accepts, [frame("snapshot", snapshot)])
+
+    return router

@@ -1,0 +1,110 @@
+"use strict";
+// Shared by the GoldenTime pages: the token, safe DOM building, the vector base map.
+// Free text from the field is always inserted with textContent, never as HTML.
+const GT = window.GT = window.GT || {};
+
+GT.token = function token(storageKey) {
+  const key = storageKey || "gt-token";
+  const q = new URLSearchParams(location.search).get("token");
+  if (q) { sessionStorage.setItem(key, q); history.replaceState(null, "", location.pathname); }
+  return q || sessionStorage.getItem(key) || "";
+};
+
+GT.el = function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  return e;
+};
+
+GT.api = async function api(path, opts) {
+  const o = opts || {};
+  const headers = { "Content-Type": "application/json" };
+  if (o.token) headers.Authorization = "Bearer " + o.token;
+  const res = await fetch(path, { method: o.method || "GET", headers,
+    body: o.body === undefined ? undefined : JSON.stringify(o.body) });
+  let data = null;
+  try { data = await res.json(); } catch (_) { data = null; }
+  if (!res.ok) {
+    const why = data && data.detail ? data.detail : res.statusText;
+    throw new Error(`${res.status} ${typeof why === "string" ? why : JSON.stringify(why)}`);
+  }
+  return data;
+};
+
+GT.fmtClock = function fmtClock(s) {
+  const neg = s < 0; s = Math.abs(Math.round(s));
+  return (neg ? "-" : "") + Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+};
+
+GT.PRIORITY_COLOURS = { 1: "#e53935", 2: "#fb8c00", 3: "#fdd835", 4: "#43a047", 5: "#1e88e5" };
+GT.UNIT_COLOURS = {
+  available: "#2ecc71", dispatched: "#ffb300", en_route: "#ff7043", on_scene: "#d81b60",
+  transporting: "#8e24aa", at_hospital: "#5e35b1", out_of_service: "#757575",
+};
+
+// A Leaflet map drawn only from our own vector data (no tile server), on two canvas renderers (static base, live layers).
+GT.baseMap = function baseMap(elementId, options) {
+  const o = options || {};
+  const map = L.map(elementId, { preferCanvas: true, zoomControl: true, attributionControl: true,
+                                 zoomSnap: 0.25 }).setView([37.5665, 126.978], 13);
+  map.attributionControl.setPrefix(false);
+  map.attributionControl.addAttribution("Roads © OpenStreetMap contributors / ITS 국가교통정보센터 · Leaflet");
+  // two canvases: the static base map is never redrawn when a marker or route changes
+  const baseRenderer = L.canvas({ padding: 0.5 });
+  const renderer = L.canvas({ padding: 0.5, tolerance: 4 });
+  const light = o.theme === "light";
+  const districtStyle = light
+    ? { color: "#5c6b7a", weight: 1.5, fill: true, fillColor: "#ffffff", fillOpacity: 0.25, dashArray: "4 3" }
+    : { color: "#7f8fa6", weight: 1.5, fill: true, fillColor: "#2b3340", fillOpacity: 0.35, dashArray: "4 3" };
+  const roadColour = light ? ["#9aa5b1", "#b7c0ca"] : ["#56606e", "#6b7686"];
+  const ready = (async () => {
+    try {
+      const city = await GT.api("/api/city");
+      const [w, s, e, n] = city.bbox;
+      if (!o.keepView) map.fitBounds([[s, w], [n, e]], { padding: [8, 8] });
+    } catch (err) { console.warn("city bbox unavailable", err); }
+    const [districts, roads] = await Promise.all([
+      GT.api("/api/layers/districts").catch(() => null),
+      GT.api("/api/layers/roads").catch(() => null),
+    ]);
+    if (districts) {
+      L.geoJSON(districts, { renderer: baseRenderer, interactive: false,
+        style: districtStyle,
+        onEachFeature: (f, layer) => {
+          const c = layer.getBounds().getCenter();
+          L.marker(c, { interactive: false, keyboard: false,
+            icon: L.divIcon({ className: "district-label", html: "", iconSize: null }) })
+            .addTo(map).getElement().textContent = f.properties.name || "";
+        } }).addTo(map);
+    }
+    if (roads) {
+      L.geoJSON(roads, { renderer: baseRenderer, interactive: false,
+        style: (f) => ({ color: roadColour[f.properties.one_way ? 0 : 1], weight: 1.6, opacity: 0.9 }) })
+        .addTo(map);
+    }
+    return map;
+  })();
+  ready.catch((err) => console.warn("base map layers unavailable", err));
+  return { map, renderer, ready };
+};
+
+// A WebSocket that reconnects, except when the server refuses the token (4401/4403).
+GT.socket = function socket(path, token, onMessage, onState, extraQuery) {
+  const proto = location.protocol === "https:" ? "wss" : "ws";
+  let delay = 500;
+  function open() {
+    const params = new URLSearchParams(extraQuery || {});
+    if (token) params.set("token", token);
+    const q = params.toString() ? `?${params}` : "";
+    const ws = new WebSocket(`${proto}://${location.host}${path}${q}`);
+    ws.onopen = () => { delay = 500; onState("live", ""); };
+    ws.onmessage = (e) => onMessage(JSON.parse(e.data));
+    ws.onclose = (e) => {
+      const refused = e.code === 4401 || e.code === 4403;
+      onState(refused ? "refused" : "reconnecting", e.reason || "");
+      if (!refused) { setTimeout(open, delay); delay = Math.min(delay * 2, 8000); }
+    };
+  }
+  open();
+};

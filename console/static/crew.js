@@ -1,0 +1,108 @@
+"use strict";
+// GoldenTime crew view: only this unit's current order, its route, hazard zone and hydrants.
+const { el, api, fmtClock } = GT;
+let TOKEN = GT.token("gt-crew-token");
+
+function unitOf(token) {
+  try {
+    const body = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(body + "=".repeat((4 - body.length % 4) % 4))).unit || null;
+  } catch (_) { return null; }
+}
+
+const { map, renderer, ready } = GT.baseMap("map", { keepView: true });
+const drawn = L.layerGroup().addTo(map);
+const crew = { view: null, unit: null, map, drawn };
+GT.crew = crew;
+
+function draw(view) {
+  drawn.clearLayers();
+  const inc = view.incident;
+  const a = view.assignment;
+  document.getElementById("no-order").hidden = Boolean(inc && a);
+  document.getElementById("assignment").hidden = !(inc && a);
+  const u = view.unit;
+  for (const b of document.querySelectorAll("#status-buttons button"))
+    b.classList.toggle("current", Boolean(u && u.status === b.dataset.status));
+  const bounds = [];
+  if (u && u.location) {
+    const ll = [u.location.lat, u.location.lon];
+    L.circleMarker(ll, { renderer, radius: 8, color: "#fff", weight: 2, fillColor: GT.UNIT_COLOURS[u.status] || "#999", fillOpacity: 1 })
+      .bindTooltip(document.createTextNode(u.unit_id)).addTo(drawn);
+    bounds.push(ll);
+  }
+  const list = document.getElementById("hydrants");
+  list.replaceChildren();
+  if (!inc || !a) { if (bounds.length) map.setView(bounds[0], 15); return; }
+  document.getElementById("type").textContent = `P${inc.priority} ${inc.type}`;
+  document.getElementById("address").textContent = inc.address || `${inc.location.lat.toFixed(5)}, ${inc.location.lon.toFixed(5)}`;
+  document.getElementById("eta").textContent = `ETA ${fmtClock(a.eta_s)} · ${(a.distance_m / 1000).toFixed(1)} km`;
+  document.getElementById("description").textContent = inc.description || "";
+  if (view.hazard_zone) {
+    const hz = L.geoJSON(view.hazard_zone, { renderer, interactive: false,
+      style: { color: "#ff1744", weight: 2, fillColor: "#ff1744", fillOpacity: 0.2 } }).addTo(drawn);
+    const b = hz.getBounds(); if (b.isValid()) { bounds.push(b.getSouthWest(), b.getNorthEast()); }
+  }
+  if (a.route && a.route.type === "LineString") {
+    const lls = a.route.coordinates.map(([lon, lat]) => [lat, lon]);
+    L.polyline(lls, { renderer, color: "#4fc3f7", weight: 6, opacity: 0.95 }).addTo(drawn);
+    bounds.push(...lls);
+  }
+  const scene = [inc.location.lat, inc.location.lon];
+  L.circleMarker(scene, { renderer, radius: 10, color: "#000", weight: 2,
+    fillColor: GT.PRIORITY_COLOURS[inc.priority] || "#e53935", fillOpacity: 1 }).addTo(drawn);
+  bounds.push(scene);
+  for (const h of view.hydrants || []) {
+    L.circleMarker([h.location.lat, h.location.lon], { renderer, radius: 5, color: "#0d47a1", weight: 1,
+      fillColor: "#40c4ff", fillOpacity: 1 }).bindTooltip(document.createTextNode(h.id)).addTo(drawn);
+    list.append(el("li", "", `${h.id} · ${Math.round(h.distance_m)} m`));
+  }
+  map.fitBounds(L.latLngBounds(bounds), { padding: [30, 30], maxZoom: 17 });
+}
+
+async function refresh() {
+  try {
+    crew.view = await api(`/api/crew/${encodeURIComponent(crew.unit)}`, { token: TOKEN });
+    await ready;
+    draw(crew.view);
+  } catch (err) { document.getElementById("notice").textContent = err.message; }
+}
+
+async function report(status) {
+  const u = crew.view && crew.view.unit;
+  if (!u) { document.getElementById("notice").textContent = "unit state unknown; cannot report"; return; }
+  const body = { unit_id: crew.unit, at: new Date().toISOString(), kind: u.kind, status };
+  if (u.station_id) body.station_id = u.station_id;
+  if (u.location) body.location = u.location;
+  const a = crew.view.assignment;
+  if (a && status !== "available") body.incident_id = a.incident_id;
+  try {
+    await api("/api/unit-status", { method: "POST", token: TOKEN, body });
+    document.getElementById("notice").textContent = `reported ${status}`;
+  } catch (err) { document.getElementById("notice").textContent = `refused: ${err.message}`; }
+}
+
+function start() {
+  crew.unit = unitOf(TOKEN);
+  if (!crew.unit) { document.getElementById("signin").hidden = false; return; }
+  document.getElementById("unit").textContent = crew.unit;
+  for (const b of document.querySelectorAll("#status-buttons button"))
+    b.addEventListener("click", () => report(b.dataset.status));
+  let timer = null;
+  GT.socket(`/ws/crew/${encodeURIComponent(crew.unit)}`, TOKEN, () => {
+    if (!timer) timer = setTimeout(() => { timer = null; refresh(); }, 50);
+  }, (st, reason) => {
+    const conn = document.getElementById("conn");
+    conn.textContent = st === "live" ? "live" : st === "refused" ? `refused (${reason})` : "reconnecting…";
+    conn.className = "conn " + (st === "live" ? "up" : "down");
+  });
+}
+
+document.getElementById("signin").addEventListener("submit", (e) => {
+  e.preventDefault();
+  TOKEN = document.getElementById("token-input").value.trim();
+  sessionStorage.setItem("gt-crew-token", TOKEN);
+  document.getElementById("signin").hidden = true;
+  start();
+});
+start();

@@ -1,0 +1,46 @@
+"""Console test helpers: a running console with sample data produced to the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from stack.settings import Settings
+from streams.topics import Topics
+from tests.kafka_io import produce
+
+
+def publish(settings: Settings, base: str, items: list[dict[str, Any]], key: str = "id") -> None:
+    """Produce contract messages to one topic of the test's deployment."""
+    topic = Topics(settings.topic_prefix).name(base)
+    produce(settings.kafka_bootstrap, topic, [(str(i.get(key, "k")).encode(), i) for i in items])
+
+
+async def eventually(
+    check: Callable[[], Any], timeout_s: float = 10.0, interval_s: float = 0.05
+) -> Any:
+    """Await ``check()`` (sync or async) until truthy; fail after ``timeout_s``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    last: Any = None
+    while loop.time() < deadline:
+        last = check()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(interval_s)
+    raise AssertionError(f"condition not met within {timeout_s} s (last: {last!r})")
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    """Authorization header for a token (none for None)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def client(settings: Settings) -> httpx.AsyncClient:
+    """An HTTP client for the test's console."""
+    return httpx.AsyncClient(base_url=settings.console_url, timeout=10)

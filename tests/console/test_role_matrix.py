@@ -1,0 +1,259 @@
+"""Every route and socket × every role on a running console: nothing beyond the role.
+
+Roles: dispatcher, supervisor, crew (own unit / another unit), service, none, and
+expired / forged / revoked tokens. The matrix is checked against the app's own route list
+(OpenAPI), so a new route without a row here fails the test.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+import redis
+import websockets
+
+from access import Role, TokenAuthority
+from stack.settings import Settings
+from tests.conftest import Process
+from tests.console.conftest import bearer, eventually, publish
+from tests.console.console_samples import (
+    CITY_HALL,
+    assignment,
+    gas_leak_alerts,
+    incident,
+    overlay,
+    token,
+    unit_status,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+DISPATCH = {"dispatcher", "supervisor"}
+CREW = {"crew_own", "crew_other"}
+EVERYONE = "public"
+UNAUTHENTICATED = {"none", "expired", "forged", "revoked"}
+ROLES = ["dispatcher", "supervisor", "crew_own", "crew_other", "service", *sorted(UNAUTHENTICATED)]
+INC, OWN_UNIT, OTHER_UNIT = "inc-matrix-1", "E-1", "E-2"
+
+
+def tokens(settings: Settings) -> dict[str, str | None]:
+    """One token per role under test."""
+    revoked = token(settings, Role.DISPATCHER)
+    principal = TokenAuthority(settings.auth_secret.encode()).verify(revoked)
+    r = redis.Redis.from_url(settings.redis_url)
+    r.sadd(f"{settings.namespace}:revoked-tokens", principal.token_id)
+    r.close()
+    return {
+        "dispatcher": token(settings, Role.DISPATCHER),
+        "supervisor": token(settings, Role.SUPERVISOR),
+        "crew_own": token(settings, Role.CREW, OWN_UNIT),
+        "crew_other": token(settings, Role.CREW, OTHER_UNIT),
+        "service": token(settings, Role.SERVICE),
+        "none": None,
+        "expired": token(settings, Role.DISPATCHER, ttl_s=-5),
+        "forged": TokenAuthority(b"not-the-deployment-secret").mint(Role.DISPATCHER, "mallory"),
+        "revoked": revoked,
+    }
+
+
+def call_body(call_id: str) -> dict[str, Any]:
+    return {
+        "id": call_id,
+        "received_at": datetime.now(UTC).isoformat(),
+        "location": {"lon": CITY_HALL[0], "lat": CITY_HALL[1], "accuracy_m": 30},
+        "category": "fire",
+        "description": "smoke",
+        "caller": {"phone": "+82-10-1234-5678", "language": "ko"},
+    }
+
+
+def cctv_body(event_id: str) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "detected_at": datetime.now(UTC).isoformat(),
+        "camera_id": "CAM-1",
+        "kind": "smoke",
+        "confidence": 0.9,
+        "location": {"lon": CITY_HALL[0], "lat": CITY_HALL[1]},
+    }
+
+
+def sensor_body(event_id: str) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "measured_at": datetime.now(UTC).isoformat(),
+        "sensor_id": "SMK-1",
+        "kind": "smoke_detector",
+        "value": 1.0,
+        "unit": "alarm",
+        "threshold": 1.0,
+        "location": {"lon": CITY_HALL[0], "lat": CITY_HALL[1]},
+    }
+
+
+def routes(draft_id: str, sent_id: str) -> list[tuple[str, str, Any, Any]]:
+    """(method, path, body, who may) — who is a role set, EVERYONE, or {role: status}."""
+    own_status = unit_status(OWN_UNIT, "available", CITY_HALL[0], CITY_HALL[1])
+    draft_cap = {r: 200 if r in DISPATCH else 404 for r in ROLES}
+    return [
+        ("GET", "/healthz", None, EVERYONE),
+        ("GET", "/readyz", None, EVERYONE),
+        ("GET", "/metrics", None, EVERYONE),
+        ("GET", "/", None, EVERYONE),
+        ("GET", "/crew", None, EVERYONE),
+        ("GET", "/public", None, EVERYONE),
+        ("GET", "/static/console.js", None, EVERYONE),
+        ("GET", "/vendor/leaflet/leaflet.js", None, EVERYONE),
+        ("GET", "/api/city", None, EVERYONE),
+        ("GET", "/api/layers/districts", None, EVERYONE),
+        ("GET", "/api/layers/dongs", None, EVERYONE),
+        ("GET", "/api/layers/roads", None, EVERYONE),
+        ("GET", "/api/layers/stations", None, EVERYONE),
+        ("GET", "/api/layers/hydrants", None, DISPATCH | CREW),
+        ("GET", "/api/layers/facilities", None, DISPATCH | CREW),
+        ("GET", "/api/layers/cameras", None, DISPATCH),
+        ("GET", "/api/public/alerts", None, EVERYONE),
+        ("GET", "/alerts/feed", None, EVERYONE),
+        ("GET", f"/api/alerts/{sent_id}/cap", None, EVERYONE),
+        ("GET", f"/api/alerts/{draft_id}/cap", None, draft_cap),
+        ("GET", "/api/incidents", None, DISPATCH),
+        ("GET", f"/api/incidents/{INC}", None, DISPATCH),
+        ("GET", f"/api/incidents/{INC}/overlay", None, DISPATCH),
+        ("GET", "/api/assignments", None, DISPATCH),
+        ("GET", "/api/units", None, DISPATCH),
+        ("GET", "/api/alerts", None, DISPATCH),
+        ("GET", "/api/audit", None, {"supervisor"}),
+        ("GET", f"/api/crew/{OWN_UNIT}", None, DISPATCH | {"crew_own"}),
+        ("POST", f"/api/incidents/{INC}/accept", {}, DISPATCH),
+        (
+            "POST",
+            f"/api/incidents/{INC}/override",
+            {"unit_ids": ["E-9"], "reason": "closer"},
+            DISPATCH,
+        ),
+        ("POST", f"/api/incidents/{INC}/resolve", {}, DISPATCH),
+        ("POST", f"/api/incidents/{INC}/close", {}, DISPATCH),
+        ("POST", f"/api/alerts/{draft_id}/approve", None, DISPATCH),
+        ("POST", f"/api/alerts/{draft_id}/cancel", {"reason": "false alarm"}, DISPATCH),
+        ("POST", f"/api/alerts/{sent_id}/all-clear", None, DISPATCH),
+        ("POST", f"/api/units/{OWN_UNIT}/out-of-service", {"reason": "pump"}, DISPATCH),
+        ("POST", f"/api/units/{OWN_UNIT}/in-service", {}, DISPATCH),
+        ("POST", "/api/calls", call_body("call-matrix"), DISPATCH | {"service"}),
+        ("POST", "/api/cctv-events", cctv_body("cctv-matrix"), DISPATCH | {"service"}),
+        ("POST", "/api/sensor-alarms", sensor_body("sen-matrix"), DISPATCH | {"service"}),
+        ("POST", "/api/unit-status", own_status, DISPATCH | {"service", "crew_own"}),
+    ]
+
+
+def expected(role: str, who: Any) -> int | None:
+    """The status a role must get (None: any success below 400)."""
+    if isinstance(who, dict):
+        return int(who[role])
+    if who == EVERYONE or role in who:
+        return None
+    return 401 if role in UNAUTHENTICATED else 403
+
+
+def seed(settings: Settings) -> dict[str, dict[str, Any]]:
+    """An incident with overlay and assignment, both units, a draft and a sent alert."""
+    steps = gas_leak_alerts("inc-gas-matrix")
+    draft = {**steps["draft"], "id": "alert-draft-1"}
+    sent = {**steps["sent"], "id": "alert-sent-1"}
+    publish(settings, "incidents", [incident(INC)])
+    publish(settings, "overlays", [overlay(INC)], key="incident_id")
+    route = [(126.970, 37.560), CITY_HALL]
+    publish(
+        settings, "assignments", [assignment(INC, OWN_UNIT, "assigned", route)], key="incident_id"
+    )
+    units = [unit_status(u, "available", 126.97, 37.56) for u in (OWN_UNIT, OTHER_UNIT)]
+    publish(settings, "unit-status", units, key="unit_id")
+    publish(settings, "alerts", [draft, sent])
+    return {"draft": draft, "sent": sent}
+
+
+async def test_every_route_for_every_role(settings: Settings, console: Process) -> None:
+    alerts = seed(settings)
+    toks = tokens(settings)
+    table = routes(alerts["draft"]["id"], alerts["sent"]["id"])
+    async with httpx.AsyncClient(base_url=settings.console_url, timeout=20) as http:
+        dispatcher = bearer(toks["dispatcher"])
+
+        async def seeded() -> bool:
+            units = (await http.get("/api/units", headers=dispatcher)).json()
+            alerts_now = (await http.get("/api/alerts", headers=dispatcher)).json()
+            return len(units) == 2 and len(alerts_now) == 2
+
+        await eventually(seeded)
+        paths = set((await http.get("/openapi.json")).json()["paths"])
+        covered = {_template(p) for _, p, _, _ in table}
+        assert paths - covered <= {"/openapi.json", "/docs", "/redoc"}, paths - covered
+        failures = []
+        for method, path, body, who in table:
+            for role in ROLES:
+                response = await http.request(
+                    method,
+                    path,
+                    headers={**bearer(toks[role]), "Content-Type": "application/json"},
+                    content=None if body is None else orjson.dumps(body),
+                )
+                want = expected(role, who)
+                got = response.status_code
+                if (want is None and got >= 400) or (want is not None and got != want):
+                    failures.append(f"{method} {path} as {role}: {got} (want {want or '<400'})")
+        assert not failures, "\n".join(failures)
+        # nothing readable leaked: a crew's own view never carries another unit's data
+        own = (await http.get(f"/api/crew/{OWN_UNIT}", headers=bearer(toks["crew_own"]))).json()
+        assert (
+            own["assignment"]["unit_id"] == OWN_UNIT
+            and OTHER_UNIT not in orjson.dumps(own).decode()
+        )
+
+
+def _template(path: str) -> str:
+    parts = path.split("/")
+    names = {
+        "incidents": "{incident_id}",
+        "alerts": "{alert_id}",
+        "units": "{unit_id}",
+        "crew": "{unit_id}",
+        "layers": "{name}",
+    }
+    out = []
+    for i, part in enumerate(parts):
+        prev = parts[i - 1] if i else ""
+        if prev in names and part not in ("cap",) and i == 3:
+            out.append(names[prev])
+        else:
+            out.append(part)
+    return "/".join(out)
+
+
+SOCKETS = {
+    "/ws/console": DISPATCH,
+    f"/ws/crew/{OWN_UNIT}": DISPATCH | {"crew_own"},
+    "/ws/public": EVERYONE,
+}
+
+
+async def test_every_socket_for_every_role(settings: Settings, console: Process) -> None:
+    toks = tokens(settings)
+    base = settings.console_url.replace("http", "ws")
+    failures = []
+    for path, who in SOCKETS.items():
+        for role in ROLES:
+            query = f"?token={toks[role]}" if toks[role] else ""
+            async with websockets.connect(base + path + query) as ws:
+                want = expected(role, who)
+                try:
+                    first = orjson.loads(await ws.recv())
+                    got: Any = first["type"]
+                except websockets.ConnectionClosed as closed:
+                    got = closed.rcvd.code if closed.rcvd else None
+                wanted = "snapshot" if want is None else {401: 4401, 403: 4403}[want]
+                if got != wanted:
+                    failures.append(f"{path} as {role}: {got} (want {wanted})")
+    assert not failures, "\n".join(failures)
