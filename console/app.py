@@ -74,6 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
         metrics=metrics,
         redis=redis,
         namespace=settings.namespace,
+        video_port=settings.video_port,
     )
     projector = Projector(
         settings.kafka_bootstrap,

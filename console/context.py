@@ -36,3 +36,4 @@ class Context:
     metrics: ConsoleMetrics
     redis: aioredis.Redis
     namespace: str
+    video_port: int = 0  # the video relay's port on the same host (0: no relay)

@@ -99,9 +99,12 @@ class OutputProjection:
             return await rm.upsert("overlays", data["incident_id"], 1, True, raw)
         if base == "assignments":
             active = data["status"] != "cancelled"
+            await rm.track_unit_assignment(data["unit_id"], data["incident_id"], data["status"])
             return await rm.upsert("assignments", assignment_key(data), 1, active, raw)
         if base == "unit-status":
             version = timestamp_version(data["at"])
+            if data.get("status") in ("available", "out_of_service"):
+                await rm.release_unit(data["unit_id"])
             return await rm.upsert(UNITS, data["unit_id"], version, True, orjson.dumps(data))
         self.metrics.deadletters.inc()
         return True

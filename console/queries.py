@@ -135,7 +135,11 @@ def queries_router(ctx: Context) -> APIRouter:
     @router.get("/api/city")
     async def city() -> dict[str, Any]:
         """The city's bounding box and the layers anyone may fetch."""
-        return {"bbox": list(await ctx.layers.bbox()), "public_layers": sorted(PUBLIC_LAYERS)}
+        return {
+            "bbox": list(await ctx.layers.bbox()),
+            "public_layers": sorted(PUBLIC_LAYERS),
+            "video_port": ctx.video_port or None,
+        }
 
     async def layer_response(name: str) -> Response:
         return Response(

@@ -54,6 +54,19 @@ class ReadModel:
             raw,
         )
 
+    async def track_unit_assignment(self, unit_id: str, incident_id: str, status: str) -> None:
+        """Keep ``{ns}:unit-assignment`` (unit → incident it is assigned to) current; the video
+        relay lets a crew view only the cameras of that incident."""
+        key = f"{self._ns}:unit-assignment"
+        if status == "assigned":
+            await self._r.hset(key, unit_id, incident_id)
+        elif status == "cancelled" and await self._r.hget(key, unit_id) == incident_id.encode():
+            await self._r.hdel(key, unit_id)
+
+    async def release_unit(self, unit_id: str) -> None:
+        """A unit that is available again (or out of service) has no incident."""
+        await self._r.hdel(f"{self._ns}:unit-assignment", unit_id)
+
     async def active(self, kind: str) -> list[dict[str, Any]]:
         """Every active entity of a kind (open incidents, current alerts…)."""
         data, _, active = self._keys(kind)

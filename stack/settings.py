@@ -58,13 +58,16 @@ class Settings:
         env = {}
         for name, var in ENV_VARS.items():
             value = getattr(self, name)
-            if value is not None:
-                env[var] = str(value)
+            env[var] = "" if value is None else str(value)  # "" data dir: the built-in city
         return env
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        """Build settings from an environment mapping (unknown ``GT_`` names are refused)."""
+        """Build settings from an environment mapping (unknown ``GT_`` names are refused).
+
+        ``GT_DATA_DIR`` unset means the Seoul data next to this checkout when it exists;
+        set to an empty string it means the built-in city.
+        """
         unknown = sorted(k for k in env if k.startswith("GT_") and k not in _VAR_TO_FIELD)
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
@@ -73,7 +76,8 @@ class Settings:
             if var in env and env[var] != "":
                 values[name] = _convert(name, env[var])
         settings = cls(**values)  # type: ignore[arg-type]
-        if "data_dir" not in values and (DEFAULT_SEOUL_DATA / "seoul_nodelink_nodes.csv").exists():
+        seoul_here = (DEFAULT_SEOUL_DATA / "seoul_nodelink_nodes.csv").exists()
+        if "GT_DATA_DIR" not in env and seoul_here:
             settings = settings.replace(data_dir=DEFAULT_SEOUL_DATA)
         if settings.partitions < 1:
             raise SettingsError("GT_PARTITIONS must be at least 1")

@@ -53,20 +53,26 @@ class AlertFollower:
         self._drafted = drafted  # incident id → the (type, priority, mci) last drafted for
         self._districts = (*city.districts, *city.dongs)
         self._policy = load_policy()
-
-    def _active(self) -> list[PublicAlert]:
-        out = []
-        for value in list(self._alerts.values()):
+        # Decoded live alerts, derived from the table (rebuilt with the zone): de-duplication
+        # looks at them for every alert-worthy incident, so they are not re-read each time.
+        self._live: dict[str, PublicAlert] = {}
+        for value in list(alerts.values()):
             alert = alert_from_dict(value["alert"])
             if alert.status in LIVE_STATUSES:
-                out.append(alert)
-        return out
+                self._live[alert.id] = alert
+
+    def _active(self) -> list[PublicAlert]:
+        return list(self._live.values())
 
     def _store(self, alert: PublicAlert) -> list[Effect]:
         previous = self._alerts.get(alert.id)
         version = (previous["version"] + 1) if previous else 1
         data = alert.to_dict()
         self._alerts[alert.id] = {"alert": data, "version": version}
+        if alert.status in LIVE_STATUSES:
+            self._live[alert.id] = alert
+        else:
+            self._live.pop(alert.id, None)
         published = {**data, "version": version, "exercise": alert.mode is not Mode.ACTUAL}
         return [Effect("alerts", alert.id, orjson.dumps(published))]
 

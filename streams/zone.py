@@ -140,7 +140,8 @@ class Zone:
 
     def evidence(self, ev: Evidence, now: datetime) -> list[Effect]:
         """Fuse one piece of evidence (a replay of one already counted has no effect)."""
-        if self._seen.get(ev.key) is not None:
+        seen = self._seen.get(ev.key)
+        if seen is not None and self._counted(seen, ev):
             return []
         if ev.type is None:
             self._seen[ev.key] = "observed"
@@ -157,8 +158,19 @@ class Zone:
             if new is state:  # already counted (its seen entry was lost): nothing changes
                 self._seen[ev.key] = new.incident.id
                 return []
-        self._seen[ev.key] = new.incident.id
-        return self._save(new, previous, now)
+        effects = self._save(new, previous, now)  # the incident first, then "seen": a crash
+        self._seen[ev.key] = new.incident.id  # between them replays, never drops, evidence
+        return effects
+
+    def _counted(self, seen: str, ev: Evidence) -> bool:
+        """Whether a "seen" entry is backed by the incident it names (changelogs of two
+        tables are written separately, so a crash can leave one without the other)."""
+        if seen == "observed":
+            return True
+        state = self.get(seen)
+        return state is not None and any(
+            ref.source == ev.source and ref.id == ev.id for ref in state.incident.evidence
+        )
 
     def unit_status(self, status: UnitStatus, now: datetime) -> list[Effect]:
         """Apply a unit report: lifecycle of the incident it names, then followers."""

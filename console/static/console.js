@@ -135,7 +135,7 @@ async function select(id) {
     try { state.overlays.set(id, await api(`/api/incidents/${encodeURIComponent(id)}/overlay`, { token: TOKEN })); }
     catch (_) { /* no overlay yet; a live frame will bring it */ }
   }
-  if (state.selected === id) drawSelection();
+  if (state.selected === id) { drawSelection(); scheduleRender(); }
 }
 
 // ---- actions ---------------------------------------------------------------------------
@@ -299,6 +299,12 @@ function renderDetail() {
   const split = (s) => s.value.split(",").map((x) => x.trim()).filter(Boolean);
   override.append(units, remove, reason, button("Override", "override", () =>
     act(`${path}/override`, { unit_ids: split(units), remove_unit_ids: split(remove), reason: reason.value })));
+  const cams = el("ul", "cameras");
+  for (const c of (state.overlays.get(inc.id) || {}).cameras || []) {
+    const li = el("li", "", `${c.id} · ${Math.round(c.distance_m || 0)} m `);
+    li.append(button("▶ view", "view", () => openFeed(c.id, inc.id)));
+    cams.append(li);
+  }
   const ev = el("ol", "evidence");
   const evidence = [...inc.evidence].sort((a, b) => String(a.at || "").localeCompare(String(b.at || "")));
   for (const e of evidence) ev.append(el("li", "", `${e.at || ""} ${e.source} ${e.kind || ""} ${e.id}`));
@@ -308,7 +314,44 @@ function renderDetail() {
     el("div", "meta", `confidence ${inc.confidence} · patients ${inc.patients || 0} · golden time ${Math.round(inc.golden_time_s / 60)} min · v${inc.version || 1}`),
     el("div", "description", inc.description || ""),
     actions, el("h4", "", "Units"), table, override,
+    el("h4", "", "Cameras at the scene"), cams,
     el("h4", "", "Evidence timeline"), ev);
+}
+
+// ---- live camera feed (video relay; every viewing is audited with its incident) --------
+let feed = null;
+async function openFeed(cameraId, incidentId) {
+  closeFeed();
+  const city = await api("/api/city", { token: TOKEN });
+  const panel = el("div", "feed");
+  const status = el("div", "feed-status", `connecting to ${cameraId}…`);
+  const img = document.createElement("img");
+  img.alt = `camera ${cameraId}`;
+  panel.append(button("✕", "close-feed", closeFeed), status, img);
+  document.body.append(panel);
+  if (!city.video_port) { status.textContent = "no video relay configured"; feed = { panel }; return; }
+  const proto = location.protocol === "https:" ? "wss" : "ws";
+  const q = new URLSearchParams({ token: TOKEN, incident_id: incidentId,
+                                  reason: `incident ${incidentId}` });
+  const ws = new WebSocket(`${proto}://${location.hostname}:${city.video_port}` +
+                           `/ws/video/${encodeURIComponent(cameraId)}?${q}`);
+  ws.binaryType = "blob";
+  ws.onmessage = (e) => {
+    if (typeof e.data === "string") return;  // control messages
+    const url = URL.createObjectURL(e.data);
+    img.onload = () => URL.revokeObjectURL(url);
+    img.src = url;
+    status.textContent = `${cameraId} · live`;
+  };
+  ws.onclose = (e) => { status.textContent = `${cameraId}: closed (${e.code} ${e.reason || ""})`; };
+  feed = { panel, ws };
+}
+
+function closeFeed() {
+  if (!feed) return;
+  if (feed.ws) feed.ws.close();
+  feed.panel.remove();
+  feed = null;
 }
 
 function renderCounts() {

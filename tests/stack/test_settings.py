@@ -37,3 +37,8 @@ def test_every_field_has_a_variable() -> None:
 
 def test_secret_is_never_in_repr() -> None:
     assert "hunter2hunter2" not in repr(Settings(auth_secret="hunter2hunter2"))
+
+
+def test_an_empty_data_dir_means_the_built_in_city_even_where_seoul_data_exists() -> None:
+    assert Settings.from_env({"GT_DATA_DIR": ""}).data_dir is None
+    assert Settings.from_env(Settings(data_dir=None).to_env()).data_dir is None
