@@ -86,7 +86,11 @@ class DispatchFollower:
         for value in list(units.values()):
             self.fleet.put(unit_from_json(value))
         self._unit_incident: dict[str, str] = {}
-        for value in list(assignments.values()):
+        # assignment keys by incident, derived from the table (rebuilt with the zone) so that
+        # withdrawing or accepting touches one incident's orders, not the whole history
+        self._by_incident: dict[str, set[str]] = {}
+        for key, value in list(assignments.items()):
+            self._by_incident.setdefault(value["incident_id"], set()).add(key)
             if value["status"] == "assigned":
                 self._unit_incident[value["unit_id"]] = value["incident_id"]
 
@@ -190,14 +194,20 @@ class DispatchFollower:
     def _store(self, record: Assignment) -> list[Effect]:
         key = f"{record.incident_id}|{record.unit_id}"
         self._assignments[key] = record.model_dump(mode="json")
+        self._by_incident.setdefault(record.incident_id, set()).add(key)
         return [Effect("assignments", record.incident_id, encode(record))]
+
+    def _orders(self, incident_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """The assignment records of one incident, by key."""
+        keys = sorted(self._by_incident.get(incident_id, ()))
+        return [(k, v) for k in keys if (v := self._assignments.get(k)) is not None]
 
     def _withdraw(
         self, incident_id: str, now: datetime, why: str, keep: set[str] | None = None
     ) -> list[Effect]:
         effects: list[Effect] = []
-        for key, value in list(self._assignments.items()):
-            if value["incident_id"] != incident_id or value["status"] != "recommended":
+        for _key, value in self._orders(incident_id):
+            if value["status"] != "recommended":
                 continue
             if keep is not None and value["unit_id"] in keep:
                 continue
@@ -205,7 +215,6 @@ class DispatchFollower:
                 {**value, "status": "cancelled", "issued_at": now.isoformat(), "reason": why}
             )
             effects += self._store(record)
-            del key
         return effects
 
     def _assign(self, key: str, by: str, reason: str | None, now: datetime) -> list[Effect]:
@@ -244,12 +253,8 @@ class DispatchFollower:
         if command.action is CommandAction.ACCEPT_RECOMMENDATION:
             wanted = set(command.unit_ids)
             effects: list[Effect] = []
-            for key, value in list(self._assignments.items()):
-                if (
-                    value["incident_id"] == incident.id
-                    and value["status"] == "recommended"
-                    and (not wanted or value["unit_id"] in wanted)
-                ):
+            for key, value in self._orders(incident.id):
+                if value["status"] == "recommended" and (not wanted or value["unit_id"] in wanted):
                     effects += self._assign(key, command.by, command.reason, now)
             return effects
         if command.action is CommandAction.OVERRIDE:
