@@ -45,9 +45,14 @@ class DraftOutcome:
     duplicate_of: str | None = None
 
 
-def alert_id(incident_id: str, issued_at: datetime) -> str:
-    """A stable alert id from the first incident and the time it was drafted."""
-    digest = hashlib.sha1(f"{incident_id}|{issued_at.isoformat()}".encode()).hexdigest()
+def alert_id(incident_id: str, opened_at: datetime, tier: str, hazard: str) -> str:
+    """A stable alert id: the first incident, when it opened, and the tier and hazard drafted.
+
+    Not the drafting time: a worker that re-processes the same evidence after a crash must
+    draft the same alert again (idempotent by id), never a second one.
+    """
+    seed = f"{incident_id}|{opened_at.isoformat()}|{tier}|{hazard}"
+    digest = hashlib.sha1(seed.encode()).hexdigest()
     return f"alert-{digest[:16]}"
 
 
@@ -114,7 +119,7 @@ def _build(
     tier = decision.tier
     assert tier is not None
     return Alert(
-        id=alert_id(ctx.incident_id, now),
+        id=alert_id(ctx.incident_id, ctx.opened_at, tier.tier, decision.rule.hazard),
         incident_id=ctx.incident_id,
         status=AlertStatus.DRAFT,
         tier=tier.tier,

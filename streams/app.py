@@ -188,7 +188,7 @@ def create_app(settings: Settings, city: City) -> faust.App:
                             "offset": event.message.offset,
                         }
                         if base == "unit-status":
-                            status = decode(UnitStatus, event.value)
+                            status = intake.unit_status(event.value)
                             items.append({"unit": status.model_dump(mode="json"), "origin": origin})
                         else:
                             ev = intake.evidence(base, event.value)

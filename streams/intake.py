@@ -11,6 +11,7 @@ from streams.contract import (
     CctvDetection,
     ContractError,
     SensorAlarm,
+    UnitStatus,
     decode,
 )
 from streams.evidence import Evidence, from_call, from_cctv, from_sensor
@@ -82,13 +83,22 @@ class Intake:
         self._check_plausible(ev)
         return ev
 
+    def unit_status(self, payload: bytes | None) -> UnitStatus:
+        """A unit report, refused when its time is implausible (a unit may leave the city)."""
+        status = decode(UnitStatus, payload)
+        self._check_time(status.at, status.id)
+        return status
+
     def _check_plausible(self, ev: Evidence) -> None:
         if not self._area.contains(ev.lon, ev.lat):
             raise ContractError(
                 f"location ({ev.lon:.5f}, {ev.lat:.5f}) is outside the service area", ev.id
             )
+        self._check_time(ev.at, ev.id)
+
+    def _check_time(self, at: datetime, event_id: str) -> None:
         now = self._clock()
-        if ev.at > now + MAX_FUTURE:
-            raise ContractError(f"time {ev.at.isoformat()} is in the future", ev.id)
-        if ev.at < now - MAX_AGE:
-            raise ContractError(f"time {ev.at.isoformat()} is more than 2 days old", ev.id)
+        if at > now + MAX_FUTURE:
+            raise ContractError(f"time {at.isoformat()} is in the future", event_id)
+        if at < now - MAX_AGE:
+            raise ContractError(f"time {at.isoformat()} is more than 2 days old", event_id)

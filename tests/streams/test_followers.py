@@ -182,3 +182,12 @@ def test_gas_leak_drafts_an_alert_that_needs_approval() -> None:
         with pytest.raises(ContractError, match="already approved"):
             approve(2, "dispatcher-1")
         assert of(approve(3, "dispatcher-2"), "alerts")[-1]["status"] == "sent"
+
+
+def test_a_redraft_after_a_crash_keeps_the_alert_id() -> None:
+    first = of(build()[0].evidence(evidence(1, IncidentType.HAZMAT), NOW), "alerts")
+    # a restarted worker whose alert table lost the draft re-processes the same evidence later
+    again = of(
+        build()[0].evidence(evidence(1, IncidentType.HAZMAT), NOW + timedelta(seconds=9)), "alerts"
+    )
+    assert first and again and first[0]["id"] == again[0]["id"]
