@@ -30,6 +30,7 @@ from console.outputs import PROJECTED_TOPICS, OutputProjection
 from console.pages import STATIC, pages_router
 from console.projector import Projector
 from console.queries import queries_router
+from console.ratelimit import PublicRateLimit
 from console.readmodel import ReadModel
 from console.sockets import sockets_router
 from stack.settings import Settings
@@ -103,6 +104,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="GoldenTime console", version="0.2.0", lifespan=lifespan)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
+    app.add_middleware(PublicRateLimit)
     app.include_router(ingest_router(gate, kafka, topics, metrics))
     app.include_router(actions_router(ctx))
     app.include_router(queries_router(ctx))
