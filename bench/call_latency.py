@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +27,7 @@ import orjson
 import websockets
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from stack.embedded import free_port
+from stack.scripted import ScriptedStack
 
 KST = timezone(timedelta(hours=9))
 REPO = Path(__file__).resolve().parent.parent
@@ -126,38 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.call_latency")
     parser.add_argument("--calls", type=int, default=20)
     args = parser.parse_args(argv)
-    run = Path(tempfile.mkdtemp(prefix="gt-lat-"))
-    ready = run / "ready.json"
-    with (run / "up.log").open("wb") as log:
-        up = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "stack.cli",
-                "up",
-                "--no-sim",
-                "--ready-file",
-                str(ready),
-                "--run-dir",
-                str(run / "stack"),
-                "--port",
-                str(free_port()),
-            ],
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        started = time.monotonic()
-        while not ready.exists():
-            if up.poll() is not None or time.monotonic() - started > 90:
-                raise SystemExit(f"stack did not come up; see {run / 'up.log'}")
-            time.sleep(0.2)
-        result = {"stack_up_s": round(time.monotonic() - started, 1)}
-        result.update(asyncio.run(measure(json.loads(ready.read_text()), args.calls)))
-    finally:
-        up.send_signal(signal.SIGTERM)
-        up.wait(60)
+    with ScriptedStack(Path(tempfile.mkdtemp(prefix="gt-lat-"))) as up:
+        result: dict[str, Any] = {"stack_up_s": round(up.started_in_s, 1)}
+        result.update(asyncio.run(measure(up.info, args.calls)))
     print(json.dumps(result))
     return 0
 

@@ -11,9 +11,7 @@ import hashlib
 import hmac
 import json
 import secrets
-import signal
-import subprocess
-import sys
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -24,10 +22,9 @@ import websockets
 from playwright.async_api import Browser
 
 from geo import load_city
-from stack.embedded import free_port
+from stack.scripted import ScriptedStack
 from stack.settings import Settings
 from tests.browser.conftest import new_page, screenshot_path
-from tests.conftest import REPO, wait_for
 from tests.kafka_io import produce
 from video_relay.jpeg import synthetic_jpeg
 from video_relay.service import ingest_secret_for
@@ -37,38 +34,10 @@ KST = timezone(timedelta(hours=9))
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Any:
+def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
     secret = secrets.token_urlsafe(32)
-    ready = tmp_path / "ready.json"
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("GT_")}
-    env["GT_AUTH_SECRET"] = secret
-    with (tmp_path / "up.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "stack.cli",
-                "up",
-                "--no-sim",
-                "--ready-file",
-                str(ready),
-                "--run-dir",
-                str(tmp_path / "run"),
-                "--port",
-                str(free_port()),
-            ],
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    try:
-        wait_for(lambda: ready.exists() or proc.poll() is not None, timeout_s=90)
-        assert proc.poll() is None, (tmp_path / "up.log").read_text()
-        yield {**json.loads(ready.read_text()), "secret": secret}
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(60)
+    with ScriptedStack(tmp_path, env={"GT_AUTH_SECRET": secret}) as up:
+        yield {**up.info, "secret": secret}
 
 
 async def push_frames(url: str, stop: asyncio.Event) -> None:
