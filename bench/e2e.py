@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import json
 import random
-import secrets
 import shutil
 import statistics
 import sys
@@ -48,8 +47,14 @@ from access import Role, TokenAuthority
 from bench.fusion import HISTORY_H, Input, Mix, Observer, city_mix, produce, rss_mb, until, watch
 from geo import load_city
 from scenarios.generator import KST, CityTraffic
-from stack.embedded import EmbeddedBroker, EmbeddedCache, free_port, spawn, stop_process
-from stack.settings import REPO_ROOT, Settings
+from stack.embedded import (
+    EmbeddedBroker,
+    EmbeddedCache,
+    local_settings,
+    spawn,
+    stop_process,
+)
+from stack.settings import REPO_ROOT
 from stack.supervisor import child_env, console_ready, wait_until, worker_ready
 from streams.topics import Topics, ensure_topics
 
@@ -269,17 +274,13 @@ async def baseline(bootstrap: str, mix: Mix, env: dict[str, str], run_dir: Path)
 async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     """The whole benchmark; returns the JSON result."""
     with EmbeddedBroker(run_dir) as broker, EmbeddedCache(run_dir) as cache:
-        settings = Settings(
-            kafka_bootstrap=broker.bootstrap,
-            redis_url=cache.url,
+        settings = local_settings(
+            broker.bootstrap,
+            cache.url,
+            run_dir,
             topic_prefix="e2e-",
             partitions=args.partitions,
-            auth_secret=secrets.token_urlsafe(32),
-            rebalance_timeout_s=2.0,
-            worker_state_dir=run_dir / "worker-state",
-            console_port=free_port(),
             data_dir=args.data_dir,
-            log_level="info",
         )
         topics = Topics(settings.topic_prefix)
         ensure_topics(broker.bootstrap, topics, settings.partitions)

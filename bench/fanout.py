@@ -26,7 +26,6 @@ import contextlib
 import json
 import os
 import resource
-import secrets
 import socket
 import statistics
 import subprocess
@@ -316,8 +315,7 @@ def run(
     clients: int, rate: float, duration_s: float, slow: int, baseline_clients: int
 ) -> dict[str, Any]:
     """Start broker, cache and console; measure the baseline then the N-client phase."""
-    from stack.embedded import EmbeddedBroker, EmbeddedCache, free_port, spawn, stop_process
-    from stack.settings import Settings
+    from stack.embedded import EmbeddedBroker, EmbeddedCache, local_settings, spawn, stop_process
     from stack.supervisor import child_env, console_ready, wait_until
     from streams.topics import Topics, ensure_topics
 
@@ -329,15 +327,8 @@ def run(
         EmbeddedCache(Path(tmp) / "c") as cache,
     ):
         prefix = f"bench{uuid.uuid4().hex[:8]}-"
-        settings = Settings(
-            kafka_bootstrap=broker.bootstrap,
-            redis_url=cache.url,
-            topic_prefix=prefix,
-            partitions=2,
-            auth_secret=secrets.token_urlsafe(32),
-            console_port=free_port(),
-            data_dir=None,
-            log_level="warning",
+        settings = local_settings(
+            broker.bootstrap, cache.url, Path(tmp), topic_prefix=prefix, log_level="warning"
         )
         ensure_topics(settings.kafka_bootstrap, Topics(prefix), settings.partitions)
         env = {**child_env(settings), "PYTHONPATH": _repo()}

@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -45,8 +44,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from geo import load_city
 from scenarios.generator import KST, CityTraffic
-from stack.embedded import EmbeddedBroker, EmbeddedCache, spawn, stop_process
-from stack.settings import DEFAULT_SEOUL_DATA, REPO_ROOT, Settings
+from stack.embedded import EmbeddedBroker, EmbeddedCache, local_settings, spawn, stop_process
+from stack.settings import DEFAULT_SEOUL_DATA, REPO_ROOT
 from stack.supervisor import child_env, wait_until, worker_ready
 from streams.topics import Topics, ensure_topics
 
@@ -250,17 +249,13 @@ def note(message: str) -> None:
 async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     """The whole benchmark; returns the JSON result."""
     with EmbeddedBroker(run_dir) as broker, EmbeddedCache(run_dir) as cache:
-        settings = Settings(
-            kafka_bootstrap=broker.bootstrap,
-            redis_url=cache.url,
+        settings = local_settings(
+            broker.bootstrap,
+            cache.url,
+            run_dir,
             topic_prefix="bench-",
             partitions=args.partitions,
-            auth_secret=secrets.token_urlsafe(32),
-            rebalance_timeout_s=2.0,
-            worker_state_dir=run_dir / "worker-state",
-            # A directory without city data gives the worker the built-in city (None would
-            # not reach the child: it then defaults to the Seoul data when present).
-            data_dir=args.data_dir or run_dir,
+            data_dir=args.data_dir,
             log_level="warning",
         )
         topics = Topics(settings.topic_prefix)

@@ -3,7 +3,6 @@ console) as real processes, a unique topic prefix. Used with ``with BenchStack(.
 
 from __future__ import annotations
 
-import secrets
 import sys
 import tempfile
 import uuid
@@ -11,7 +10,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from stack.embedded import EmbeddedBroker, EmbeddedCache, free_port, spawn, stop_process
+from stack.embedded import (
+    EmbeddedBroker,
+    EmbeddedCache,
+    local_settings,
+    spawn,
+    stop_process,
+)
 from stack.settings import Settings
 from stack.supervisor import child_env, console_ready, wait_until, worker_ready
 from streams.topics import Topics, ensure_topics
@@ -35,15 +40,12 @@ class BenchStack:
     def __enter__(self) -> Self:
         self.broker.start()
         self.cache.start()
-        self.settings = Settings(
-            kafka_bootstrap=self.broker.bootstrap,
-            redis_url=self.cache.url,
+        self.settings = local_settings(
+            self.broker.bootstrap,
+            self.cache.url,
+            self.dir,
             topic_prefix=f"b{uuid.uuid4().hex[:8]}-",
             partitions=self._partitions,
-            auth_secret=secrets.token_urlsafe(32),
-            rebalance_timeout_s=2.0,
-            worker_state_dir=self.dir / "state",
-            console_port=free_port(),
             data_dir=self._data_dir,
             log_level="warning",
         )

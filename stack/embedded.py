@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -16,6 +17,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+
+from stack.settings import Settings
 
 
 class EmbeddedError(RuntimeError):
@@ -184,3 +187,29 @@ class EmbeddedCache(_Child):
             "--protected-mode",
             "no",
         ]
+
+
+def local_settings(
+    kafka_bootstrap: str,
+    redis_url: str,
+    work_dir: Path,
+    *,
+    topic_prefix: str,
+    partitions: int = 2,
+    data_dir: Path | None = None,
+    log_level: str = "info",
+) -> Settings:
+    """Settings of a throwaway deployment on local services (tests and benchmarks): its own
+    topic prefix and auth secret, fast group joins, worker state and a console port of its own."""
+    return Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        redis_url=redis_url,
+        topic_prefix=topic_prefix,
+        partitions=partitions,
+        auth_secret=secrets.token_urlsafe(32),
+        rebalance_timeout_s=2.0,
+        worker_state_dir=work_dir / "worker-state",
+        console_port=free_port(),
+        data_dir=data_dir,
+        log_level=log_level,
+    )

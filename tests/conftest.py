@@ -4,7 +4,6 @@ its own topic prefix (and so its own topics, consumer group and Redis namespace)
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 import time
 import uuid
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from stack.embedded import EmbeddedBroker, EmbeddedCache, free_port, spawn, stop_process
+from stack.embedded import EmbeddedBroker, EmbeddedCache, local_settings, spawn, stop_process
 from stack.settings import DEFAULT_SEOUL_DATA, Settings
 from stack.supervisor import StartupError, child_env, console_ready, wait_until, worker_ready
 from streams.topics import Topics, ensure_topics
@@ -45,18 +44,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCache]:
 def settings(broker: EmbeddedBroker, cache: EmbeddedCache, tmp_path: Path) -> Settings:
     """Settings of a fresh deployment (unique topic prefix) on the session's services."""
     prefix = f"t{uuid.uuid4().hex[:10]}-"
-    s = Settings(
-        kafka_bootstrap=broker.bootstrap,
-        redis_url=cache.url,
-        topic_prefix=prefix,
-        partitions=2,
-        auth_secret=secrets.token_urlsafe(32),
-        rebalance_timeout_s=2.0,
-        worker_state_dir=tmp_path / "worker-state",
-        console_port=free_port(),
-        data_dir=None,
-        log_level="info",
-    )
+    s = local_settings(broker.bootstrap, cache.url, tmp_path, topic_prefix=prefix)
     ensure_topics(s.kafka_bootstrap, Topics(prefix), s.partitions)
     return s
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import secrets
 import threading
 import time
 import uuid
@@ -29,7 +28,13 @@ from bench.e2e import SurgeObserver
 from bench.fusion import HISTORY_H, Mix, Observer, city_mix, until, watch
 from geo import load_city
 from scenarios.generator import KST, CityTraffic
-from stack.embedded import EmbeddedBroker, EmbeddedCache, free_port, spawn, wait_for_port
+from stack.embedded import (
+    EmbeddedBroker,
+    EmbeddedCache,
+    local_settings,
+    spawn,
+    wait_for_port,
+)
 from stack.settings import Settings
 from streams.topics import Topics, ensure_topics
 from tests.conftest import Process, start_console, start_worker
@@ -190,18 +195,7 @@ def deployment(
 ) -> Iterator[tuple[Settings, Process, Process | None]]:
     """A fresh deployment (own topics) with a worker and, if asked, a console."""
     prefix = f"s{uuid.uuid4().hex[:10]}-"
-    settings = Settings(
-        kafka_bootstrap=broker.bootstrap,
-        redis_url=cache.url,
-        topic_prefix=prefix,
-        partitions=2,
-        auth_secret=secrets.token_urlsafe(32),
-        rebalance_timeout_s=2.0,
-        worker_state_dir=log_dir / "worker-state",
-        console_port=free_port(),
-        data_dir=None,
-        log_level="info",
-    )
+    settings = local_settings(broker.bootstrap, cache.url, log_dir, topic_prefix=prefix)
     ensure_topics(settings.kafka_bootstrap, Topics(prefix), settings.partitions)
     worker = start_worker(settings, log_dir)
     try:
