@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from streams.offsets import end_offsets
 from streams.topics import Topics
 
 log = logging.getLogger("goldentime.projector")
@@ -61,7 +62,7 @@ class Projector:
                     partitions.append(TopicPartition(name, p))
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
-            live_from = await consumer.end_offsets(partitions)
+            live_from = await end_offsets(self._bootstrap, partitions)  # not ListOffsets
             pending = {tp for tp, end in live_from.items() if end > 0}
             if not pending:
                 self.caught_up.set()

@@ -31,7 +31,7 @@ from streams.deadletter import dead_letter
 from streams.delivery import deliver
 from streams.dispatching import DispatchFollower
 from streams.evidence import Evidence
-from streams.faust_tuning import set_fetch_max_wait_ms
+from streams.faust_tuning import install_at_least_once, set_fetch_max_wait_ms
 from streams.intake import Intake, ServiceArea
 from streams.overlaying import OverlayFollower
 from streams.topics import Topics
@@ -62,6 +62,7 @@ def create_app(settings: Settings, city: City) -> faust.App:
     """A Faust app wired to this deployment's topics and tables."""
     topics = Topics(settings.topic_prefix)
     set_fetch_max_wait_ms(settings.fetch_max_wait_ms)
+    install_at_least_once()
     app = faust.App(
         f"goldentime-{settings.topic_prefix or 'main'}",
         broker=f"kafka://{settings.kafka_bootstrap}",
@@ -124,7 +125,7 @@ def create_app(settings: Settings, city: City) -> faust.App:
             for follower in followers(z):
                 z.add_follower(follower)
             holder["zone"] = z
-            holder["republish"] = z.republish()
+            holder["republish"] = True
         zone_: Zone = holder["zone"]
         return zone_
 
@@ -176,7 +177,9 @@ def create_app(settings: Settings, city: City) -> faust.App:
 
     def intake_agent(base: str) -> None:
         async def process(stream: faust.StreamT[bytes]) -> None:
-            async for batch in stream.take_events(  # type: ignore[attr-defined]
+            # noack_take: events are acked below, once forwarded; a batch cut short by a
+            # stop or rebalance is delivered again (take_events would ack it anyway)
+            async for batch in stream.noack_take(  # type: ignore[attr-defined]
                 INTAKE_BATCH, within=INTAKE_WITHIN_S
             ):
                 items: list[dict[str, Any]] = []
@@ -203,6 +206,8 @@ def create_app(settings: Settings, city: City) -> faust.App:
                 if items:
                     value = orjson.dumps({"items": items, "t_in": time.time()})
                     await send_forever(zone_topic, CITY_ZONE.encode(), value, "zone batch")
+                for event in batch:
+                    await stream.ack(event)
 
         app.agent(inputs[base], name=f"intake-{base}")(process)
 
@@ -242,13 +247,14 @@ def create_app(settings: Settings, city: City) -> faust.App:
 
     @app.agent(zone_inputs, name="zone")
     async def zone_agent(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
+        manual = stream.noack()  # type: ignore[attr-defined]  # acked once applied, never earlier
+        async for event in manual.events():
 
             async def work(event: Event = event) -> None:
                 now = now_utc()
                 zone()
-                if holder.get("republish"):
-                    await emit(holder.pop("republish"))
+                if holder.pop("republish", False):
+                    await emit(zone().republish(now))
                 if event.message.topic == topics.commands:
                     await emit(zone().command(decode(Command, event.value), now))
                     return
@@ -257,6 +263,7 @@ def create_app(settings: Settings, city: City) -> faust.App:
                     await emit(zone().tick(now))
                     return
                 effects: list[Effect] = []
+                zone().begin_batch()
                 for item in data["items"]:
                     try:
                         if "evidence" in item:
@@ -270,9 +277,11 @@ def create_app(settings: Settings, city: City) -> faust.App:
                     except Exception as exc:
                         log.exception("zone failed on an item")
                         await item_dead_letter(item, f"internal error in zone: {exc!r}")
+                effects += zone().flush(now)
                 await emit(effects)
 
             await guarded(event, "zone", work)
+            await manual.ack(event)
 
     if settings.alert_webhook_url:
         alerts_topic = app.topic(topics.alerts, **RAW)
@@ -281,7 +290,8 @@ def create_app(settings: Settings, city: City) -> faust.App:
         async def alert_delivery(stream: faust.StreamT[bytes]) -> None:
             async with httpx.AsyncClient(timeout=10.0) as client:
                 channel = WebhookChannel(settings.alert_webhook_url, client, name="webhook")
-                async for event in stream.events():
+                manual = stream.noack()  # type: ignore[attr-defined]  # acked once handled
+                async for event in manual.events():
                     try:
                         letter = await deliver(
                             channel,
@@ -304,6 +314,7 @@ def create_app(settings: Settings, city: City) -> faust.App:
                         await send_forever(
                             outputs["deadletter"], b"alerts", encode(letter), "dead letter"
                         )
+                    await manual.ack(event)
 
     cache: dict[str, aioredis.Redis] = {}
 

@@ -124,6 +124,16 @@ def compatible(a: IncidentType, b: IncidentType) -> bool:
     return a == b or frozenset((a, b)) in COMPATIBLE
 
 
+REACH_M: dict[IncidentType, float] = {
+    kind: max(
+        max(JOIN_RADIUS_M[other], JOIN_RADIUS_M[kind]) for other in T if compatible(other, kind)
+    )
+    for kind in T
+}
+"""How far from evidence of each type an incident it may join can lie: the widest join
+radius over the compatible incident types (what the candidate search must cover)."""
+
+
 def incident_id_for(evidence: Evidence) -> str:
     """A deterministic incident id: a replay of the same first evidence opens the same id."""
     return "INC-" + hashlib.sha256(evidence.key.encode()).hexdigest()[:12].upper()

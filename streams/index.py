@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-CELL_DEG_LAT = 0.009  # ≈ 1 km
+CELL_DEG_LAT = 0.0025  # ≈ 280 m: about the join radius of the common types (fire, crowd)
 M_PER_DEG_LAT = 111_320.0
+MARGIN = 1.01
+"""Radii are widened by 1 % so that the flat-earth cell arithmetic never misses a candidate."""
 
 
 class GridIndex:
-    """Incident ids by ~1 km grid cell, for candidate search within a radius."""
+    """Incident ids by grid cell, for candidate search within a radius."""
 
     def __init__(self, ref_lat: float = 37.5) -> None:
         self._cos_ref = math.cos(math.radians(ref_lat))
@@ -25,8 +27,10 @@ class GridIndex:
 
     def put(self, incident_id: str, lon: float, lat: float) -> None:
         """Index (or move) an incident."""
-        self.remove(incident_id)
         cell = self._cell(lon, lat)
+        if self._where.get(incident_id) == cell:
+            return
+        self.remove(incident_id)
         self._cells[cell].add(incident_id)
         self._where[incident_id] = cell
 
@@ -39,16 +43,17 @@ class GridIndex:
                 del self._cells[cell]
 
     def near(self, lon: float, lat: float, radius_m: float) -> list[str]:
-        """Ids of incidents in cells that may lie within ``radius_m`` of the point."""
-        cx, cy = self._cell(lon, lat)
+        """Ids of incidents in every cell that has a point within ``radius_m`` of (lon, lat)."""
         cell_h_m = CELL_DEG_LAT * M_PER_DEG_LAT
         cell_w_m = cell_h_m * math.cos(math.radians(lat)) / self._cos_ref
-        reach_x = math.ceil(radius_m / cell_w_m) + 1
-        reach_y = math.ceil(radius_m / cell_h_m) + 1
+        x = lon * self._cos_ref / CELL_DEG_LAT
+        y = lat / CELL_DEG_LAT
+        rx, ry = radius_m * MARGIN / cell_w_m, radius_m * MARGIN / cell_h_m
         found: list[str] = []
-        for dx in range(-reach_x, reach_x + 1):
-            for dy in range(-reach_y, reach_y + 1):
-                ids = self._cells.get((cx + dx, cy + dy))
+        cells = self._cells
+        for cx in range(math.floor(x - rx), math.floor(x + rx) + 1):
+            for cy in range(math.floor(y - ry), math.floor(y + ry) + 1):
+                ids = cells.get((cx, cy))
                 if ids:
                     found.extend(ids)
         return found

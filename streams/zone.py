@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+import orjson
+
 from streams.contract import (
     Command,
     CommandAction,
@@ -20,14 +22,12 @@ from streams.contract import (
     IncidentStatus,
     UnitStatus,
     UnitStatusValue,
-    encode,
 )
 from streams.evidence import Evidence
-from streams.fusion import ACTIVE, JOIN_RADIUS_M, IncidentState, absorb, match, open_incident
+from streams.fusion import ACTIVE, REACH_M, IncidentState, absorb, match, open_incident
 from streams.index import GridIndex
 
 Store = MutableMapping[str, Any]
-MAX_JOIN_RADIUS_M = max(JOIN_RADIUS_M.values())
 
 UNVERIFIED_EXPIRE = timedelta(minutes=30)
 """A lone unconfirmed camera detection with nothing further for this long is closed."""
@@ -79,6 +79,7 @@ class Zone:
         self._cache: dict[str, IncidentState] = {}
         self._resolved: dict[str, IncidentState] = {}
         self._index = GridIndex(ref_lat)
+        self._dirty: dict[str, Incident | None] | None = None  # see begin_batch()
         self.warm()
 
     def warm(self) -> None:
@@ -89,16 +90,19 @@ class Zone:
         for value in list(self._incidents.values()):
             self._remember(IncidentState.from_json(value))
 
-    def republish(self) -> list[Effect]:
-        """The latest state of every active incident, to send again after a recovery.
+    def republish(self, now: datetime) -> list[Effect]:
+        """The latest state of every active incident, and the followers' reactions to it,
+        to send again after a recovery.
 
-        A crash can fall between a table's changelog write and the output send: the tables
-        then say "done" while the topic lacks the last state. Sending the latest state again
-        is harmless (consumers keep the highest version) and closes that gap.
+        A crash can fall between a table's changelog write and the sends: the tables then
+        say "done" while the topics lack the last state, or a follower never saw it.
+        Sending the latest state again is harmless (consumers keep the highest version),
+        and followers act only on what they have not handled yet (their own tables say).
         """
-        return [
-            Effect("incidents", s.incident.id, encode(s.incident)) for s in self._cache.values()
-        ]
+        effects: list[Effect] = []
+        for state in list(self._cache.values()):
+            effects += self._publish(state, None, now)
+        return effects
 
     def add_follower(self, follower: Follower) -> None:
         """Let ``follower`` react to every change of this zone."""
@@ -123,12 +127,49 @@ class Zone:
             self._resolved.pop(inc.id, None)
 
     def _save(self, state: IncidentState, previous: Incident | None, now: datetime) -> list[Effect]:
-        self._incidents[state.incident.id] = state.to_json()
-        self._remember(state)
         inc = state.incident
-        effects = [Effect("incidents", inc.id, encode(inc))]
+        data = inc.model_dump(mode="json")
+        self._incidents[inc.id] = {"incident": data, "reporters": state.reporters}
+        self._remember(state)
+        if self._dirty is not None:  # deferred: published once, in its latest state
+            self._dirty.setdefault(inc.id, previous)
+            return []
+        return self._publish(state, previous, now, data)
+
+    def _publish(
+        self,
+        state: IncidentState,
+        previous: Incident | None,
+        now: datetime,
+        data: dict[str, Any] | None = None,
+    ) -> list[Effect]:
+        inc = state.incident
+        value = orjson.dumps(data if data is not None else inc.model_dump(mode="json"))
+        effects = [Effect("incidents", inc.id, value)]
         for follower in self._followers:
             effects += follower.on_incident(state, previous, now)
+        return effects
+
+    def begin_batch(self) -> None:
+        """Defer publishing until :meth:`flush`, so that each incident changed by several
+        inputs of a batch is published, and re-planned, once in its latest state.
+
+        State (tables, cache, index) still changes at once; only the incident record and
+        the followers' reactions (recommendation, overlay, alert draft) wait. Changes
+        pending from an interrupted batch are kept until the next flush.
+        """
+        if self._dirty is None:
+            self._dirty = {}
+
+    def flush(self, now: datetime) -> list[Effect]:
+        """The effects deferred since :meth:`begin_batch`: each changed incident's latest
+        state, then what the followers do about it; publishing is immediate again after."""
+        dirty, self._dirty = self._dirty or {}, None
+        effects: list[Effect] = []
+        for incident_id, previous in dirty.items():
+            state = self.get(incident_id)
+            if state is not None:
+                effects += self._publish(state, previous, now)
         return effects
 
     def get(self, incident_id: str) -> IncidentState | None:
@@ -146,7 +187,8 @@ class Zone:
         if ev.type is None:
             self._seen[ev.key] = "observed"
             return []
-        candidates = [self._cache[i] for i in self._index.near(ev.lon, ev.lat, MAX_JOIN_RADIUS_M)]
+        near = self._index.near(ev.lon, ev.lat, REACH_M[ev.type])
+        candidates = [self._cache[i] for i in near]
         state = match(ev, candidates)
         if state is None:
             new, previous = open_incident(ev, self._district_of(ev.lon, ev.lat)), None

@@ -252,17 +252,6 @@ def test_a_crash_between_the_two_changelog_writes_loses_no_evidence() -> None:
     assert counted == {"call-1", "call-2"}
 
 
-FAUST_SKIP_ACK = (
-    "worker bug (faust 0.15.3 Stream._py_aiter): events fetched while flow control is "
-    "suspended or under an old consumer generation (a graceful stop, the survivor's "
-    "rebalance) are skipped unprocessed yet acked, and a later commit moves past them. Lost "
-    "inputs in 8 of 15 SIGTERM runs; also seen once in the SIGKILL restart (an input left on the "
-    "zone topic, unapplied, after the restarted worker's rebalance). Timing-dependent, so "
-    "not strict; issue 4 stays open on it"
-)
-
-
-@pytest.mark.xfail(strict=False, reason=FAUST_SKIP_ACK)
 async def test_killed_worker_restarts_without_loss_or_duplicate_incident(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -331,7 +320,7 @@ def owns(log: str, topic: str, partition: int) -> bool:
 
 @pytest.mark.parametrize(
     "how",
-    [pytest.param("sigterm", marks=pytest.mark.xfail(reason=FAUST_SKIP_ACK)), "sigkill"],
+    ["sigterm", "sigkill"],
 )
 async def test_two_workers_split_partitions_and_one_takes_over(
     settings: Settings, tmp_path: Path, how: str

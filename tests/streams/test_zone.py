@@ -108,3 +108,53 @@ def test_resolved_incidents_close_after_a_while() -> None:
     )
     assert z.tick(T0 + timedelta(minutes=10)) == []
     assert states(z.tick(T0 + timedelta(minutes=31)))[0]["status"] == "closed"
+
+
+class Recorder:
+    """A follower that records the incident states it is shown."""
+
+    def __init__(self) -> None:
+        self.shown: list[tuple[str, int, int | None]] = []
+
+    def on_incident(self, state: Any, previous: Any, now: Any) -> list[Effect]:
+        inc = state.incident
+        self.shown.append((inc.id, inc.version, previous.version if previous else None))
+        return []
+
+    def on_unit_status(self, status: Any, now: Any) -> list[Effect]:
+        return []
+
+    def on_command(self, command: Any, incident: Any, now: Any) -> list[Effect]:
+        return []
+
+
+def test_a_batch_publishes_each_changed_incident_once_in_its_latest_state() -> None:
+    z, seen = zone(), Recorder()
+    z.add_follower(seen)
+    z.begin_batch()
+    for n in range(1, 6):
+        assert z.evidence(call_evidence(n, at_s=10 * n), T0) == []
+    (published,) = states(z.flush(T0))
+    assert len(published["evidence"]) == 5
+    assert seen.shown == [(published["id"], published["version"], None)]
+    assert states(z.evidence(call_evidence(6, at_s=70), T0))[0]["version"] > published["version"]
+
+
+def test_changes_pending_from_an_interrupted_batch_are_published_by_the_next_flush() -> None:
+    z = zone()
+    z.begin_batch()
+    z.evidence(call_evidence(1), T0)
+    z.begin_batch()  # the batch was retried after an error: nothing pending is forgotten
+    z.evidence(call_evidence(2, at_s=5), T0)
+    (published,) = states(z.flush(T0))
+    assert len(published["evidence"]) == 2
+
+
+def test_republish_after_recovery_shows_followers_every_active_incident() -> None:
+    incidents: dict[str, Any] = {}
+    z = zone(incidents, {})
+    z.evidence(call_evidence(1), T0)
+    recovered, seen = zone(incidents, {}), Recorder()
+    recovered.add_follower(seen)
+    effects = recovered.republish(T0)
+    assert [s["id"] for s in states(effects)] == [i for i, _, _ in seen.shown] == list(incidents)

@@ -227,26 +227,10 @@ async def _status_is(http: httpx.AsyncClient, path: str, code: int) -> bool:
     return (await http.get(path)).status_code == code
 
 
-ZONE_SKIP_BUG = (
-    "BUG (intermittent): faust 0.15.3 Stream._py_aiter acks events it skips while flow "
-    "control is suspended or under an old generation (a clean stop, a rebalance), so a "
-    "worker stopped while it owns the zone partition commits past batches it never "
-    "applied; the survivor starts after them and those inputs are lost (issue 4)"
-)
-
-
 async def assert_clean_or_locate(settings: Settings, obs: SurgeObserver, mix: Mix) -> None:
-    """:func:`assert_clean`; a known bug's exact symptom is reported as an xfail with its cause.
-
-    Lost inputs that all sit on the zone topic (intake forwarded them, the zone never
-    applied them) are the zone-skip bug (Faust acks events it skips at a rebalance or stop;
-    issue 4). Any other failure, duplicate alerts included, fails the test.
-    """
+    """:func:`assert_clean`, saying where lost inputs last were (which internal topic)."""
     lost = obs.missing(mix)
     if lost:
-        sample = set(sorted(lost)[:20])
-        found = await where_lost(settings, sample)
-        if all(f"'{eid}': ['zone-topic" in found for eid in sample):
-            pytest.xfail(f"{ZONE_SKIP_BUG}: {len(lost)} lost; {found[:1500]}")
+        found = await where_lost(settings, set(sorted(lost)[:20]))
         pytest.fail(f"{len(lost)} inputs lost; internal topics holding (some of) them: {found}")
     assert_clean(obs, mix)

@@ -1,0 +1,37 @@
+"""End offsets on the real broker: the high watermark, even when the last batch has many
+records (Tansu's ListOffsets answers with the last batch's base offset)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from stack.settings import Settings
+from streams.offsets import end_offsets
+
+
+async def test_end_offsets_count_every_record_of_the_last_batch(settings: Settings) -> None:
+    topic = f"{settings.topic_prefix}offsets"
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    try:
+        admin.create_topics([NewTopic(topic, 2, 1)])
+    finally:
+        admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, linger_ms=50)
+    await producer.start()
+    try:
+        for batch in (10, 5):  # two batches of several records each on partition 0
+            sent = [await producer.send(topic, b"x", partition=0) for _ in range(batch)]
+            await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    tps = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+    assert await end_offsets(settings.kafka_bootstrap, tps) == {tps[0]: 15, tps[1]: 0}
+    listed = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
+    await listed.start()
+    try:  # what the broker's ListOffsets says (Kafka: 15; Tansu 0.6: 11); either way ≤ 15
+        assert (await listed.end_offsets(tps[:1]))[tps[0]] <= 15
+    finally:
+        await listed.stop()
