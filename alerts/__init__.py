@@ -14,6 +14,7 @@ from alerts.channels import (
     idempotency_key,
 )
 from alerts.dedup import find_duplicate
+from alerts.districts import DistrictIndex, district_index
 from alerts.draft import DraftOutcome, draft_alert
 from alerts.errors import (
     AlertError,
@@ -73,6 +74,7 @@ __all__ = [
     "DeadLetter",
     "Decision",
     "Delivery",
+    "DistrictIndex",
     "DistrictLike",
     "DistrictRef",
     "DistrictShape",
@@ -107,6 +109,7 @@ __all__ = [
     "current_alerts",
     "decide",
     "devices_in_area",
+    "district_index",
     "draft_alert",
     "ensure_deliverable",
     "find_duplicate",

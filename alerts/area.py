@@ -4,32 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import Point, Polygon
 
+from alerts.districts import DistrictIndex, DistrictLike, district_index, level_rank
 from alerts.errors import AlertError
-from alerts.metric import to_metric, to_wgs84
+from alerts.metric import circle_m, point_to_metric, to_metric, to_wgs84
 from alerts.model import DistrictRef
 from alerts.policy import Policy
 
 __all__ = ["AlertArea", "DistrictLike", "DistrictShape", "alert_area"]
 
 _COORD_GRID_DEG = 1e-6  # ~0.1 m: CAP polygons carry 6 decimals
-
-
-class DistrictLike(Protocol):
-    """Anything with a code, name, level and WGS84 geometry (geo.District fits)."""
-
-    @property
-    def code(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def level(self) -> str: ...
-    @property
-    def geometry(self) -> Any: ...
+_RECENT_SIZE = 256
+_BOX_PAD_DEG = 1e-6  # the CAP polygon's box vs its metric copy's: far below a millimetre apart
+_recent: dict[tuple[Any, ...], tuple[DistrictIndex | None, Policy, AlertArea]] = {}
 
 
 @dataclass(frozen=True)
@@ -65,24 +57,51 @@ def alert_area(
     hazard_zone: Any | None,
     lon: float,
     lat: float,
-    districts: Sequence[DistrictLike],
+    districts: Sequence[DistrictLike] | DistrictIndex,
     policy: Policy,
     radius_m: float | None = None,
 ) -> AlertArea:
-    """Turn a hazard zone (WGS84, may be None) into the alert polygon and its districts."""
-    incident_m = to_metric(Point(lon, lat))
+    """Turn a hazard zone (WGS84, may be None) into the alert polygon and its districts.
+
+    Pass a DistrictIndex (or the same district sequence again) to reuse its tree and
+    metric outlines across calls. The result depends only on the arguments, so recent ones
+    are kept: a re-draft of the same incident (its priority changed) reuses its area.
+    """
+    index = district_index(districts) if len(districts) else None
+    zone_wkb = None if hazard_zone is None else shapely.to_wkb(hazard_zone)
+    key = (zone_wkb, lon, lat, radius_m, id(index), id(policy))
+    hit = _recent.get(key)
+    if hit is not None and hit[0] is index and hit[1] is policy:
+        return hit[2]
+    area = _alert_area(hazard_zone, lon, lat, index or (), policy, radius_m)
+    if len(_recent) >= _RECENT_SIZE:
+        _recent.clear()
+    _recent[key] = (index, policy, area)
+    return area
+
+
+def _alert_area(
+    hazard_zone: Any | None,
+    lon: float,
+    lat: float,
+    districts: Sequence[DistrictLike] | DistrictIndex,
+    policy: Policy,
+    radius_m: float | None,
+) -> AlertArea:
+    incident = Point(lon, lat)
+    incident_m = point_to_metric(lon, lat)
     floor_m = max(policy.min_radius_m, radius_m or 0.0)
     hazard_m = _hazard_metric(hazard_zone, incident_m, floor_m)
-    polygon_m = _single_polygon(hazard_m.union(incident_m.buffer(policy.min_radius_m)))
+    polygon_m = _single_polygon(hazard_m.union(circle_m(incident_m, policy.min_radius_m)))
     polygon_m = _simplify(polygon_m, policy)
     polygon = _to_cap_polygon(polygon_m)
-    if not polygon.contains(Point(lon, lat)):  # rounding made it miss: widen once
-        polygon_m = _single_polygon(polygon_m.union(incident_m.buffer(policy.min_radius_m)))
+    if not polygon.contains(incident):  # rounding made it miss: widen once
+        polygon_m = _single_polygon(polygon_m.union(circle_m(incident_m, policy.min_radius_m)))
         polygon = _to_cap_polygon(polygon_m.buffer(5.0))
-    if not (polygon.is_valid and polygon.contains(Point(lon, lat))):
+    if not (polygon.is_valid and polygon.contains(incident)):
         raise AlertError("alert polygon could not be made valid around the incident")
     area_m = to_metric(polygon)
-    touched, target_m, home = _districts(area_m, incident_m, districts, policy)
+    touched, target_m, home = _districts(area_m, polygon, incident_m, districts, policy)
     reach = float(shapely.hausdorff_distance(incident_m, hazard_m.boundary))
     hazard_area = float(hazard_m.area)
     poly_over = 1.0 - float(area_m.intersection(hazard_m).area) / max(float(area_m.area), 1e-9)
@@ -108,7 +127,7 @@ def _clamp(x: float) -> float:
 
 def _hazard_metric(hazard_zone: Any | None, incident_m: Any, floor_m: float) -> Any:
     if hazard_zone is None or hazard_zone.is_empty:
-        return incident_m.buffer(floor_m)
+        return circle_m(incident_m, floor_m)
     hazard_m = shapely.make_valid(to_metric(hazard_zone))
     polys = [g for g in shapely.get_parts(hazard_m) if g.geom_type in ("Polygon", "MultiPolygon")]
     hazard_m = shapely.union_all(polys) if polys else incident_m.buffer(floor_m)
@@ -150,30 +169,44 @@ def _to_cap_polygon(polygon_m: Polygon) -> Polygon:
 
 
 def _districts(
-    area_m: Any, incident_m: Any, districts: Sequence[DistrictLike], policy: Policy
+    area_m: Any,
+    area: Any,
+    incident_m: Any,
+    districts: Sequence[DistrictLike] | DistrictIndex,
+    policy: Policy,
 ) -> tuple[tuple[DistrictRef, ...], Any | None, tuple[DistrictRef, ...]]:
-    """Touched districts (gu before dong), union of the finest level, those holding the incident."""
-    if not districts:
+    """Touched districts (gu before dong), union of the finest level, those holding the incident.
+
+    Candidates are the districts whose WGS84 box meets the area's (widened by _BOX_PAD_DEG: a
+    few more candidates, never one less). A district holding the incident is touched
+    whatever its overlap, so only the others are intersected with the area.
+    """
+    if not len(districts):
         return (), None, ()
+    index = district_index(districts)
+    west, south, east, north = area.bounds
+    pad = _BOX_PAD_DEG
+    found = index.candidates(west - pad, south - pad, east + pad, north + pad)
+    if not found:
+        return (), None, ()
+    geoms = np.array([index.metric(i) for i in found], dtype=object)
+    insides = shapely.covers(geoms, incident_m)
+    outside = ~insides
+    overlaps = np.zeros(len(found))
+    if outside.any():
+        overlaps[outside] = shapely.area(shapely.intersection(geoms[outside], area_m))
     home: list[DistrictRef] = []
-    west, south, east, north = to_wgs84(area_m).bounds
-    touched: list[tuple[DistrictRef, Any]] = []
-    for d in districts:
-        dw, ds, de, dn = d.geometry.bounds
-        if de < west or dw > east or dn < south or ds > north:
-            continue
-        geom_m = to_metric(d.geometry)
-        overlap = float(geom_m.intersection(area_m).area)
-        ref = DistrictRef(d.code, d.name, d.level)
-        inside = bool(geom_m.covers(incident_m))
+    touched: list[tuple[DistrictRef, int]] = []
+    for k, i in enumerate(found):
+        ref = index.refs[i]
+        inside = bool(insides[k])
         if inside:
             home.append(ref)
-        if overlap >= policy.district_min_overlap_m2 or inside:
-            touched.append((ref, geom_m))
-    order = {"gu": 0, "dong": 1}
-    touched.sort(key=lambda t: (order.get(t[0].level, 2), t[0].code))
-    finest = max((order.get(r.level, 2) for r, _ in touched), default=0)
-    target = [g for r, g in touched if order.get(r.level, 2) == finest]
-    home.sort(key=lambda r: (order.get(r.level, 2), r.code))
-    union = shapely.union_all(target) if target else None
+        if inside or float(overlaps[k]) >= policy.district_min_overlap_m2:
+            touched.append((ref, i))
+    touched.sort(key=lambda t: (level_rank(t[0].level), t[0].code))
+    finest = max((level_rank(r.level) for r, _ in touched), default=0)
+    target = tuple(i for r, i in touched if level_rank(r.level) == finest)
+    home.sort(key=lambda r: (level_rank(r.level), r.code))
+    union = index.union(target) if target else None
     return tuple(r for r, _ in touched), union, tuple(home)

@@ -12,6 +12,7 @@ import shapely
 
 from alerts.area import AlertArea, DistrictLike, alert_area
 from alerts.dedup import find_duplicate
+from alerts.districts import DistrictIndex
 from alerts.lifecycle import audited, supersede
 from alerts.message import ComposedMessage, compose_all
 from alerts.metric import area_m2
@@ -58,7 +59,7 @@ def alert_id(incident_id: str, opened_at: datetime, tier: str, hazard: str) -> s
 
 def draft_alert(
     ctx: AlertContext,
-    districts: Sequence[DistrictLike],
+    districts: Sequence[DistrictLike] | DistrictIndex,
     *,
     now: datetime,
     existing: Sequence[Alert] = (),
@@ -70,7 +71,9 @@ def draft_alert(
 ) -> DraftOutcome:
     """Draft the public alert an incident warrants, or fold it into a duplicate as an Update."""
     policy = policy or load_policy()
-    hazard_m2 = area_m2(ctx.hazard_zone) if ctx.hazard_zone is not None else 0.0
+    hazard_m2 = 0.0  # decide() reads it only for types that may alert
+    if ctx.hazard_zone is not None and policy.type_rule(ctx.incident_type).alert:
+        hazard_m2 = area_m2(ctx.hazard_zone)
     decision = decide(ctx, policy, hazard_m2)
     if not decision.warranted or decision.tier is None:
         return DraftOutcome("none", decision)

@@ -8,8 +8,12 @@ from typing import Any
 import numpy as np
 import pyproj
 import shapely
+from numpy.typing import NDArray
 
-__all__ = ["area_m2", "to_metric", "to_wgs84"]
+__all__ = ["area_m2", "circle_m", "point_to_metric", "to_metric", "to_wgs84"]
+
+_RECENT_SIZE = 8
+_recent: dict[int, tuple[Any, Any]] = {}
 
 
 @functools.cache
@@ -31,8 +35,45 @@ def _apply(transformer: pyproj.Transformer, geom: Any) -> Any:
 
 
 def to_metric(geom: Any) -> Any:
-    """A WGS84 (lon, lat) geometry in EPSG:5179 metres."""
-    return _apply(_forward(), geom)
+    """A WGS84 (lon, lat) geometry in EPSG:5179 metres.
+
+    The last few results are kept by identity (geometries are immutable): drafting projects
+    the same hazard zone for its area, its decision and its alert polygon.
+    """
+    hit = _recent.get(id(geom))
+    if hit is not None and hit[0] is geom:
+        return hit[1]
+    out = _apply(_forward(), geom)
+    if len(_recent) >= _RECENT_SIZE:
+        _recent.clear()
+    _recent[id(geom)] = (geom, out)
+    return out
+
+
+def point_to_metric(lon: float, lat: float) -> Any:
+    """Point(lon, lat) in EPSG:5179 metres (the same floats as to_metric, one call less)."""
+    x, y = _forward().transform(lon, lat)
+    return shapely.Point(x, y)
+
+
+def circle_m(center_m: Any, radius_m: float) -> Any:
+    """center_m.buffer(radius_m) (8 segments a quarter), by translating one cached circle.
+
+    GEOS writes a point buffer's vertices as x + r*cos(a), y + r*sin(a), so adding (x, y) to
+    the circle around (0, 0) gives the very same coordinates (tests compare the two); a zero
+    coordinate (whose sign GEOS keeps) goes to GEOS itself.
+    """
+    x, y = center_m.x, center_m.y
+    if x == 0.0 or y == 0.0:
+        return center_m.buffer(radius_m)
+    return shapely.polygons(_unit_circle(radius_m) + np.array([x, y]))
+
+
+@functools.lru_cache(maxsize=64)
+def _unit_circle(radius_m: float) -> NDArray[np.float64]:
+    ring: NDArray[np.float64] = shapely.get_coordinates(shapely.Point(0.0, 0.0).buffer(radius_m))
+    ring.setflags(write=False)
+    return ring
 
 
 def to_wgs84(geom: Any) -> Any:

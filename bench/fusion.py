@@ -1,6 +1,7 @@
 """Benchmark: a city-wide mix of calls, CCTV and sensors through the real broker and worker.
 
-    python -m bench.fusion [--quick] [--events N] [--latency-s S] [--data-dir DIR | --builtin]
+    python -m bench.fusion [--quick] [--mix clustered|scattered] [--events N] [--latency-s S]
+                           [--data-dir DIR | --builtin]
 
 Starts its own embedded broker (Tansu) and cache (Valkey) and one real worker process
 (``python -m stack.cli worker``), then measures, in one run:
@@ -18,6 +19,12 @@ Starts its own embedded broker (Tansu) and cache (Valkey) and one real worker pr
   (``drained``), else null (a backlog is not a loss);
   ``duplicate_incidents``: evidence ids counted by more than one incident or twice by one.
 
+``--mix``: ``clustered`` (default) is a disaster's stream: emergencies draw follow-up
+reports (more callers, heavy-tailed; cameras re-detecting every 10 s; sensors re-alarming),
+about five inputs per emergency (``events_per_emergency``). ``scattered`` reports each
+emergency 1.5 times on average, about one new incident (a recommendation, an overlay, an
+alert check) per input: the worker's worst case.
+
 Undrained within the drain time (10 s with ``--quick``), ``events_per_s`` counts the ids
 accounted for so far. Prints ONE JSON object. Events come from ``CityTraffic`` (clustered
 callers, CCTV, smoke alarms per emergency) plus re-sent duplicates and malformed inputs.
@@ -27,6 +34,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import heapq
+import itertools
 import json
 import random
 import statistics
@@ -51,6 +60,11 @@ from streams.topics import Topics, ensure_topics
 
 DUPLICATE_SHARE = 0.03
 MALFORMED_SHARE = 0.005
+FOLLOW_UP_SPREAD = 400
+"""Follow-up reports arrive among the next this many inputs of the city (clustered mix)."""
+RECENT = timedelta(minutes=25)
+"""The paced and idle emergencies began this long ago, so that their follow-up reports
+(up to 20 min later) are not in the future (intake refuses inputs > 5 min ahead)."""
 HISTORY_H = 40.0
 """Generated emergencies are spread over this many hours before now (intake refuses > 2 days)."""
 Input = tuple[str, bytes, bytes, str]  # (topic base, key, value, id)
@@ -67,11 +81,24 @@ class Mix:
 
 
 def city_mix(
-    traffic: CityTraffic, rng: random.Random, n: int, start: datetime, span: timedelta
+    traffic: CityTraffic,
+    rng: random.Random,
+    n: int,
+    start: datetime,
+    span: timedelta,
+    clustered: bool = False,
 ) -> Mix:
-    """About ``n`` inputs from emergencies spread over ``span`` after ``start``."""
+    """About ``n`` inputs from emergencies spread over ``span`` after ``start``.
+
+    ``clustered``: a disaster's stream, where each emergency also draws follow-up reports
+    (``CityTraffic.follow_ups``: more callers, repeated camera detections and sensor
+    alarms), interleaved with other emergencies' inputs over the next few hundred inputs.
+    Otherwise every emergency is reported once or a few times (1.5 inputs on average),
+    the worst case for the worker: about one new incident per input.
+    """
     mix = Mix()
-    pending: list[tuple[int, Input]] = []
+    pending: list[tuple[int, int, Input]] = []
+    seq = itertools.count()
     while len(mix.inputs) < n:
         at = start + span * (len(mix.inputs) / n)
         if rng.random() < MALFORMED_SHARE:
@@ -81,19 +108,23 @@ def city_mix(
             mix.malformed.add(bad)
             continue
         ids = set()
-        for ev in traffic.incident(at):
+        first = traffic.incident(at)
+        for ev in [*first, *(traffic.follow_ups(first) if clustered else [])]:
             assert isinstance(ev.value, dict)
             item = (ev.topic, ev.key.encode(), orjson.dumps(ev.value), str(ev.value["id"]))
-            mix.inputs.append(item)
             ids.add(item[3])
+            if ev in first:
+                mix.inputs.append(item)
+            else:
+                due = len(mix.inputs) + rng.randint(1, FOLLOW_UP_SPREAD)
+                heapq.heappush(pending, (due, next(seq), item))
             if rng.random() < DUPLICATE_SHARE:
-                pending.append((len(mix.inputs) + rng.randint(1, 200), item))
+                heapq.heappush(pending, (len(mix.inputs) + rng.randint(1, 200), next(seq), item))
         mix.valid |= ids
         mix.emergencies.append(ids)
-        for due, item in [p for p in pending if p[0] <= len(mix.inputs)]:
-            mix.inputs.append(item)
-            pending.remove((due, item))
-    mix.inputs += [item for _, item in pending]
+        while pending and pending[0][0] <= len(mix.inputs):
+            mix.inputs.append(heapq.heappop(pending)[2])
+    mix.inputs += [item for _, _, item in sorted(pending)]
     return mix
 
 
@@ -266,13 +297,18 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         rng = random.Random(args.seed)
         traffic = CityTraffic(city, rng, malformed_share=0.0)
         now = datetime.now(KST)
-        mix = city_mix(
-            traffic, rng, args.events, now - timedelta(hours=HISTORY_H), timedelta(hours=HISTORY_H)
-        )
+        clustered = args.mix == "clustered"
+        history = timedelta(hours=HISTORY_H)
+        mix = city_mix(traffic, rng, args.events, now - history, history, clustered)
         paced = city_mix(
-            traffic, rng, int(args.rate * args.latency_s), now - timedelta(minutes=1), timedelta(0)
+            traffic,
+            rng,
+            int(args.rate * args.latency_s),
+            now - RECENT,
+            timedelta(0),
+            clustered,
         )
-        idle = city_mix(traffic, rng, args.idle_events, now - timedelta(minutes=1), timedelta(0))
+        idle = city_mix(traffic, rng, args.idle_events, now - RECENT, timedelta(0))
         env = {**child_env(settings), "PYTHONPATH": str(REPO_ROOT)}
         worker = spawn([sys.executable, "-m", "stack.cli", "worker"], run_dir / "worker.log", env)
         loop_proc = spawn(
@@ -330,6 +366,8 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         distinct = len(mix.valid) + len(mix.malformed)
         unaccounted = sum(len(obs.missing(m)) for m in (mix, paced, idle))
         return {
+            "mix": args.mix,
+            "events_per_emergency": round(len(mix.valid) / max(1, len(mix.emergencies)), 2),
             "events": events,
             "distinct_ids": distinct,
             "malformed": len(mix.malformed),
@@ -363,6 +401,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--events", type=int, help="inputs in the throughput run")
     p.add_argument("--latency-s", type=float, help="seconds of paced load for latency")
     p.add_argument("--rate", type=float, default=1000.0, help="offered load, events/s")
+    p.add_argument(
+        "--mix",
+        choices=["clustered", "scattered"],
+        default="clustered",
+        help="clustered: a disaster's follow-up reports (default); scattered: ~1 new "
+        "incident per input, the worker's worst case",
+    )
     p.add_argument("--partitions", type=int, default=4)
     p.add_argument("--seed", type=int, default=119)
     p.add_argument("--data-dir", type=Path, help="city data (default: Seoul data if present)")

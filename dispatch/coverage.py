@@ -12,6 +12,9 @@ __all__ = ["CoverageState", "UnitSite"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IndexArray = npt.NDArray[np.intp]
+UNDO_DEPTH = 256  # remembered changes per kind (older ones are forgotten, never wrong)
+LOSS_MEMO_SIZE = 100_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,32 @@ class CoverageState:
             kind: np.zeros(n, dtype=np.int32) for kind in self.within_s
         }
         self._units: dict[str, UnitSite] = {}
+        self._version = 0
+        # An id per kind for the multiset of counted sites: a change that undoes the last
+        # one (a unit put back where it was just taken from) returns to the previous id,
+        # so losses remembered for that state are found again.
+        self._state: dict[str, int] = dict.fromkeys(self.within_s, 0)
+        self._next_state = 1
+        self._undo: dict[str, list[tuple[bool, str, str, int]]] = {k: [] for k in self.within_s}
+        self._reach_idx: dict[tuple[str, float], tuple[IndexArray, FloatArray]] = {}
+        self._loss: dict[tuple[str, str, float, int], float] = {}
+
+    @property
+    def version(self) -> int:
+        """A counter bumped whenever a unit is counted or uncounted."""
+        return self._version
+
+    def _changed(self, kind: str, added: bool, unit_id: str, site_id: str) -> None:
+        self._version += 1
+        undo = self._undo[kind]
+        if undo and undo[-1][:3] == (not added, unit_id, site_id):
+            self._state[kind] = undo.pop()[3]
+            return
+        undo.append((added, unit_id, site_id, self._state[kind]))
+        if len(undo) > UNDO_DEPTH:
+            del undo[: len(undo) // 2]
+        self._state[kind] = self._next_state
+        self._next_state += 1
 
     @property
     def n_points(self) -> int:
@@ -76,12 +105,14 @@ class CoverageState:
         if unit.kind in self._counts and unit.site_id in self.site_times:
             self._counts[unit.kind] += self.reach(unit.site_id, unit.kind)
             self._units[unit.unit_id] = unit
+            self._changed(unit.kind, True, unit.unit_id, unit.site_id)
 
     def remove(self, unit_id: str) -> UnitSite | None:
         """Stop counting a unit (it was dispatched); returns where it was counted."""
         unit = self._units.pop(unit_id, None)
         if unit is not None:
             self._counts[unit.kind] -= self.reach(unit.site_id, unit.kind)
+            self._changed(unit.kind, False, unit.unit_id, unit.site_id)
         return unit
 
     def site_of(self, unit_id: str) -> UnitSite | None:
@@ -117,13 +148,33 @@ class CoverageState:
         unit = self._units.get(unit_id)
         if unit is None:
             return 0.0
-        reach = self.reach(unit.site_id, unit.kind)
+        # the loss depends on the unit's site and kind and on which sites count units of
+        # that kind, not on which unit: remembered per (site, kind, q, state of the kind)
+        key = (unit.site_id, unit.kind, busy_fraction, self._state[unit.kind])
+        known = self._loss.get(key)
+        if known is not None:
+            return known
+        idx, w = self._reach_index(unit.site_id, unit.kind)
+        k = self._counts[unit.kind][idx]
         if busy_fraction <= 0.0:
-            only = (self._counts[unit.kind] == 1) & reach
-            return float(self.weights[only].sum())
-        k = self._counts[unit.kind][reach]
-        q = busy_fraction
-        return float(np.sum(self.weights[reach] * q ** (k - 1.0) * (1.0 - q)))
+            loss = float(w[k == 1].sum())
+        else:
+            q = busy_fraction
+            loss = float(np.sum(w * q ** (k - 1.0) * (1.0 - q)))
+        if len(self._loss) >= LOSS_MEMO_SIZE:
+            self._loss.clear()
+        self._loss[key] = loss
+        return loss
+
+    def _reach_index(self, site_id: str, kind: str) -> tuple[IndexArray, FloatArray]:
+        """Indices and weights of the demand points of `reach(site_id, kind)`, computed once."""
+        key = (site_id, self.within_s[kind])
+        got = self._reach_idx.get(key)
+        if got is None:
+            idx = np.flatnonzero(self.reach(site_id, kind))
+            got = (idx, self.weights[idx])
+            self._reach_idx[key] = got
+        return got
 
     def gain_if_added(self, kind: str, site_id: str) -> float:
         """Share of demand newly reached if an idle unit of a kind stood at a site."""

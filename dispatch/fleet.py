@@ -129,6 +129,17 @@ class Fleet:
 
     def __init__(self, units: Iterable[Unit] = ()) -> None:
         self._units: dict[str, Unit] = {u.unit_id: u for u in units}
+        self._version = 0
+        self._available: list[Unit] | None = None
+
+    @property
+    def version(self) -> int:
+        """A counter bumped by every change, so derived views can be cached safely."""
+        return self._version
+
+    def _changed(self) -> None:
+        self._version += 1
+        self._available = None
 
     def __len__(self) -> int:
         return len(self._units)
@@ -149,6 +160,7 @@ class Fleet:
     def put(self, unit: Unit) -> None:
         """Store a unit as is (used when loading state back from the store)."""
         self._units[unit.unit_id] = unit
+        self._changed()
 
     def apply(self, update: UnitUpdate) -> Unit:
         """Apply a status/position update; raises a DispatchError with a readable reason."""
@@ -171,11 +183,14 @@ class Fleet:
         if update.lon is not None and update.lat is not None:
             new = replace(new, lon=update.lon, lat=update.lat, last_fix_at=update.at)
         self._units[unit.unit_id] = new
+        self._changed()
         return new
 
     def available(self) -> list[Unit]:
-        """Units that can be dispatched now."""
-        return [u for u in self._units.values() if u.status == UnitStatus.AVAILABLE]
+        """Units that can be dispatched now, in fleet order (a fresh list each call)."""
+        if self._available is None:
+            self._available = [u for u in self._units.values() if u.status == UnitStatus.AVAILABLE]
+        return list(self._available)
 
 
 def seed_fleet(stations: Iterable[_StationLike], at: datetime) -> Fleet:

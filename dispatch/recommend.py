@@ -134,6 +134,8 @@ class _Picker:
 
     def options(self, kinds: Sequence[str]) -> list[Candidate]:
         out = [c for k in kinds for c in self.by_kind.get(k, ()) if c.unit_id not in self.taken]
+        if len(kinds) == 1:  # one kind's list is already in (stable) ETA order
+            return out
         return sorted(out, key=lambda c: c.eta_s)
 
     def window(self, best: Candidate, decides_first: bool) -> float:
@@ -180,7 +182,7 @@ class _Picker:
 
     def restore(self) -> None:
         if self.coverage is not None:
-            for site in self.spent:
+            for site in reversed(self.spent):  # last taken first: back to the same state
                 if site is not None:
                     self.coverage.add(site)
 

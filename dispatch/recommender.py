@@ -1,20 +1,20 @@
-"""Live recommendations for a city: fleet positions, one road search per incident, routes."""
+"""Live recommendations for a city: fleet positions, station-table travel times, routes."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 
 import numpy as np
 
 from dispatch.coverage import CoverageState, UnitSite
-from dispatch.fleet import DEFAULT_STALE_AFTER_S, Fleet, Unit
+from dispatch.fleet import DEFAULT_STALE_AFTER_S, Fleet
 from dispatch.moveup import MoveUp, district_cover, suggest_move_ups
 from dispatch.recommend import Candidate, Policy, Recommendation, recommend
 from dispatch.run_cards import RunCard, RunCardBook, load_run_cards
-from geo import City
+from dispatch.snapshot import FleetArrays, Snapshot, straight_line_m
+from geo import City, TimeTable
 
 __all__ = ["DEFAULT_COVER_TRAVEL_S", "Recommender", "straight_line_m"]
 
@@ -27,48 +27,19 @@ DEFAULT_COVER_TRAVEL_S: Mapping[str, float] = {
     "rescue": 420.0 - 120.0,
 }
 MOVE_UP_KINDS = ("ambulance", "engine")
-AT_STATION_M = 150.0  # a unit this close to its station still has to turn out
 PER_KIND = 12  # nearest candidates per kind handed to the decision (more for big cards)
 SNAP_CACHE_SIZE = 50_000  # remembered position -> road node answers
-EARTH_M = 6_371_008.8
-
-
-def straight_line_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres between two WGS84 points.
-
-    >>> round(straight_line_m(126.978, 37.5665, 126.978, 37.5765))
-    1112
-    """
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_M * math.asin(math.sqrt(a))
-
-
-def _haversine_m(
-    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
-) -> np.ndarray:
-    """Great-circle distances in metres, element-wise."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2 - lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * EARTH_M * np.arcsin(np.sqrt(a)))
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    """The units that could go, as arrays: kind, road node, turnout, distance, staleness."""
-
-    units: list[Unit]
-    kinds: np.ndarray
-    nodes: np.ndarray
-    turnout_s: np.ndarray
-    distance_m: np.ndarray
-    stale: np.ndarray
 
 
 class Recommender:
-    """Recommends units for incidents in one city from the live fleet."""
+    """Recommends units for incidents in one city from the live fleet.
+
+    With `use_station_table` (the default) travel times of units at a station node are
+    looked up in the city's station table and their routes walked up its shortest-path
+    trees; units elsewhere cost one reverse search per incident. Without it every
+    incident costs reverse searches and a forward search per route (the plain path,
+    kept as the reference the fast one is tested against).
+    """
 
     def __init__(
         self,
@@ -79,6 +50,7 @@ class Recommender:
         stale_after_s: float = DEFAULT_STALE_AFTER_S,
         turnout_s: float = 60.0,
         cover_travel_s: Mapping[str, float] = DEFAULT_COVER_TRAVEL_S,
+        use_station_table: bool = True,
     ) -> None:
         self.city = city
         self.book = book or load_run_cards()
@@ -86,29 +58,49 @@ class Recommender:
         self.stale_after_s = stale_after_s
         self.turnout_s = turnout_s
         self.cover_travel_s = dict(cover_travel_s)
+        self.use_station_table = use_station_table
         self.coverage: CoverageState | None = None
         self._districts: dict[str, np.ndarray] | None = None
         self._normal: dict[str, dict[str, float]] | None = None
         self._snap_cache: dict[tuple[float, float], int] = {}
+        self._target_cache: dict[tuple[float, float], int] = {}
+        self._arrays: tuple[Fleet, int, FleetArrays] | None = None
+        self._synced: tuple[Fleet, int, CoverageState, int] | None = None
 
     def prepare_coverage(self) -> CoverageState:
-        """Travel times from every station (one search each); call once at start-up."""
+        """Travel times from every station (the station table's rows, else one search each);
+        call once at start-up (it also builds the station table)."""
         g = self.city.roads
-        site_times = {st.id: g.times_from(g.snap(st.lon, st.lat).node) for st in self.city.stations}
+        table = self._table()
+        site_times = {}
+        for st in self.city.stations:
+            node = g.snap(st.lon, st.lat).node
+            if table is not None and table.is_anchor(node):
+                site_times[st.id] = table.times_from(node)
+            else:
+                site_times[st.id] = g.times_from(node)
         self.coverage = CoverageState(site_times, self.cover_travel_s)
+        self._synced = None
         return self.coverage
 
     def sync_coverage(self, fleet: Fleet) -> None:
         """Count available units at their station, uncount the others (incremental)."""
-        if self.coverage is None:
+        cov = self.coverage
+        if cov is None:
             return
+        if self._synced == (fleet, fleet.version, cov, cov.version):
+            return  # nothing changed since the last sync
         idle = {u.unit_id: u for u in fleet.available()}
-        counted = self.coverage.unit_ids()
+        counted = cov.unit_ids()
         for uid in counted - idle.keys():
-            self.coverage.remove(uid)
+            cov.remove(uid)
         for uid in idle.keys() - counted:
             unit = idle[uid]
-            self.coverage.add(UnitSite(uid, unit.kind, unit.station_id))
+            cov.add(UnitSite(uid, unit.kind, unit.station_id))
+        self._synced = (fleet, fleet.version, cov, cov.version)
+
+    def _table(self) -> TimeTable | None:
+        return self.city.station_table if self.use_station_table else None
 
     def recommend(
         self,
@@ -128,61 +120,77 @@ class Recommender:
         card = self.book.card_for(
             incident_type, priority, patients=patients, alarm_level=alarm_level
         )
-        g = self.city.roads
-        target = g.snap(lon, lat).node
+        target = self._target_node(lon, lat)
         kinds = {k for k, _ in card.units} | {
             s for k, _ in card.units for s in card.substitutes_for(k)
         }
-        snap = self._snapshot([u for u in fleet.available() if u.kind in kinds], now, lon, lat)
+        snap = self._fleet_arrays(fleet).select(
+            kinds, now, lon, lat, stale_after_s=self.stale_after_s, turnout_s=self.turnout_s
+        )
         self.sync_coverage(fleet)
-        tt = g.times_to(target, 2 * card.golden_time_s)
+        horizon_s = 2 * card.golden_time_s
+        table = self._table()
+        if table is not None:
+            every = self._times_to(target, snap.nodes, table)  # one lookup serves both passes
+            near = np.where(every <= horizon_s, every, np.inf)
+        else:
+            near = self._searched(target, snap.nodes, horizon_s)
         rec = recommend(
             card,
-            self._candidates(card, snap, tt),
+            self._candidates(card, snap, near),
             coverage=self.coverage,
             policy=self.policy,
             elapsed_s=elapsed_s,
         )
         if not rec.filled or rec.first_eta_s is None:
-            tt = g.times_to(target)
-            rec = recommend(
-                card,
-                self._candidates(card, snap, tt),
-                coverage=self.coverage,
-                policy=self.policy,
-                elapsed_s=elapsed_s,
-            )
+            if table is None:
+                every = self._searched(target, snap.nodes, np.inf)
+            if not np.array_equal(every, near):  # else the same candidates: the same answer
+                rec = recommend(
+                    card,
+                    self._candidates(card, snap, every),
+                    coverage=self.coverage,
+                    policy=self.policy,
+                    elapsed_s=elapsed_s,
+                )
             reason = f"plan not filled within {2 * card.golden_time_s:.0f} s: search widened"
             rec = replace(rec, reasons=(reason, *rec.reasons))
+        if self.coverage is not None and self._synced is not None:
+            # the decision restored what it spent: still in sync with this fleet version
+            self._synced = (*self._synced[:3], self.coverage.version)
         if with_routes:
-            node_of = {u.unit_id: int(n) for u, n in zip(snap.units, snap.nodes, strict=True)}
-            rec = self._with_routes(rec, node_of, target)
+            rec = self._with_routes(rec, snap, target, table)
         return rec
 
-    def _snapshot(self, units: list[Unit], now: datetime, lon: float, lat: float) -> _Snapshot:
-        """Positions (station when the fix is stale), road nodes and distances of units."""
-        cutoff = now - timedelta(seconds=self.stale_after_s)
-        stale = np.array(
-            [
-                u.lon is None or u.lat is None or u.last_fix_at is None or u.last_fix_at < cutoff
-                for u in units
-            ],
-            dtype=bool,
-        )
-        slon = np.array([u.station_lon for u in units], dtype=float)
-        slat = np.array([u.station_lat for u in units], dtype=float)
-        plon = np.where(stale, slon, [u.lon if u.lon is not None else 0.0 for u in units])
-        plat = np.where(stale, slat, [u.lat if u.lat is not None else 0.0 for u in units])
-        nodes = self._snap_nodes(plon, plat)
-        at_station = _haversine_m(plon, plat, slon, slat) <= AT_STATION_M
-        return _Snapshot(
-            units=units,
-            kinds=np.array([u.kind for u in units]),
-            nodes=nodes,
-            turnout_s=np.where(at_station, self.turnout_s, 0.0),
-            distance_m=_haversine_m(plon, plat, np.full_like(plon, lon), np.full_like(plat, lat)),
-            stale=stale,
-        )
+    def _target_node(self, lon: float, lat: float) -> int:
+        """The road node of an incident position (remembered: incidents are re-planned)."""
+        node = self._target_cache.get((lon, lat))
+        if node is None:
+            node = self.city.roads.snap(lon, lat).node
+            if len(self._target_cache) > SNAP_CACHE_SIZE:
+                self._target_cache.clear()
+            self._target_cache[(lon, lat)] = node
+        return node
+
+    def _searched(self, target: int, nodes: np.ndarray, horizon_s: float) -> np.ndarray:
+        """Travel times of nodes to target by one reverse search."""
+        return np.asarray(self.city.roads.times_to(target, horizon_s)[nodes])
+
+    def _times_to(self, target: int, nodes: np.ndarray, table: TimeTable) -> np.ndarray:
+        """Travel times of nodes to target: table lookups, one search for unanchored nodes."""
+        anchored = table.anchored(nodes)
+        if anchored.all():
+            times = table.times_to(target, nodes)
+        else:
+            times = self.city.roads.times_to(target)[nodes]
+            times[anchored] = table.times_to(target, nodes[anchored])
+        return times
+
+    def _fleet_arrays(self, fleet: Fleet) -> FleetArrays:
+        """The available units as arrays, rebuilt when the fleet changed."""
+        if self._arrays is None or self._arrays[:2] != (fleet, fleet.version):
+            self._arrays = (fleet, fleet.version, FleetArrays(fleet.available(), self._snap_nodes))
+        return self._arrays[2]
 
     def _snap_nodes(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
         """Road nodes of positions, remembering earlier answers (stations repeat)."""
@@ -197,12 +205,13 @@ class Recommender:
             )
         return np.array([self._snap_cache[k] for k in keys], dtype=np.int64)
 
-    def _candidates(self, card: RunCard, snap: _Snapshot, tt: np.ndarray) -> list[Candidate]:
+    def _candidates(self, card: RunCard, snap: Snapshot, tt: np.ndarray) -> list[Candidate]:
         """The nearest reachable units of each kind the card may use."""
-        eta = tt[snap.nodes] + snap.turnout_s if len(snap.units) else np.zeros(0)
+        eta = tt + snap.turnout_s if len(snap.units) else np.zeros(0)
+        finite = np.isfinite(eta)
         out: list[Candidate] = []
-        for kind in set(snap.kinds.tolist()):
-            idx = np.nonzero((snap.kinds == kind) & np.isfinite(eta))[0]
+        for kind, of_kind in snap.by_kind.items():
+            idx = of_kind[finite[of_kind]]
             keep = max(PER_KIND, 2 * card.count(kind) + 2)
             if len(idx) > keep:
                 idx = idx[np.argpartition(eta[idx], keep)[:keep]]
@@ -221,13 +230,21 @@ class Recommender:
         return out
 
     def _with_routes(
-        self, rec: Recommendation, node_of: Mapping[str, int], target: int
+        self,
+        rec: Recommendation,
+        snap: Snapshot,
+        target: int,
+        table: TimeTable | None,
     ) -> Recommendation:
         """Road route geometry and distance for every recommended unit."""
         g = self.city.roads
         picks = []
         for pick in rec.units:
-            route = g.route(node_of[pick.unit_id], target)
+            node = int(snap.nodes[snap.index_of[pick.unit_id]])
+            if table is not None and table.is_anchor(node):
+                route = table.route(node, target, steps=False)  # line and length only
+            else:
+                route = g.route(node, target)
             if route is None:
                 picks.append(pick)
                 continue

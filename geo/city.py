@@ -139,7 +139,8 @@ class City:
 
     @cached_property
     def station_table(self) -> TimeTable | None:
-        """Exact travel times from every station node to every node (None if too large)."""
+        """Exact travel times and shortest-path trees from every station node to every node
+        (None if too large): dispatch looks ETAs up and walks routes instead of searching."""
         anchors = np.unique(self.station_nodes)
         if anchors.size == 0 or not TimeTable.fits(self.roads, anchors.size):
             return None
@@ -150,8 +151,9 @@ class City:
     ) -> NDArray[np.float64]:
         """Travel time (s) from each unit's road node to target; inf beyond the horizon.
 
-        Units at a station node are looked up in the station table; otherwise one reverse
-        search from the target answers all units. Same exact times either way.
+        Units at a station node are looked up in the station table; one reverse search from
+        the target answers the others (only when there are any). Bit-identical times either
+        way (edge times are quantized, so every search adds them exactly).
         """
         return unit_times_to(self.roads, target, unit_nodes, horizon_s, self.station_table)
 

@@ -11,7 +11,9 @@ import shapely
 from geo.cameras import cameras_seeing
 from geo.city import City
 from geo.errors import check_lonlat
-from geo.hazards import hazard_rules, hazard_zone_metric
+from geo.geojson import geojson_mapping
+from geo.hazards import hazard_footprint, hazard_rules
+from geo.street_reach import street_reach
 
 __all__ = ["HYDRANT_MAX_M", "Overlay", "build_overlay", "nearest_hydrants"]
 
@@ -67,20 +69,21 @@ def nearest_hydrants(
     if not idx:
         return []
     scene = city.roads.snap(lon, lat)
-    along = None
-    if scene.distance_m <= SNAP_TRUST_M:
-        along = city.roads.street_distances_from(scene.node, max_distance_m + SNAP_TRUST_M)
+    along: dict[int, float] = {}
+    targets = {int(nodes[i]) for i in idx if snap_m[i] <= SNAP_TRUST_M}
+    if scene.distance_m <= SNAP_TRUST_M and targets:
+        reach = street_reach(city.roads)
+        along = reach.distances_from(scene.node, max_distance_m + SNAP_TRUST_M, targets)
     out = []
     for i in idx:
         h = city.hydrants[i]
         straight_m = float(np.hypot(tree.data[i, 0] - x, tree.data[i, 1] - y))
         basis = "straight"
         distance_m = straight_m
-        if along is not None and snap_m[i] <= SNAP_TRUST_M and np.isfinite(along[nodes[i]]):
+        street_m = along.get(int(nodes[i]))
+        if street_m is not None and snap_m[i] <= SNAP_TRUST_M:
             basis = "street"
-            distance_m = max(
-                straight_m, scene.distance_m + float(along[nodes[i]]) + float(snap_m[i])
-            )
+            distance_m = max(straight_m, scene.distance_m + street_m + float(snap_m[i]))
         if distance_m <= max_distance_m:
             out.append(
                 {
@@ -107,11 +110,15 @@ def build_overlay(
 ) -> Overlay:
     """The overlay of an incident of this type at (lon, lat)."""
     check_lonlat(lon, lat)
-    proj = city.projection
-    x, y = proj.point_to_metric(lon, lat)
-    zone_m = hazard_zone_metric(
-        incident_type, x, y, wind_from_deg=wind_from_deg, wind_speed_mps=wind_speed_mps
+    footprint = hazard_footprint(
+        incident_type,
+        lon,
+        lat,
+        crs=city.projection.crs,
+        wind_from_deg=wind_from_deg,
+        wind_speed_mps=wind_speed_mps,
     )
+    x, y, zone_m = footprint.x, footprint.y, footprint.zone_m
     facilities = []
     if city.facilities:
         tree, _, _ = city.facility_index
@@ -132,7 +139,7 @@ def build_overlay(
                 )
         facilities.sort(key=lambda d: (d["distance_m"], d["id"]))
     return Overlay(
-        hazard_zone=shapely.geometry.mapping(proj.geometry_to_wgs84(zone_m)),
+        hazard_zone=geojson_mapping(footprint.zone_wgs84),
         hydrants=nearest_hydrants(city, lon, lat),
         cameras=[v.to_dict() for v in cameras_seeing(city, lon, lat)],
         vulnerable_facilities=facilities,

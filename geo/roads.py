@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,12 +20,27 @@ __all__ = ["RoadGraph"]
 
 ISOCHRONE_BUFFER_M = 40.0
 ISOCHRONE_CACHE = 256
+TIME_QUANTUM_S = 2.0**-20
+"""Edge times are kept as multiples of this (about 1 µs): sums of them are then exact in
+float64 (up to 2^33 s), so every search (forward, reverse, any order) and every route give
+bit-identical travel times, and equal-time units really tie."""
+
+
+def quantize_time_s(time_s: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Edge times rounded to TIME_QUANTUM_S (never below one quantum).
+
+    >>> float(quantize_time_s(np.array([0.1]))[0]) == round(0.1 * 2**20) / 2**20
+    True
+    """
+    q = np.round(np.asarray(time_s, float) / TIME_QUANTUM_S) * TIME_QUANTUM_S
+    return np.asarray(np.maximum(q, TIME_QUANTUM_S), float)
 
 
 class RoadGraph:
     """A strongly connected directed road graph with travel times (s) on its edges.
 
     Nodes are 0..node_count-1. Edges are unique per (from, to) and sorted by (from, to).
+    Edge times are quantized to TIME_QUANTUM_S so that travel times are exact sums.
     Build one with ``geo.graph_build.build_road_graph``.
     """
 
@@ -53,7 +67,7 @@ class RoadGraph:
         self._src = np.asarray(src, np.int64)[order]
         self._dst = np.asarray(dst, np.int64)[order]
         self._length_m = np.asarray(length_m, float)[order]
-        self._time_s = np.asarray(time_s, float)[order]
+        self._time_s = quantize_time_s(np.asarray(time_s, float)[order])
         self._street = np.asarray(street_index, np.int64)[order]
         self._street_names = tuple(street_names)
         self.projection = projection_for(crs)
@@ -62,6 +76,7 @@ class RoadGraph:
         indptr = np.concatenate([[0], np.cumsum(np.bincount(self._src, minlength=n))])
         self._indptr = indptr.astype(np.int32)
         self._indices = self._dst.astype(np.int32)
+        self._edge_keys = self._src * n + self._dst  # sorted: edge of (u, v) by bisection
         self._fwd = csr_matrix((self._time_s, self._indices, self._indptr), shape=(n, n))
         self._rev = csr_matrix(self._fwd.T)  # built once: every times_to is one search on it
         self._x, self._y = self.projection.to_metric(self._lon, self._lat)
@@ -215,6 +230,18 @@ class RoadGraph:
             return np.zeros((0, self.node_count))
         return np.atleast_2d(np.asarray(dijkstra(self._fwd, indices=nodes, limit=horizon_s)))
 
+    def trees_from_many(
+        self, sources: Sequence[int] | NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
+        """Full shortest-path trees, one row per source: (times to every node, predecessors)."""
+        nodes = np.asarray(sources, np.int64).ravel()
+        for s in nodes:
+            self._check(int(s))
+        if nodes.size == 0:
+            return np.zeros((0, self.node_count)), np.zeros((0, self.node_count), np.int32)
+        times, pred = dijkstra(self._fwd, indices=nodes, return_predecessors=True)
+        return np.atleast_2d(np.asarray(times)), np.atleast_2d(np.asarray(pred, np.int32))
+
     def route(self, source: int, target: int) -> Route | None:
         """The fastest route source -> target, None when target is unreachable."""
         self._check(source)
@@ -222,17 +249,36 @@ class RoadGraph:
         pred = self._predecessors(source, target)
         if pred is None:
             return None
+        return self.route_on_tree(source, target, pred)
+
+    def route_on_tree(
+        self, source: int, target: int, pred: NDArray[np.int32], *, steps: bool = True
+    ) -> Route | None:
+        """The route source -> target along a shortest-path tree grown from source.
+
+        `pred` is the predecessor row of a search from source (scipy's convention: -9999
+        where there is none); None when target is not on the tree. `steps=False` leaves
+        the turn-by-turn steps empty (cheaper when only the line and length are wanted).
+        """
         path = [target]
         while path[-1] != source:
-            path.append(int(pred[path[-1]]))
+            back = int(pred[path[-1]])
+            if back < 0:
+                return None
+            path.append(back)
         path.reverse()
-        edges = [self._edge(u, v) for u, v in itertools.pairwise(path)]
-        times = [float(self._time_s[e]) for e in edges]
-        lengths = [float(self._length_m[e]) for e in edges]
-        streets = [self._street_names[int(self._street[e])] for e in edges]
-        coords = [[float(self._lon[n]), float(self._lat[n])] for n in path]
+        return self._route_along(path, steps)
+
+    def _route_along(self, path: list[int], steps: bool = True) -> Route:
+        """Route geometry, ETA, length and (optionally) steps of a node path."""
+        nodes = np.asarray(path, np.int64)
+        edges = np.searchsorted(self._edge_keys, nodes[:-1] * self.node_count + nodes[1:])
+        times = self._time_s[edges].tolist()
+        lengths = self._length_m[edges].tolist()
+        streets = [self._street_names[i] for i in self._street[edges].tolist()] if steps else []
+        coords = np.column_stack([self._lon[nodes], self._lat[nodes]]).tolist()
         if len(coords) == 1:
-            coords.append(coords[0])
+            coords.append(list(coords[0]))
         eta_s = 0.0
         for t in times:  # same summation order as the search, so eta_s == times_from[target]
             eta_s += t
@@ -241,7 +287,7 @@ class RoadGraph:
             distance_m=float(sum(lengths)),
             nodes=tuple(path),
             geometry={"type": "LineString", "coordinates": coords},
-            steps=merge_steps(streets, lengths, times),
+            steps=merge_steps(streets, lengths, times) if steps else (),
         )
 
     def _predecessors(self, source: int, target: int) -> NDArray[np.int32] | None:

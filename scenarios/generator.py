@@ -47,6 +47,25 @@ DESCRIPTIONS = {
 }
 
 
+CALLERS_ALPHA = 1.1
+"""Pareto shape of callers per emergency in a surge (≈ 55 % draw no further call, a few
+percent a dozen or more; the Itaewon crush drew over a hundred 119 calls)."""
+MAX_FOLLOW_UP_CALLERS = 60
+MAX_CALLER_DELAY_S = 20 * 60.0
+"""Follow-up calls come within 20 minutes of the first (within fusion's join window)."""
+CAMERA_PERIOD_S = 10.0
+CAMERA_FRAMES = (3, 20)
+"""Video analytics re-report a detection while it persists (every 10 s, 0.5–3.5 min here)."""
+SENSOR_PERIOD_S = 30.0
+SENSOR_REPEATS = (2, 6)
+"""A sensor above its threshold re-alarms at its reporting interval (30 s here)."""
+
+
+def _later(iso: str, seconds: float) -> str:
+    at = datetime.fromisoformat(iso) + timedelta(seconds=seconds)
+    return at.isoformat(timespec="milliseconds")
+
+
 @dataclass(frozen=True, slots=True)
 class GeneratedEvent:
     """One event to send: its topic (base name), key and JSON value."""
@@ -155,6 +174,58 @@ class CityTraffic:
                 )
             )
         return events
+
+    def follow_ups(self, events: list[GeneratedEvent]) -> list[GeneratedEvent]:
+        """Further reports of the emergency that ``events`` (from :meth:`incident`) open.
+
+        What makes a disaster's stream clustered: more bystanders calling about the same
+        scene (heavy-tailed: most emergencies draw one or two calls, a burning tower or a
+        crowd crush dozens), a camera re-detecting what stays in its view every
+        ``CAMERA_PERIOD_S``, and a sensor re-alarming every ``SENSOR_PERIOD_S`` while
+        above its threshold. Each follow-up has its own id and a later time.
+        """
+        rng = self._rng
+        more: list[GeneratedEvent] = []
+        for ev in events:
+            if not isinstance(ev.value, dict):
+                continue
+            value = ev.value
+            if ev.topic == "calls" and ev is events[0]:
+                callers = min(int(rng.paretovariate(CALLERS_ALPHA)) - 1, MAX_FOLLOW_UP_CALLERS)
+                for k in range(callers):
+                    lon, lat = _jitter(rng, value["location"]["lon"], value["location"]["lat"], 60)
+                    call_id = self._id("call")
+                    phone = f"+82-10-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
+                    delay_s = min((k + 1) * rng.uniform(5, 40), MAX_CALLER_DELAY_S)
+                    at = _later(value["received_at"], delay_s)
+                    more.append(
+                        GeneratedEvent(
+                            "calls",
+                            call_id,
+                            {
+                                **value,
+                                "id": call_id,
+                                "received_at": at,
+                                "location": {**value["location"], "lon": lon, "lat": lat},
+                                "caller": {**value["caller"], "phone": phone},
+                            },
+                        )
+                    )
+            elif ev.topic == "cctv-events":
+                for k in range(rng.randint(*CAMERA_FRAMES)):
+                    cam_id = self._id("cctv")
+                    at = _later(value["detected_at"], (k + 1) * CAMERA_PERIOD_S)
+                    more.append(
+                        GeneratedEvent(ev.topic, ev.key, {**value, "id": cam_id, "detected_at": at})
+                    )
+            elif ev.topic == "sensor-alarms":
+                for k in range(rng.randint(*SENSOR_REPEATS)):
+                    sen_id = self._id("sen")
+                    at = _later(value["measured_at"], (k + 1) * SENSOR_PERIOD_S)
+                    more.append(
+                        GeneratedEvent(ev.topic, ev.key, {**value, "id": sen_id, "measured_at": at})
+                    )
+        return more
 
     def unit_reports(
         self, now: datetime, limit: int = 20, busy: frozenset[str] = frozenset()

@@ -18,6 +18,7 @@ import orjson
 from alerts import (
     SEOUL_ISSUER,
     AlertError,
+    DistrictIndex,
     LiveChannelError,
     Mode,
     QuietHoursError,
@@ -51,7 +52,7 @@ class AlertFollower:
         self._city = city
         self._alerts = alerts  # alert id → {"alert": to_dict(), "version": n}
         self._drafted = drafted  # incident id → the (type, priority, mci) last drafted for
-        self._districts = (*city.districts, *city.dongs)
+        self._districts = DistrictIndex((*city.districts, *city.dongs))
         self._policy = load_policy()
         # Decoded live alerts, derived from the table (rebuilt with the zone): de-duplication
         # looks at them for every alert-worthy incident, so they are not re-read each time.
@@ -87,7 +88,9 @@ class AlertFollower:
         if self._drafted.get(inc.id) == key:
             return []
         self._drafted[inc.id] = key
-        zone = hazard_zone(inc.type.value, inc.location.lon, inc.location.lat)
+        zone = None  # a type the policy never alerts for needs no zone: the draft is 'none'
+        if self._policy.type_rule(inc.type.value).alert:
+            zone = hazard_zone(inc.type.value, inc.location.lon, inc.location.lat)
         ctx = context_from_incident(
             inc.model_dump(mode="json"),
             hazard_zone=zone,

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import MutableMapping
-from dataclasses import asdict, replace
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from dispatch import DispatchError, Fleet, Recommender, Unit, UnitUpdate, seed_fleet
 from dispatch import UnitStatus as FleetStatus
@@ -26,7 +28,6 @@ from streams.contract import (
     Incident,
     UnitStatus,
     UnitStatusValue,
-    encode,
 )
 from streams.fusion import ACTIVE, IncidentState
 from streams.zone import Effect, Zone
@@ -44,9 +45,45 @@ def _breach(breach: bool, breach_s: float) -> float | None:
     return round(breach_s, 1) if math.isfinite(breach_s) else NO_UNIT_CAN_MAKE_IT_S
 
 
+_FIELDS = tuple(Assignment.model_fields)
+
+
+def checked_assignment(route: dict[str, Any] | None, **values: Any) -> Assignment:
+    """An Assignment with every field validated except a route geometry built by geo.
+
+    The route (a LineString of road-node positions, hundreds of points) is known good: it
+    is attached after validation instead of being re-checked point by point; every other
+    field goes through the contract's checks.
+    """
+    record = Assignment.model_validate({**values, "route": None})
+    return record if route is None else record.model_copy(update={"route": route})
+
+
+def dump_assignment(record: Assignment) -> dict[str, Any]:
+    """``record.model_dump(mode="json")``, without walking the route: its GeoJSON (built
+    by geo from lists of floats, or read back from this follower's own table) is already
+    JSON-ready and is reused as is."""
+    if record.route is None:
+        return record.model_dump(mode="json")
+    data = record.model_dump(mode="json", exclude={"route"})
+    return {name: record.route if name == "route" else data[name] for name in _FIELDS}
+
+
+def encode_dumped(data: dict[str, Any]) -> bytes:
+    """The contract bytes of a record already dumped with ``model_dump(mode="json")``:
+    the same bytes as ``streams.contract.encode(record)``."""
+    return orjson.dumps(data)
+
+
+def _revised(value: dict[str, Any], **changes: Any) -> Assignment:
+    """A stored assignment (written by this follower) with some fields changed."""
+    values = {**value, **changes}
+    return checked_assignment(values.pop("route", None), **values)
+
+
 def unit_to_json(unit: Unit) -> dict[str, Any]:
     """Plain values of a fleet unit for a table."""
-    data = asdict(unit)
+    data = {f.name: getattr(unit, f.name) for f in fields(unit)}  # flat: no deep copy
     for key in ("status_at", "last_fix_at"):
         data[key] = data[key].isoformat() if data[key] else None
     data["status"] = unit.status.value
@@ -171,13 +208,13 @@ class DispatchFollower:
             key = f"{inc.id}|{pick.unit_id}"
             if (self._assignments.get(key) or {}).get("status") == "assigned":
                 continue
-            record = Assignment(
+            record = checked_assignment(
+                pick.route,
                 incident_id=inc.id,
                 unit_id=pick.unit_id,
                 status=AssignmentStatus.RECOMMENDED,
                 eta_s=round(pick.eta_s, 1),
                 distance_m=0.0 if math.isnan(pick.distance_m) else round(pick.distance_m, 1),
-                route=pick.route,
                 golden_time_s=rec.golden_time_s,
                 within_golden_time=pick.within_golden_time,
                 issued_at=now,
@@ -193,9 +230,10 @@ class DispatchFollower:
 
     def _store(self, record: Assignment) -> list[Effect]:
         key = f"{record.incident_id}|{record.unit_id}"
-        self._assignments[key] = record.model_dump(mode="json")
+        data = dump_assignment(record)  # serialised once: the table and the topic
+        self._assignments[key] = data
         self._by_incident.setdefault(record.incident_id, set()).add(key)
-        return [Effect("assignments", record.incident_id, encode(record))]
+        return [Effect("assignments", record.incident_id, encode_dumped(data))]
 
     def _orders(self, incident_id: str) -> list[tuple[str, dict[str, Any]]]:
         """The assignment records of one incident, by key."""
@@ -211,9 +249,7 @@ class DispatchFollower:
                 continue
             if keep is not None and value["unit_id"] in keep:
                 continue
-            record = Assignment.model_validate(
-                {**value, "status": "cancelled", "issued_at": now.isoformat(), "reason": why}
-            )
+            record = _revised(value, status="cancelled", issued_at=now.isoformat(), reason=why)
             effects += self._store(record)
         return effects
 
@@ -230,14 +266,8 @@ class DispatchFollower:
             replace(unit, status=FleetStatus.DISPATCHED, status_at=max(now, unit.status_at))
         )
         self._unit_incident[unit_id] = incident_id
-        record = Assignment.model_validate(
-            {
-                **value,
-                "status": "assigned",
-                "issued_at": now.isoformat(),
-                "issued_by": by,
-                "reason": reason,
-            }
+        record = _revised(
+            value, status="assigned", issued_at=now.isoformat(), issued_by=by, reason=reason
         )
         return self._store(record) + self._zone.advance(
             incident_id, UnitStatusValue.DISPATCHED, now
@@ -276,14 +306,12 @@ class DispatchFollower:
                 )
                 self._unit_incident.pop(unit_id, None)
             effects += self._store(
-                Assignment.model_validate(
-                    {
-                        **value,
-                        "status": "cancelled",
-                        "issued_at": now.isoformat(),
-                        "issued_by": command.by,
-                        "reason": f"override: {command.reason}",
-                    }
+                _revised(
+                    value,
+                    status="cancelled",
+                    issued_at=now.isoformat(),
+                    issued_by=command.by,
+                    reason=f"override: {command.reason}",
                 )
             )
         if command.unit_ids:

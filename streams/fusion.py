@@ -9,7 +9,7 @@ import hashlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from streams.contract import EvidenceRef, Incident, IncidentStatus, IncidentType, Position
 from streams.evidence import Evidence
@@ -223,20 +223,18 @@ def _reassess(state: IncidentState, evidence: Evidence) -> IncidentState:
     critical_density = (
         evidence.density_ppm2 is not None and evidence.density_ppm2 >= CRITICAL_DENSITY_PPM2
     )
-    crowd_burst = inc.type is T.CROWD and _recent_reports(inc, evidence) >= CROWD_REPORTS
-    mass_casualty = (
-        inc.mass_casualty
-        or inc.patients >= MASS_CASUALTY_PATIENTS
-        or critical_density
-        or crowd_burst
-    )
+    burst_at = _burst_at(inc) if inc.type is T.CROWD else None
+    tipped = not inc.mass_casualty and inc.patients >= MASS_CASUALTY_PATIENTS
+    mass_casualty = inc.mass_casualty or tipped or critical_density or burst_at is not None
     if mass_casualty:
         priority = 1
     lone_camera = independent == 1 and evidence.source.value == "cctv"
     unverified = lone_camera and confidence < UNVERIFIED_BELOW
-    escalated_at = inc.escalated_at
-    if mass_casualty and not inc.mass_casualty:
-        escalated_at = evidence.at
+    # the earliest time the evidence shows a threshold crossed, whatever order it came in
+    crossings = [t for t in (inc.escalated_at, burst_at) if t is not None]
+    if tipped or critical_density or (mass_casualty and not crossings):
+        crossings.append(evidence.at)
+    escalated_at = min(crossings) if mass_casualty else None
     incident = inc.model_copy(
         update={
             "confidence": confidence,
@@ -250,16 +248,16 @@ def _reassess(state: IncidentState, evidence: Evidence) -> IncidentState:
     return IncidentState(incident, state.reporters)
 
 
-def _recent_reports(incident: Incident, evidence: Evidence) -> int:
-    """Crowd or injury reports (calls and camera density readings) in the window before now."""
+def _burst_at(incident: Incident) -> datetime | None:
+    """When crowd or injury reports first numbered ``CROWD_REPORTS`` within
+    ``CROWD_REPORTS_WINDOW`` (by the reports' own times, so late arrivals count where they
+    belong), or None."""
     kinds = {"crowd", "medical", "cardiac_arrest", "crowd_density"}
-    return sum(
-        1
-        for ref in incident.evidence
-        if ref.kind in kinds
-        and ref.at is not None
-        and evidence.at - CROWD_REPORTS_WINDOW <= ref.at <= evidence.at
-    )
+    times = sorted(ref.at for ref in incident.evidence if ref.kind in kinds and ref.at)
+    for last in range(CROWD_REPORTS - 1, len(times)):
+        if times[last] - times[last - CROWD_REPORTS + 1] <= CROWD_REPORTS_WINDOW:
+            return times[last]
+    return None
 
 
 def _ref(evidence: Evidence) -> EvidenceRef:

@@ -12,19 +12,21 @@ from one short fetch per partition. Against Kafka the two answers are the same.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-FETCH_TIMEOUT_S = 10.0
+log = logging.getLogger("goldentime.offsets")
+FETCH_TIMEOUT_S = 5.0
 
 
 async def end_offsets(
     bootstrap: str | list[str], partitions: Iterable[TopicPartition]
 ) -> dict[TopicPartition, int]:
     """The high watermark (offset after the last record) of each partition."""
-    tps = list(partitions)
+    tps = [TopicPartition(tp.topic, tp.partition) for tp in partitions]  # Faust's TP too
     if not tps:
         return {}
     consumer = AIOKafkaConsumer(
@@ -32,7 +34,6 @@ async def end_offsets(
         group_id=None,
         enable_auto_commit=False,
         fetch_max_wait_ms=20,
-        max_partition_fetch_bytes=1024,
     )
     await consumer.start()
     try:
@@ -43,8 +44,10 @@ async def end_offsets(
         deadline = time.monotonic() + FETCH_TIMEOUT_S
         while any(consumer.highwater(tp) is None for tp in tps):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"no fetch answer for {tps} in {FETCH_TIMEOUT_S} s")
-            await consumer.getmany(timeout_ms=100, max_records=1)
+                unknown = [tp for tp in tps if consumer.highwater(tp) is None]
+                log.warning("no high watermark for %s; using ListOffsets for them", unknown)
+                break
+            await consumer.getmany(*tps, timeout_ms=100)
             await asyncio.sleep(0)
         return {tp: max(int(consumer.highwater(tp) or 0), int(listed[tp])) for tp in tps}
     finally:

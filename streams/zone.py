@@ -66,29 +66,38 @@ class Zone:
     def __init__(
         self,
         incidents: Store,
-        seen: Store,
+        commands: Store,
         district_of: Callable[[float, float], str | None],
         followers: list[Follower] | None = None,
         ref_lat: float = 37.5,
     ) -> None:
         self._incidents = incidents
-        self._seen = seen
+        self._commands = commands  # command id → action, for replays of commands
         self._district_of = district_of
         self._followers = followers or []
         self._ref_lat = ref_lat
         self._cache: dict[str, IncidentState] = {}
         self._resolved: dict[str, IncidentState] = {}
         self._index = GridIndex(ref_lat)
+        # evidence key → the incident counting it: derived from the incident store, so
+        # one table write records both the change and what it counted (no second table
+        # whose changelog a crash could leave ahead or behind)
+        self._owner: dict[str, str] = {}
         self._dirty: dict[str, Incident | None] | None = None  # see begin_batch()
+        self._unsaved: dict[str, IncidentState] = {}
         self.warm()
 
     def warm(self) -> None:
-        """Rebuild the cache and index of active incidents from the incident store."""
+        """Rebuild the cache, spatial index and evidence owners from the incident store."""
         self._cache.clear()
         self._resolved.clear()
+        self._owner.clear()
         self._index = GridIndex(self._ref_lat)
         for value in list(self._incidents.values()):
-            self._remember(IncidentState.from_json(value))
+            state = IncidentState.from_json(value)
+            self._remember(state)
+            for ref in state.incident.evidence:
+                self._owner[f"{ref.source.value}:{ref.id}"] = state.incident.id
 
     def republish(self, now: datetime) -> list[Effect]:
         """The latest state of every active incident, and the followers' reactions to it,
@@ -128,13 +137,17 @@ class Zone:
 
     def _save(self, state: IncidentState, previous: Incident | None, now: datetime) -> list[Effect]:
         inc = state.incident
-        data = inc.model_dump(mode="json")
-        self._incidents[inc.id] = {"incident": data, "reporters": state.reporters}
         self._remember(state)
-        if self._dirty is not None:  # deferred: published once, in its latest state
+        if self._dirty is not None:  # deferred: stored and published once, latest state
             self._dirty.setdefault(inc.id, previous)
+            self._unsaved[inc.id] = state
             return []
-        return self._publish(state, previous, now, data)
+        return self._publish(state, previous, now, self._store(state))
+
+    def _store(self, state: IncidentState) -> dict[str, Any]:
+        data = state.incident.model_dump(mode="json")
+        self._incidents[state.incident.id] = {"incident": data, "reporters": state.reporters}
+        return data
 
     def _publish(
         self,
@@ -165,54 +178,49 @@ class Zone:
         """The effects deferred since :meth:`begin_batch`: each changed incident's latest
         state, then what the followers do about it; publishing is immediate again after."""
         dirty, self._dirty = self._dirty or {}, None
+        unsaved, self._unsaved = self._unsaved, {}
+        stored = {i: self._store(state) for i, state in unsaved.items()}
         effects: list[Effect] = []
-        for incident_id, previous in dirty.items():
+        pending = list(dirty.items())
+        for n, (incident_id, previous) in enumerate(pending):
             state = self.get(incident_id)
-            if state is not None:
-                effects += self._publish(state, previous, now)
+            if state is None:
+                continue
+            try:
+                effects += self._publish(state, previous, now, stored.get(incident_id))
+            except Exception:
+                self._dirty = dict(pending[n:])  # a retried batch publishes them again
+                raise
         return effects
 
     def get(self, incident_id: str) -> IncidentState | None:
         """An incident's state, active or not."""
         if incident_id in self._cache:
             return self._cache[incident_id]
+        if incident_id in self._unsaved:
+            return self._unsaved[incident_id]
         raw = self._incidents.get(incident_id)
         return IncidentState.from_json(raw) if raw else None
 
     def evidence(self, ev: Evidence, now: datetime) -> list[Effect]:
-        """Fuse one piece of evidence (a replay of one already counted has no effect)."""
-        seen = self._seen.get(ev.key)
-        if seen is not None and self._counted(seen, ev):
-            return []
-        if ev.type is None:
-            self._seen[ev.key] = "observed"
+        """Fuse one piece of evidence (a replay of one already counted has no effect).
+
+        Evidence with no type (a sensor reading under its threshold) changes nothing, and
+        neither does its replay, so nothing is stored for it.
+        """
+        if ev.type is None or ev.key in self._owner:
             return []
         near = self._index.near(ev.lon, ev.lat, REACH_M[ev.type])
-        candidates = [self._cache[i] for i in near]
-        state = match(ev, candidates)
+        state = match(ev, [self._cache[i] for i in near])
         if state is None:
             new, previous = open_incident(ev, self._district_of(ev.lon, ev.lat)), None
-            if self.get(new.incident.id) is not None:  # replayed first evidence, seen lost
-                self._seen[ev.key] = new.incident.id
+            if self.get(new.incident.id) is not None:  # the same first evidence, replayed
+                self._owner[ev.key] = new.incident.id
                 return []
         else:
             new, previous = absorb(state, ev), state.incident
-            if new is state:  # already counted (its seen entry was lost): nothing changes
-                self._seen[ev.key] = new.incident.id
-                return []
-        effects = self._save(new, previous, now)  # the incident first, then "seen": a crash
-        self._seen[ev.key] = new.incident.id  # between them replays, never drops, evidence
-        return effects
-
-    def _counted(self, seen: str, ev: Evidence) -> bool:
-        """Whether a "seen" entry is backed by the incident it names (changelogs of two
-        tables are written separately, so a crash can leave one without the other)."""
-        if seen == "observed":
-            return True
-        state = self.get(seen)
-        return state is not None and any(
-            ref.source == ev.source and ref.id == ev.id for ref in state.incident.evidence
-        )
+        self._owner[ev.key] = new.incident.id
+        return self._save(new, previous, now)
 
     def unit_status(self, status: UnitStatus, now: datetime) -> list[Effect]:
         """Apply a unit report: lifecycle of the incident it names, then followers."""
@@ -261,9 +269,9 @@ class Zone:
     def command(self, command: Command, now: datetime) -> list[Effect]:
         """Apply a dispatcher command once (replays of the same command id do nothing)."""
         key = f"cmd:{command.id}"
-        if self._seen.get(key) is not None:
+        if self._commands.get(key) is not None:
             return []
-        self._seen[key] = command.action.value
+        self._commands[key] = command.action.value
         state = self.get(command.incident_id) if command.incident_id else None
         effects: list[Effect] = []
         if state is not None and command.action is CommandAction.RESOLVE_INCIDENT:

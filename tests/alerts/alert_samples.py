@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from shapely.geometry import Point, Polygon
 
@@ -54,8 +55,8 @@ def gas_leak(
     **kw: object,
 ) -> AlertContext:
     """A priority-2 gas leak with a circular hazard zone."""
-    fields: dict[str, object] = {"place": "세종대로 110"}
+    fields: dict[str, Any] = {"place": "세종대로 110"}
     fields.update(kw)
     return AlertContext(
         incident_id, "gas_leak", 2, lon, lat, NOW, hazard_zone=circle(lon, lat, radius_m), **fields
-    )  # type: ignore[arg-type]
+    )

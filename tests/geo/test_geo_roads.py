@@ -194,3 +194,44 @@ def test_bad_coordinates_are_refused(builtin: City, lon: float, lat: float) -> N
     if not (np.isfinite(lon) and np.isfinite(lat)):
         with pytest.raises(InvalidCoordinatesError):
             builtin.roads.snap_many(np.array([lon]), np.array([lat]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(1e-3, 5_000.0), min_size=1, max_size=60), st.randoms())
+def test_quantized_edge_times_sum_exactly_in_any_order(times: list[float], rnd: object) -> None:
+    from geo.roads import TIME_QUANTUM_S, quantize_time_s
+
+    q = quantize_time_s(np.array(times)).tolist()
+    assert all(abs(a - b) <= TIME_QUANTUM_S / 2 for a, b in zip(q, times, strict=True))
+    forward = 0.0
+    for t in q:
+        forward += t
+    shuffled = list(q)
+    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    other = 0.0
+    for t in shuffled:
+        other += t
+    assert forward == other == sum(reversed(q))
+
+
+def test_forward_and_reverse_searches_agree_bit_for_bit() -> None:
+    from geo import load_city
+
+    g = load_city(None).roads
+    sources = list(range(0, g.node_count, 101))
+    rows = g.times_from_many(sources)
+    for target in range(0, g.node_count, 89):
+        assert np.array_equal(g.times_to(target)[sources], rows[:, target])
+
+
+def test_route_on_tree_matches_route_and_refuses_off_tree() -> None:
+    from geo import load_city
+
+    g = load_city(None).roads
+    times, pred = g.trees_from_many([3])
+    for target in (0, 50, 700):
+        assert g.route_on_tree(3, target, pred[0]) == g.route(3, target)
+        assert g.route_on_tree(3, target, pred[0]).eta_s == times[0, target]  # type: ignore[union-attr]
+    cut = pred[0].copy()
+    cut[700] = -9999
+    assert g.route_on_tree(3, 700, cut) is None

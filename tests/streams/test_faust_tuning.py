@@ -34,10 +34,12 @@ def test_consecutive_acks_from_the_committed_offset_are_committed() -> None:
     assert c._acked[TP0] == [9]
 
 
-def test_offsets_the_log_skipped_count_as_acked() -> None:
+def test_offsets_never_delivered_are_not_counted_as_acked() -> None:
+    # Faust counted such "gaps" as acked; here records it dropped after a fetch, so the
+    # commit must stop before them
     c = consumer(committed=5, acked=[5, 9])
     c._gap[TP0].addi(6, 9)
-    assert _new_offset(c, TP0) == 10
+    assert _new_offset(c, TP0) == 6
 
 
 def test_a_message_no_stream_took_is_not_acked() -> None:

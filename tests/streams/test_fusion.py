@@ -99,6 +99,29 @@ def test_a_burst_of_crowd_reports_escalates_with_the_time_it_crossed() -> None:
     assert inc.escalated_at == T0 + timedelta(seconds=480)
 
 
+def test_the_crossing_time_is_by_the_reports_own_times_whatever_their_arrival_order() -> None:
+    crowd = IncidentType.CROWD
+    state = open_incident(call_evidence(0, kind=crowd, lon=126.9939, lat=37.5345), "용산구")
+    for i in (5, 4, 3, 2, 1):  # the same burst, the latest report first
+        ev = call_evidence(i, at_s=i * 120, kind=crowd, lon=126.9939, lat=37.5346)
+        state = absorb(state, ev)
+    assert state.incident.escalated_at == T0 + timedelta(seconds=480)
+
+
+def test_a_late_report_without_patients_does_not_move_the_patient_crossing() -> None:
+    crowd = IncidentType.CROWD
+    state = open_incident(call_evidence(1, kind=crowd, lon=126.9939, lat=37.5345), "용산구")
+    for i in (2, 3, 4):
+        ev = call_evidence(
+            i, at_s=i * 600, kind=IncidentType.MEDICAL, lon=126.994, lat=37.5346, patients=2
+        )
+        state = absorb(state, ev)
+    crossed = state.incident.escalated_at
+    assert crossed == T0 + timedelta(seconds=2400)  # the third medical call: 6 patients
+    late = call_evidence(9, at_s=300, kind=IncidentType.MEDICAL, lon=126.994, lat=37.5346)
+    assert absorb(state, late).incident.escalated_at == crossed
+
+
 def test_scattered_crowd_reports_over_hours_do_not_escalate() -> None:
     crowd = IncidentType.CROWD
     state = open_incident(call_evidence(0, kind=crowd, lon=126.9939, lat=37.5345), None)

@@ -42,7 +42,7 @@ def test_a_restarted_zone_rebuilds_from_its_stores_and_keeps_fusing() -> None:
     assert joined[0]["id"] == opened["id"] and len(joined[0]["evidence"]) == 2
 
 
-def test_replayed_first_evidence_after_lost_seen_entry_does_not_open_a_twin() -> None:
+def test_replayed_first_evidence_does_not_open_a_twin() -> None:
     incidents: dict[str, Any] = {}
     z = zone(incidents, {})
     z.evidence(call_evidence(1), T0)
