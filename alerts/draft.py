@@ -21,6 +21,7 @@ from alerts.model import (
     Alert,
     AlertContext,
     AlertStatus,
+    AuditEntry,
     Issuer,
     MessageInput,
     MsgType,
@@ -173,7 +174,25 @@ def _fold(
     }
     out = dataclasses.replace(base, **content, status=AlertStatus.DRAFT, incident_ids=ids)
     detail = f"{ctx.incident_id} folded into {dup.id} (same hazard, overlapping area)"
-    return DraftOutcome(action, decision, audited(out, now, actor, action, detail), area, dup.id)
+    folded = _audit_fold(out, now, actor, action, detail)
+    return DraftOutcome(action, decision, folded, area, dup.id)
+
+
+MAX_FOLD_ENTRIES = 20
+"""Folds audited one by one in an alert; later ones share one running summary entry (the
+incident ids stay complete in ``incident_ids``). In a surge thousands of incidents fold
+into one alert, and one entry each grew an alert past the broker's 1 MB record limit."""
+FOLD_ACTIONS = frozenset({"merged", "update", "folded"})
+
+
+def _audit_fold(alert: Alert, at: datetime, actor: str, action: str, detail: str) -> Alert:
+    folds = sum(1 for entry in alert.audit if entry.action in FOLD_ACTIONS)
+    if folds < MAX_FOLD_ENTRIES:
+        return audited(alert, at, actor, action, detail)
+    kept = tuple(entry for entry in alert.audit if entry.action != "folded")
+    count = len(alert.incident_ids or ()) - 1
+    summary = AuditEntry(at, actor, "folded", f"{count} incidents folded in; latest: {detail}")
+    return dataclasses.replace(alert, audit=(*kept, summary))
 
 
 _CONTENT_FIELDS = frozenset(

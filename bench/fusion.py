@@ -259,11 +259,11 @@ async def until(check: Any, timeout_s: float, interval_s: float = 0.02) -> bool:
     return True
 
 
-def rss_mb(pid: int) -> dict[str, float]:
-    """Resident and peak resident memory of a process, in MB."""
+def rss_mb(pid: int) -> dict[str, float | None]:
+    """Resident and peak resident memory of a process, in MB (None once it has exited)."""
     status = (line.partition(":") for line in Path(f"/proc/{pid}/status").read_text().splitlines())
     mb = {k: round(int(v.split()[0]) / 1024, 1) for k, _, v in status if k in ("VmRSS", "VmHWM")}
-    return {"worker_rss_mb": mb["VmRSS"], "worker_peak_rss_mb": mb["VmHWM"]}
+    return {"worker_rss_mb": mb.get("VmRSS"), "worker_peak_rss_mb": mb.get("VmHWM")}
 
 
 def percentile(values: list[float], q: float) -> float | None:

@@ -20,6 +20,7 @@ import faust
 import httpx
 import orjson
 import redis.asyncio as aioredis
+from aiokafka.errors import MessageSizeTooLargeError
 
 from alerts import WebhookChannel
 from dispatch import Recommender
@@ -49,8 +50,36 @@ RAW: dict[str, Any] = {
 INTAKE_BATCH = 500
 INTAKE_WITHIN_S = 0.005
 TICK_S = 15.0
+ZONE_RECORD_BYTES = 256 * 1024
+"""An intake batch is forwarded in zone records of about this size at most (inputs may
+carry long free text; a record over the broker's 1 MB limit could never be sent)."""
 
 Event = faust.types.EventT[bytes]
+
+
+def chunks(items: list[bytes], max_bytes: int) -> list[list[bytes]]:
+    """Serialised items in order, cut so that each chunk stays near ``max_bytes``."""
+    out: list[list[bytes]] = []
+    current: list[bytes] = []
+    size = 0
+    for item in items:
+        if current and size + len(item) > max_bytes:
+            out.append(current)
+            current, size = [], 0
+        current.append(item)
+        size += len(item) + 1
+    if current:
+        out.append(current)
+    return out
+
+
+def too_large(exc: BaseException | None) -> bool:
+    """Whether a send failed because the record exceeds the size limit (not retryable)."""
+    while exc is not None:
+        if isinstance(exc, MessageSizeTooLargeError):
+            return True
+        exc = exc.__cause__
+    return False
 
 
 def now_utc() -> datetime:
@@ -139,7 +168,21 @@ def create_app(settings: Settings, city: City) -> faust.App:
             try:
                 await topic.send(key=key, value=value)
                 return
-            except Exception:
+            except Exception as exc:
+                if too_large(exc) and what != "dead letter":
+                    log.error("%s record of %d bytes is too large to publish", what, len(value))
+                    record = dead_letter(
+                        source_topic=topics.name(what),
+                        partition=-1,
+                        offset=-1,
+                        payload=value,
+                        error=f"{what} record of {len(value)} bytes exceeds the record size "
+                        "limit; not published",
+                        event_id=key.decode(errors="replace")[:128],
+                        stage="emit",
+                    )
+                    await send_forever(outputs["deadletter"], key, encode(record), "dead letter")
+                    return  # retrying cannot help, and would stall the zone for good
                 log.exception("cannot produce %s; retrying in %.1f s", what, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -203,8 +246,9 @@ def create_app(settings: Settings, city: City) -> faust.App:
                         await send_dead_letter(
                             event, f"internal error in intake: {exc!r}", None, "intake"
                         )
-                if items:
-                    value = orjson.dumps({"items": items, "t_in": time.time()})
+                tail = b'],"t_in":' + orjson.dumps(time.time()) + b"}"
+                for chunk in chunks([orjson.dumps(item) for item in items], ZONE_RECORD_BYTES):
+                    value = b'{"items":[' + b",".join(chunk) + tail
                     await send_forever(zone_topic, CITY_ZONE.encode(), value, "zone batch")
                 for event in batch:
                     await stream.ack(event)

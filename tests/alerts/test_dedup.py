@@ -72,3 +72,23 @@ def test_other_hazard_far_away_or_old_is_a_new_alert(policy):
         ).action
         == "new"
     )
+
+
+def test_a_surge_of_folds_keeps_the_audit_bounded_and_every_incident_id(policy):
+    from alerts.draft import MAX_FOLD_ENTRIES
+
+    alert = draft_alert(gas_leak("inc-gas-0"), LITERAL_DISTRICTS, now=NOW, policy=policy).alert
+    assert alert is not None
+    for i in range(1, 3 * MAX_FOLD_ENTRIES):
+        at = NOW + timedelta(seconds=i)
+        out = draft_alert(
+            gas_leak(f"inc-gas-{i}"), LITERAL_DISTRICTS, now=at, existing=[alert], policy=policy
+        )
+        assert out.action == "merged" and out.alert is not None
+        alert = out.alert
+    folds = [e for e in alert.audit if e.action in ("merged", "folded")]
+    assert len(folds) == MAX_FOLD_ENTRIES + 1
+    last = 3 * MAX_FOLD_ENTRIES - 1
+    assert folds[-1].action == "folded"
+    assert folds[-1].detail.startswith(f"{last} incidents folded in; latest: inc-gas-{last} ")
+    assert alert.incident_ids == tuple(f"inc-gas-{i}" for i in range(3 * MAX_FOLD_ENTRIES))

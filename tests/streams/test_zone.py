@@ -158,3 +158,12 @@ def test_republish_after_recovery_shows_followers_every_active_incident() -> Non
     recovered.add_follower(seen)
     effects = recovered.republish(T0)
     assert [s["id"] for s in states(effects)] == [i for i, _, _ in seen.shown] == list(incidents)
+
+
+def test_intake_batches_are_cut_into_records_under_the_size_limit() -> None:
+    from streams.app import chunks
+
+    items = [b"x" * 1000] * 700  # 700 inputs of 1 KB
+    cut = chunks(items, 256 * 1024)
+    assert [i for c in cut for i in c] == items
+    assert all(sum(len(i) + 1 for i in c) <= 256 * 1024 for c in cut) and len(cut) == 3
