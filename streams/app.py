@@ -127,7 +127,9 @@ def create_app(settings: Settings, city: City) -> faust.App:
     def table(name: str) -> Any:
         return app.Table(name, default=None, key_type=str, partitions=settings.partitions)
 
-    seen, incidents = table("seen"), table("incidents")
+    # "seen" (the changelog keeps its name) now holds dispatcher command ids only: evidence
+    # already counted is known from the incidents themselves
+    command_ids, incidents = table("seen"), table("incidents")
     units, assignments, plans = table("units"), table("assignments"), table("plans")
     overlays_done, alerts, drafted = table("overlays-done"), table("alerts"), table("drafted")
     recommender = Recommender(city)
@@ -150,7 +152,7 @@ def create_app(settings: Settings, city: City) -> faust.App:
 
     def zone() -> Zone:
         if holder["zone"] is None:
-            z = Zone(incidents, seen, district_of, ref_lat=center_lat)
+            z = Zone(incidents, command_ids, district_of, ref_lat=center_lat)
             for follower in followers(z):
                 z.add_follower(follower)
             holder["zone"] = z
