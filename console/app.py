@@ -131,7 +131,10 @@ def create_app(settings: Settings) -> FastAPI:
         except Exception as exc:  # noqa: BLE001 - readiness reports any failure
             checks["broker"] = f"unreachable: {type(exc).__name__}"
         checks["projector"] = "caught_up" if projector.caught_up.is_set() else "catching_up"
+        # A replica still replaying the log would show operators a partial picture and
+        # treat what is written meanwhile as history: keep it out of rotation until then.
         ok = checks["cache"] == "ok" and checks["broker"] == "ok"
+        ok = ok and projector.caught_up.is_set()
         return JSONResponse(checks, status_code=200 if ok else 503)
 
     @app.get("/metrics")

@@ -34,6 +34,7 @@ class Projector:
         self._handler = handler
         self.caught_up = asyncio.Event()
         self.messages = 0
+        self._next: dict[TopicPartition, int] = {}  # survives reconnects: resume, not replay
 
     async def run(self) -> None:
         """Consume forever (until cancelled), reconnecting after broker failures."""
@@ -61,8 +62,19 @@ class Projector:
                 for p in sorted(await self._partitions(consumer, name)):
                     partitions.append(TopicPartition(name, p))
             consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
             live_from = await end_offsets(self._bootstrap, partitions)  # not ListOffsets
+            if self.caught_up.is_set():
+                # A reconnect: replay the whole log again (the cache holding the read model
+                # may have lost it), but clients were told everything up to where this
+                # replica stopped, and all that follows is news, even what was written
+                # while it was away. (A log shorter than that was reset: an embedded
+                # broker restarted empty, and all of it is news.)
+                live_from = {
+                    tp: self._next.get(tp, 0) if self._next.get(tp, 0) <= end else 0
+                    for tp, end in live_from.items()
+                }
+                self._next = dict(live_from)
+            await consumer.seek_to_beginning(*partitions)
             pending = {tp for tp, end in live_from.items() if end > 0}
             if not pending:
                 self.caught_up.set()
@@ -75,10 +87,11 @@ class Projector:
                         if record.value is not None:
                             await self._handler(base, record.value, live)
                         self.messages += 1
+                        self._next[tp] = max(self._next.get(tp, 0), record.offset + 1)
                         if not live and record.offset + 1 >= live_from[tp]:
                             pending.discard(tp)
                 for tp in list(pending):
-                    if await consumer.position(tp) >= live_from[tp]:
+                    if self.caught_up.is_set() or await consumer.position(tp) >= live_from[tp]:
                         pending.discard(tp)
                 if not pending:
                     self.caught_up.set()

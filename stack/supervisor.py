@@ -74,7 +74,8 @@ def console_ready(url: str) -> bool:
 
 
 def worker_ready(redis_url: str, namespace: str, worker_id: str) -> bool:
-    """True when the worker has reported partitions assigned in the last few seconds."""
+    """True when the worker has reported partitions of both its groups (intake and fusion)
+    assigned in the last few seconds."""
     client = redis.Redis.from_url(redis_url, socket_timeout=2)
     try:
         raw = client.hget(f"{namespace}:workers", worker_id)
@@ -83,7 +84,8 @@ def worker_ready(redis_url: str, namespace: str, worker_id: str) -> bool:
     if not raw:
         return False
     beat = orjson.loads(raw)
-    return bool(beat["assigned"] > 0 and time.time() - beat["at"] < 10)
+    stages = (beat.get("intake_assigned", 1), beat.get("fusion_assigned", 1))
+    return bool(beat["assigned"] > 0 and min(stages) > 0 and time.time() - beat["at"] < 10)
 
 
 class Stack:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ import faust
 import httpx
 import orjson
 import redis.asyncio as aioredis
+from aiokafka import ConsumerRecord
 from aiokafka.errors import MessageSizeTooLargeError
 
 from alerts import WebhookChannel
@@ -27,6 +28,7 @@ from dispatch import Recommender
 from geo import City
 from stack.settings import Settings
 from streams.alerting import AlertFollower
+from streams.batch_consumer import BatchConsumer
 from streams.contract import Command, ContractError, UnitStatus, decode, encode
 from streams.deadletter import dead_letter
 from streams.delivery import deliver
@@ -47,8 +49,8 @@ RAW: dict[str, Any] = {
     "key_serializer": "raw",
     "value_serializer": "raw",
 }
+INPUTS = ("calls", "cctv-events", "sensor-alarms", "unit-status")
 INTAKE_BATCH = 500
-INTAKE_WITHIN_S = 0.005
 TICK_S = 15.0
 ZONE_RECORD_BYTES = 256 * 1024
 """An intake batch is forwarded in zone records of about this size at most (inputs may
@@ -113,10 +115,6 @@ def create_app(settings: Settings, city: City) -> faust.App:
         {cam.id: (cam.lon, cam.lat) for cam in city.cameras},
         clock=now_utc,
     )
-    inputs = {
-        base: app.topic(topics.name(base), **RAW)
-        for base in ("calls", "cctv-events", "sensor-alarms", "unit-status")
-    }
     zone_topic = app.topic(topics.evidence, **RAW)
     zone_inputs = app.topic(topics.evidence, topics.commands, **RAW)
     outputs = {
@@ -164,11 +162,16 @@ def create_app(settings: Settings, city: City) -> faust.App:
     async def on_assigned(sender: Any, *args: Any, **kwargs: Any) -> None:
         holder["zone"] = None  # rebuilt from the recovered tables at the next message
 
-    async def send_forever(topic: faust.TopicT, key: bytes, value: bytes, what: str) -> None:
+    async def send_forever(
+        topic: faust.TopicT, key: bytes, value: bytes, what: str, durable: bool = False
+    ) -> None:
+        """Send until the broker takes it (``durable``: until it acknowledged it)."""
         delay = 0.2
         while True:
             try:
-                await topic.send(key=key, value=value)
+                sent = await topic.send(key=key, value=value)
+                if durable:
+                    await sent
                 return
             except Exception as exc:
                 if too_large(exc) and what != "dead letter":
@@ -183,7 +186,9 @@ def create_app(settings: Settings, city: City) -> faust.App:
                         event_id=key.decode(errors="replace")[:128],
                         stage="emit",
                     )
-                    await send_forever(outputs["deadletter"], key, encode(record), "dead letter")
+                    await send_forever(
+                        outputs["deadletter"], key, encode(record), "dead letter", durable
+                    )
                     return  # retrying cannot help, and would stall the zone for good
                 log.exception("cannot produce %s; retrying in %.1f s", what, delay)
                 await asyncio.sleep(delay)
@@ -220,45 +225,69 @@ def create_app(settings: Settings, city: City) -> faust.App:
             outputs["deadletter"], origin["topic"].encode(), encode(record), "dead letter"
         )
 
-    def intake_agent(base: str) -> None:
-        async def process(stream: faust.StreamT[bytes]) -> None:
-            # noack_take: events are acked below, once forwarded; a batch cut short by a
-            # stop or rebalance is delivered again (take_events would ack it anyway)
-            async for batch in stream.noack_take(  # type: ignore[attr-defined]
-                INTAKE_BATCH, within=INTAKE_WITHIN_S
-            ):
-                items: list[dict[str, Any]] = []
-                for event in batch:
-                    try:
-                        origin = {
-                            "topic": event.message.topic,
-                            "partition": event.message.partition,
-                            "offset": event.message.offset,
-                        }
-                        if base == "unit-status":
-                            status = intake.unit_status(event.value)
-                            items.append({"unit": status.model_dump(mode="json"), "origin": origin})
-                        else:
-                            ev = intake.evidence(base, event.value)
-                            items.append({"evidence": ev.to_json(), "origin": origin})
-                    except ContractError as exc:
-                        await send_dead_letter(event, exc.reason, exc.event_id, "intake")
-                    except Exception as exc:
-                        log.exception("intake of %s failed", base)
-                        await send_dead_letter(
-                            event, f"internal error in intake: {exc!r}", None, "intake"
-                        )
-                tail = b'],"t_in":' + orjson.dumps(time.time()) + b"}"
-                for chunk in chunks([orjson.dumps(item) for item in items], ZONE_RECORD_BYTES):
-                    value = b'{"items":[' + b",".join(chunk) + tail
-                    await send_forever(zone_topic, CITY_ZONE.encode(), value, "zone batch")
-                for event in batch:
-                    await stream.ack(event)
+    names = {topics.name(base): base for base in INPUTS}
 
-        app.agent(inputs[base], name=f"intake-{base}")(process)
+    async def intake_batch(records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        """Validate a batch, dead-letter the bad inputs, forward the rest to the zone topic;
+        return once all of it is acknowledged by the broker (the batch is committed then)."""
+        items: list[bytes] = []
+        letters: list[Awaitable[None]] = []
+        for record in records:
+            base = names[record.topic]
+            origin = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+            try:
+                if base == "unit-status":
+                    status = intake.unit_status(record.value)
+                    item = {"unit": status.model_dump(mode="json"), "origin": origin}
+                else:
+                    item = {
+                        "evidence": intake.evidence(base, record.value).to_json(),
+                        "origin": origin,
+                    }
+                items.append(orjson.dumps(item))
+                continue
+            except ContractError as exc:
+                error, event_id = exc.reason, exc.event_id
+            except Exception as exc:
+                log.exception("intake of %s failed", base)
+                error, event_id = f"internal error in intake: {exc!r}", None
+            letter = dead_letter(
+                source_topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                payload=record.value,
+                error=error,
+                event_id=event_id,
+                stage="intake",
+            )
+            letters.append(
+                send_forever(
+                    outputs["deadletter"],
+                    record.topic.encode(),
+                    encode(letter),
+                    "dead letter",
+                    True,
+                )
+            )
+        tail = b'],"t_in":' + orjson.dumps(time.time()) + b"}"
+        for chunk in chunks(items, ZONE_RECORD_BYTES):
+            value = b'{"items":[' + b",".join(chunk) + tail
+            letters.append(send_forever(zone_topic, CITY_ZONE.encode(), value, "zone batch", True))
+        await asyncio.gather(*letters)
 
-    for base in inputs:
-        intake_agent(base)
+    intake_consumer = BatchConsumer(
+        settings.kafka_bootstrap,
+        list(names),
+        f"goldentime-intake-{settings.topic_prefix or 'main'}",
+        intake_batch,
+        max_records=INTAKE_BATCH,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        rebalance_timeout_s=settings.rebalance_timeout_s,
+    )
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def intake_task() -> None:
+        await intake_consumer.run()
 
     async def emit(effects: list[Effect]) -> None:
         for effect in effects:
@@ -368,8 +397,14 @@ def create_app(settings: Settings, city: City) -> faust.App:
     async def heartbeat() -> None:
         if "client" not in cache:
             cache["client"] = aioredis.from_url(settings.redis_url, socket_timeout=2)
-        assigned = len(app.consumer.assignment())
-        beat = {"worker_id": settings.worker_id, "at": time.time(), "assigned": assigned}
+        fusion = len(app.consumer.assignment())
+        beat = {
+            "worker_id": settings.worker_id,
+            "at": time.time(),
+            "assigned": fusion + intake_consumer.assigned,
+            "fusion_assigned": fusion,  # Faust's group: zone, commands, changelogs
+            "intake_assigned": intake_consumer.assigned,  # the intake group: input topics
+        }
         try:
             await cache["client"].hset(
                 f"{settings.namespace}:workers", settings.worker_id, orjson.dumps(beat)

@@ -24,6 +24,14 @@ three ways; each lost inputs in our restart and scale-out tests (issue 4):
    logged: our input and zone topics are neither compacted nor transactional, and the seek
    to committed offsets that ends every rebalance reads such records again.
 
+5. Faust's fetch thread can hand out records fetched *before* the seek to committed offsets
+   that ends a rebalance *after* it: with 100 committed, records 130–140 arrive first and
+   are processed, then 100–129 arrive, look "already read" and are dropped until the next
+   rebalance (a clean stop of one of two workers lost inputs this way). Here each acking
+   partition's next offset is tracked from the seek: a record past it is skipped and the
+   partition sought back to it; one before it is a redelivery and dropped. A hole that is
+   still there after ``GAP_PATIENCE_S`` is a real gap in the log and is read past.
+
 Processing stays at-least-once; the zone's idempotency by event id absorbs redeliveries.
 
 **Recovery reads the whole changelog.** Table recovery stops at the end offsets that
@@ -33,13 +41,18 @@ from a fetch instead.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, cast
 
 from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from faust.utils.functional import consecutive_numbers
+from mode import Service
 
 from streams.offsets import end_offsets
 
@@ -47,6 +60,8 @@ log = logging.getLogger("goldentime.worker")
 _original_create = faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer
 _original_ack = faust_consumer.Consumer.ack
 _original_perform_seek = faust_consumer.Consumer.perform_seek
+GAP_PATIENCE_S = 10.0
+SEEK_EVERY_S = 1.0
 _state = {"fetch_max_wait_ms": 1500}
 
 
@@ -92,8 +107,65 @@ def _new_offset(self: Any, tp: TP) -> int | None:
     return int(batch[-1]) + 1
 
 
+class Verdict(Enum):
+    """What to do with a fetched record of an acking partition."""
+
+    DELIVER = "deliver"
+    DROP = "drop"  # before the next offset: delivered already
+    SEEK = "seek"  # past the next offset: skip it and read again from the next one
+    SKIP = "skip"  # past the next offset, a seek back is under way
+
+
+@dataclass
+class ReadOrder:
+    """The next offset each acking partition must deliver, from the last seek on."""
+
+    next: dict[TP, int] = field(default_factory=dict)
+    gap_since: dict[TP, tuple[int, float]] = field(default_factory=dict)
+    sought_at: dict[TP, float] = field(default_factory=dict)
+
+    def reset(self, tp: TP, offset: int | None) -> None:
+        """Reading of ``tp`` starts again at ``offset`` (None: wherever the log starts)."""
+        if offset is None:
+            self.next.pop(tp, None)
+        else:
+            self.next[tp] = offset
+        self.gap_since.pop(tp, None)
+        self.sought_at.pop(tp, None)
+
+    def verdict(self, tp: TP, offset: int, now: float) -> Verdict:
+        expected = self.next.get(tp)
+        if expected is None or offset == expected:
+            return Verdict.DELIVER
+        if offset < expected:
+            return Verdict.DROP
+        since = self.gap_since.get(tp)
+        if since is None or since[0] != expected:
+            since = self.gap_since[tp] = (expected, now)
+        if now - since[1] >= GAP_PATIENCE_S:
+            return Verdict.DELIVER  # a real hole in the log: nothing else will come
+        if now - self.sought_at.get(tp, -SEEK_EVERY_S) >= SEEK_EVERY_S:
+            self.sought_at[tp] = now
+            return Verdict.SEEK
+        return Verdict.SKIP
+
+    def delivered(self, tp: TP, offset: int) -> None:
+        if tp in self.next:
+            self.next[tp] = offset + 1
+            self.gap_since.pop(tp, None)
+
+
+def read_order(consumer: Any) -> ReadOrder:
+    """The consumer's ReadOrder (made on first use)."""
+    order: ReadOrder | None = getattr(consumer, "_gt_read_order", None)
+    if order is None:
+        order = consumer._gt_read_order = ReadOrder()
+    return order
+
+
 async def _perform_seek(self: Any) -> None:
-    """Consumer.perform_seek, then a commit floor for partitions never committed."""
+    """Consumer.perform_seek, then a commit floor for partitions never committed, and the
+    next offset each acking partition must deliver."""
     await _original_perform_seek(self)
     acking = self.app.topics.acking_topics
     floorless = [
@@ -106,6 +178,115 @@ async def _perform_seek(self: Any) -> None:
         for tp, offset in earliest.items():
             if self._committed_offset.get(tp) is None:
                 self._committed_offset[tp] = int(offset)
+    order = read_order(self)
+    order.next.clear()
+    for tp in self.assignment():
+        if tp.topic in acking:
+            order.reset(tp, self._committed_offset.get(tp))
+
+
+async def _seek_back(consumer: Any, tp: TP, offset: int) -> None:
+    """Seek ``tp`` to ``offset`` in the consumer's own thread (aiokafka is not thread-safe)."""
+    thread = getattr(consumer, "_thread", None)
+    if thread is None:
+        await consumer.seek(tp, offset)
+        return
+    kafka = thread._ensure_consumer()
+
+    async def seek() -> None:
+        kafka.seek(tp, offset)
+
+    await thread.call_thread(seek)
+
+
+def _read_past_hole(consumer: Any, tp: TP, first: int, end: int) -> None:
+    """Offsets ``first``..``end - 1`` are not in the log: count them as done, or the
+    commit would wait for them forever."""
+    log.warning(
+        "offsets %d-%d of %s are not in the log after %.0f s; reading past them",
+        first,
+        end - 1,
+        tp,
+        GAP_PATIENCE_S,
+    )
+    holes = range(first, end)
+    consumer._acked[tp].extend(holes)
+    consumer._acked_index[tp].update(holes)
+
+
+async def _drain_messages(self: Any, fetcher: Any) -> None:  # pragma: no cover - Faust loop
+    """Consumer._drain_messages (faust-streaming 0.15.3) delivering each acking partition's
+    records in offset order from the last seek (see ReadOrder); other topics as before."""
+    callback = self.callback
+    getmany = self.getmany
+    consumer_should_stop = cast(Service, self)._stopped.is_set
+    fetcher_should_stop = cast(Service, fetcher)._stopped.is_set
+    get_read_offset = self._read_offset.__getitem__
+    set_read_offset = self._read_offset.__setitem__
+    set_flag = self.diag.set_flag
+    unset_flag = self.diag.unset_flag
+    commit_every = self._commit_every
+    acks_enabled_for = self.app.topics.acks_enabled_for
+    order = read_order(self)
+    num_since_yield = 0
+    try:
+        while not (consumer_should_stop() or fetcher_should_stop()):
+            set_flag(faust_consumer.CONSUMER_FETCHING)
+            ait = getmany(timeout=1.0)
+            await self.sleep(0)
+            if not self.should_stop:
+                async for tp, message in ait:
+                    num_since_yield += 1
+                    if num_since_yield > 100:
+                        await asyncio.sleep(0)
+                        num_since_yield = 0
+                    offset = message.offset
+                    acking = acks_enabled_for(message.topic)
+                    if acking:
+                        verdict = order.verdict(tp, offset, time.monotonic())
+                        if verdict is Verdict.SEEK:
+                            expected = order.next[tp]
+                            log.warning(
+                                "offset %d of %s came before %d (a fetch from before the "
+                                "last seek); reading again from %d",
+                                offset,
+                                tp,
+                                expected,
+                                expected,
+                            )
+                            await _seek_back(self, tp, expected)
+                        if verdict is not Verdict.DELIVER:
+                            continue
+                    else:
+                        r_offset = get_read_offset(tp)
+                        if r_offset is not None and offset < r_offset:
+                            continue
+                    if commit_every is not None and self._n_acked >= commit_every:
+                        self._n_acked = 0
+                        await self.commit()
+                    if acking and offset > order.next.get(tp, offset):
+                        _read_past_hole(self, tp, order.next[tp], offset)
+                    delivery = callback(message)
+                    results = await self.wait_first(delivery, self.suspend_flow.wait())
+                    set_read_offset(tp, offset)
+                    if acking and delivery in results.done:
+                        order.delivered(tp, offset)
+                unset_flag(faust_consumer.CONSUMER_FETCHING)
+    except self.consumer_stopped_errors:
+        if self.transport.app.should_stop:
+            self.log.info("Broker stopped consumer, shutting down...")
+            return
+        raise
+    except asyncio.CancelledError:
+        if self.transport.app.should_stop:
+            self.log.info("Consumer shutting down for user cancel.")
+            return
+        raise
+    except Exception as exc:
+        self.log.exception("Drain messages raised: %r", exc)
+        raise
+    finally:
+        unset_flag(faust_consumer.CONSUMER_FETCHING)
 
 
 async def _highwaters(self: Any, partitions: list[TP]) -> dict[TP, int]:
@@ -133,6 +314,7 @@ def install_at_least_once() -> None:
         "_new_offset": _new_offset,
         "perform_seek": _perform_seek,
         "_add_gap": _add_gap,
+        "_drain_messages": _drain_messages,
     }
     for name, function in patches.items():
         setattr(faust_consumer.Consumer, name, function)

@@ -308,8 +308,12 @@ async def grows(settings: Settings, topic: str, beyond: int, partition: int | No
 
 
 def owns(log: str, topic: str, partition: int) -> bool:
-    """True when a worker's last assignment (from its log) includes ``topic[partition]``."""
-    last = log.rsplit("Setting newly assigned partitions", 1)[-1]
+    """True when a worker's last assignment in the Faust group (from its log) includes
+    ``topic[partition]``. (The intake's own group logs its assignments alike; Faust's are
+    the ones with changelog partitions.)"""
+    assignments = log.split("Setting newly assigned partitions")[1:]
+    faust = [a for a in assignments if "-changelog " in a.split("\n[", 1)[0]]
+    last = faust[-1].split("\n[", 1)[0] if faust else ""
     for line in last.splitlines():
         cells = [c.strip() for c in line.split("|")]
         if len(cells) > 2 and cells[1] == topic:

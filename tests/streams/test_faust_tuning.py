@@ -9,7 +9,7 @@ from typing import Any
 from faust.types import TP
 from intervaltree import IntervalTree
 
-from streams.faust_tuning import _ack, _new_offset
+from streams.faust_tuning import GAP_PATIENCE_S, ReadOrder, Verdict, _ack, _new_offset
 
 TP0 = TP("gt-evidence", 0)
 
@@ -46,3 +46,29 @@ def test_a_message_no_stream_took_is_not_acked() -> None:
     skipped = SimpleNamespace(tracked=False, acked=False)
     assert _ack(SimpleNamespace(), skipped) is False
     assert skipped.acked is False
+
+
+def test_records_from_a_fetch_made_before_the_seek_are_read_again_in_order() -> None:
+    # committed 100; a fetch from before the seek hands out 130, 131 first
+    order = ReadOrder()
+    order.reset(TP0, 100)
+    assert order.verdict(TP0, 130, now=0.0) is Verdict.SEEK
+    assert order.verdict(TP0, 131, now=0.1) is Verdict.SKIP  # one seek back is enough
+    for offset in range(100, 132):  # then the log from 100 on
+        assert order.verdict(TP0, offset, now=0.2) is Verdict.DELIVER
+        order.delivered(TP0, offset)
+    assert order.verdict(TP0, 131, now=0.3) is Verdict.DROP  # a redelivery
+
+
+def test_a_seek_back_is_repeated_while_the_hole_lasts_and_a_real_hole_is_read_past() -> None:
+    order = ReadOrder()
+    order.reset(TP0, 5)
+    assert order.verdict(TP0, 9, now=0.0) is Verdict.SEEK
+    assert order.verdict(TP0, 9, now=1.5) is Verdict.SEEK
+    assert order.verdict(TP0, 9, now=GAP_PATIENCE_S + 0.1) is Verdict.DELIVER
+
+
+def test_a_partition_with_no_known_start_delivers_whatever_comes() -> None:
+    order = ReadOrder()
+    order.reset(TP0, None)
+    assert order.verdict(TP0, 42, now=0.0) is Verdict.DELIVER
