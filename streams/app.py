@@ -1,11 +1,12 @@
 """The Faust worker: validate inputs, dead-letter the bad ones, fuse evidence into incidents.
 
-Two stages. Intake agents (one per input topic, every partition, any worker) validate in
-batches and forward evidence and unit reports to the zone topic; the zone agent applies
-them, and dispatcher commands, in order (see ``streams.zones``) and produces the effects.
-Nothing may escape an agent: bad input is dead-lettered, sends are retried until they
-succeed (a stalled partition is visible; a dropped event is not).
-"""
+Two stages. Intake (``streams.batch_consumer``: aiokafka's own group consumer, every input
+partition, any worker) validates in batches and forwards evidence and unit reports to the
+zone topic, committing a batch once the broker has acknowledged all it produced; the zone
+agent (Faust, with the tables) applies them, and dispatcher commands, in order (see
+``streams.zones``) and produces the effects. Nothing may escape either stage: bad input is
+dead-lettered, sends are retried until they succeed (a stalled partition is visible; a
+dropped event is not)."""
 
 from __future__ import annotations
 

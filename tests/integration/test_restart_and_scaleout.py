@@ -323,22 +323,7 @@ def owns(log: str, topic: str, partition: int) -> bool:
     return False
 
 
-HANDOVER_GAP = (
-    "known gap (issue 4): on a clean stop, inputs of the stopping worker can be lost in a "
-    "race of faust-streaming 0.15.3's fetcher with the rebalance (records fetched before the "
-    "seek to committed offsets handed out after it, or dropped while flow is suspended). "
-    "streams/faust_tuning.py closes the ack/commit holes; this one remains: 1 lost input in "
-    "4 runs of this file at the last measurement. SIGKILL cases are strict"
-)
-
-
-@pytest.mark.parametrize(
-    "how",
-    [
-        pytest.param("sigterm", marks=pytest.mark.xfail(strict=False, reason=HANDOVER_GAP)),
-        "sigkill",
-    ],
-)
+@pytest.mark.parametrize("how", ["sigterm", "sigkill"])
 async def test_two_workers_split_partitions_and_one_takes_over(
     settings: Settings, tmp_path: Path, how: str
 ) -> None:
