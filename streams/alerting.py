@@ -57,8 +57,10 @@ class AlertFollower:
         # Decoded live alerts, derived from the table (rebuilt with the zone): de-duplication
         # looks at them for every alert-worthy incident, so they are not re-read each time.
         self._live: dict[str, PublicAlert] = {}
+        self._of_incident: dict[str, set[str]] = {}  # incident id → its alerts' ids
         for value in list(alerts.values()):
             alert = alert_from_dict(value["alert"])
+            self._of_incident.setdefault(alert.incident_id, set()).add(alert.id)
             if alert.status in LIVE_STATUSES:
                 self._live[alert.id] = alert
 
@@ -70,6 +72,7 @@ class AlertFollower:
         version = (previous["version"] + 1) if previous else 1
         data = alert.to_dict()
         self._alerts[alert.id] = {"alert": data, "version": version}
+        self._of_incident.setdefault(alert.incident_id, set()).add(alert.id)
         if alert.status in LIVE_STATUSES:
             self._live[alert.id] = alert
         else:
@@ -100,6 +103,23 @@ class AlertFollower:
         if outcome.alert is None:
             return []
         return self._store(outcome.alert)
+
+    def forget(self, incident_id: str) -> None:
+        """The incident was forgotten by the zone: so are its alerts, unless one is public
+        (an approved or sent alert stays until it is cancelled or cleared)."""
+        if incident_id in self._drafted:
+            del self._drafted[incident_id]
+        kept = set()
+        for alert_id in self._of_incident.pop(incident_id, set()):
+            live = self._live.get(alert_id)
+            if live is not None and live.status is not PublicStatus.DRAFT:
+                kept.add(alert_id)
+                continue
+            self._live.pop(alert_id, None)
+            if alert_id in self._alerts:
+                del self._alerts[alert_id]
+        if kept:
+            self._of_incident[incident_id] = kept
 
     def on_unit_status(self, status: UnitStatus, now: datetime) -> list[Effect]:
         """Unit reports do not change alerts."""

@@ -136,6 +136,14 @@ class DispatchFollower:
         self.fleet.put(unit)
         self._units[unit.unit_id] = unit_to_json(unit)
 
+    def forget(self, incident_id: str) -> None:
+        """The incident was forgotten by the zone: so are its plan and orders."""
+        if incident_id in self._plans:
+            del self._plans[incident_id]
+        for key in self._by_incident.pop(incident_id, set()):
+            if key in self._assignments:
+                del self._assignments[key]
+
     def on_unit_status(self, status: UnitStatus, now: datetime) -> list[Effect]:
         """Apply an AVL/crew report to the fleet; illegal ones are refused with a reason."""
         if status.unit_id not in self.fleet:

@@ -43,6 +43,11 @@ class OverlayFollower:
         self._city = city
         self._done = done  # incident id → the incident type its overlay was made for
 
+    def forget(self, incident_id: str) -> None:
+        """The incident was forgotten by the zone."""
+        if incident_id in self._done:
+            del self._done[incident_id]
+
     def on_incident(
         self, state: IncidentState, previous: Incident | None, now: datetime
     ) -> list[Effect]:

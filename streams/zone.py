@@ -18,6 +18,7 @@ import orjson
 from streams.contract import (
     Command,
     CommandAction,
+    ContractError,
     Incident,
     IncidentStatus,
     UnitStatus,
@@ -26,6 +27,7 @@ from streams.contract import (
 from streams.evidence import Evidence
 from streams.fusion import ACTIVE, REACH_M, IncidentState, absorb, match, open_incident
 from streams.index import GridIndex
+from streams.intake import MAX_AGE
 
 Store = MutableMapping[str, Any]
 
@@ -35,6 +37,12 @@ OPEN_EXPIRE = timedelta(hours=2)
 """An incident nobody was sent to and nobody reported again for this long is closed."""
 RESOLVED_EXPIRE = timedelta(minutes=30)
 """A resolved incident is closed after this long (late evidence within it reopens nothing)."""
+RETAIN_CLOSED = MAX_AGE + timedelta(days=1)
+"""A closed incident is forgotten (its table entries deleted, tombstones in the changelogs)
+this long after it closed, or state would grow for ever. Evidence it counted is then older
+than intake accepts (``MAX_AGE``), and the zone refuses evidence older than
+``FORGET_HORIZON``: a replay of it can never open a second incident."""
+FORGET_HORIZON = RETAIN_CLOSED - timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,9 @@ class Follower(Protocol):
         self, command: Command, incident: Incident | None, now: datetime
     ) -> list[Effect]: ...
 
+    def forget(self, incident_id: str) -> None:
+        """Drop what the follower keeps about an incident the zone has forgotten."""
+
 
 class Zone:
     """Fusion and incident lifecycle for one zone."""
@@ -78,6 +89,7 @@ class Zone:
         self._ref_lat = ref_lat
         self._cache: dict[str, IncidentState] = {}
         self._resolved: dict[str, IncidentState] = {}
+        self._closed: dict[str, datetime] = {}  # closed incident id → when it closed
         self._index = GridIndex(ref_lat)
         # evidence key → the incident counting it: derived from the incident store, so
         # one table write records both the change and what it counted (no second table
@@ -91,6 +103,7 @@ class Zone:
         """Rebuild the cache, spatial index and evidence owners from the incident store."""
         self._cache.clear()
         self._resolved.clear()
+        self._closed.clear()
         self._owner.clear()
         self._index = GridIndex(self._ref_lat)
         for value in list(self._incidents.values()):
@@ -134,6 +147,8 @@ class Zone:
             self._resolved[inc.id] = state
         else:
             self._resolved.pop(inc.id, None)
+        if inc.status is IncidentStatus.CLOSED:
+            self._closed[inc.id] = inc.updated_at
 
     def _save(self, state: IncidentState, previous: Incident | None, now: datetime) -> list[Effect]:
         inc = state.incident
@@ -210,6 +225,13 @@ class Zone:
         """
         if ev.type is None or ev.key in self._owner:
             return []
+        if now - ev.at > FORGET_HORIZON:
+            raise ContractError(
+                f"evidence from {ev.at.isoformat()} is older than the zone remembers "
+                f"({FORGET_HORIZON.days} days): it may have been counted by an incident "
+                "since forgotten",
+                ev.id,
+            )
         near = self._index.near(ev.lon, ev.lat, REACH_M[ev.type])
         state = match(ev, [self._cache[i] for i in near])
         if state is None:
@@ -302,4 +324,20 @@ class Zone:
         for state in list(self._resolved.values()):
             if now - state.incident.updated_at > RESOLVED_EXPIRE:
                 effects += self._set_status(state, IncidentStatus.CLOSED, now)
+        for incident_id, closed_at in list(self._closed.items()):
+            if now - closed_at > RETAIN_CLOSED:
+                self.forget(incident_id)
         return effects
+
+    def forget(self, incident_id: str) -> None:
+        """Delete a closed incident and what the followers keep about it."""
+        state = self.get(incident_id)
+        self._closed.pop(incident_id, None)
+        if state is None or state.incident.status is not IncidentStatus.CLOSED:
+            return
+        for ref in state.incident.evidence:
+            self._owner.pop(f"{ref.source.value}:{ref.id}", None)
+        for follower in self._followers:
+            follower.forget(incident_id)
+        if incident_id in self._incidents:
+            del self._incidents[incident_id]

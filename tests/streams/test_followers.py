@@ -23,7 +23,7 @@ from streams.contract import (
 )
 from streams.dispatching import DispatchFollower
 from streams.overlaying import OverlayFollower
-from streams.zone import Effect, Zone
+from streams.zone import RETAIN_CLOSED, Effect, Zone
 from tests.streams.samples import call_evidence
 
 KST = timezone(timedelta(hours=9))
@@ -191,3 +191,34 @@ def test_a_redraft_after_a_crash_keeps_the_alert_id() -> None:
         build()[0].evidence(evidence(1, IncidentType.HAZMAT), NOW + timedelta(seconds=9)), "alerts"
     )
     assert first and again and first[0]["id"] == again[0]["id"]
+
+
+def test_a_closed_incident_is_forgotten_by_every_follower_after_the_retention() -> None:
+    rec = Recommender(CITY)
+    rec.prepare_coverage()
+    tables: dict[str, dict[str, Any]] = {
+        n: {}
+        for n in ("incidents", "units", "assignments", "plans", "overlays", "alerts", "drafted")
+    }
+    zone = Zone(tables["incidents"], {}, lambda lon, lat: "중구")
+    t = tables
+    zone.add_follower(
+        DispatchFollower(zone, CITY, rec, t["units"], t["assignments"], t["plans"], NOW)
+    )
+    zone.add_follower(OverlayFollower(CITY, t["overlays"]))
+    zone.add_follower(AlertFollower(CITY, t["alerts"], t["drafted"]))
+    effects = zone.evidence(evidence(1, IncidentType.HAZMAT), NOW)
+    inc_id = of(effects, "incidents")[0]["id"]
+    assert all(t[n] for n in ("incidents", "assignments", "plans", "overlays", "alerts"))
+    close = Command(
+        id="close-1",
+        at=NOW,
+        action=CommandAction.CLOSE_INCIDENT,
+        by="dispatcher-1",
+        role="dispatcher",
+        incident_id=inc_id,
+    )
+    zone.command(close, NOW)
+    zone.tick(NOW + RETAIN_CLOSED + timedelta(minutes=1))
+    left = {n: v for n, v in t.items() if v}
+    assert left == {}, f"state kept about a forgotten incident: {left}"

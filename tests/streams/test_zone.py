@@ -6,9 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
+import pytest
 
-from streams.contract import Command, CommandAction, UnitStatus
-from streams.zone import Effect, Zone
+from streams.contract import Command, CommandAction, ContractError, UnitStatus
+from streams.zone import RETAIN_CLOSED, Effect, Zone
 from tests.streams.samples import T0, call_evidence, camera_evidence
 
 
@@ -127,6 +128,9 @@ class Recorder:
     def on_command(self, command: Any, incident: Any, now: Any) -> list[Effect]:
         return []
 
+    def forget(self, incident_id: str) -> None:
+        self.shown.append((incident_id, -1, None))  # -1: forgotten
+
 
 def test_a_batch_publishes_each_changed_incident_once_in_its_latest_state() -> None:
     z, seen = zone(), Recorder()
@@ -167,3 +171,31 @@ def test_intake_batches_are_cut_into_records_under_the_size_limit() -> None:
     cut = chunks(items, 256 * 1024)
     assert [i for c in cut for i in c] == items
     assert all(sum(len(i) + 1 for i in c) <= 256 * 1024 for c in cut) and len(cut) == 3
+
+
+def test_closed_incidents_are_forgotten_after_the_retention_and_older_replays_refused() -> None:
+    incidents: dict[str, Any] = {}
+    z = zone(incidents)
+    follower = Recorder()
+    z.add_follower(follower)
+    inc_id = states(z.evidence(call_evidence(1), T0))[0]["id"]
+    closed_at = T0 + timedelta(hours=2, minutes=1)
+    assert states(z.tick(closed_at))[0]["status"] == "closed"
+    restarted = zone(incidents)  # a worker taking over knows what is closed, and since when
+    restarted.add_follower(follower)
+    restarted.tick(closed_at + RETAIN_CLOSED - timedelta(minutes=1))
+    assert inc_id in incidents  # kept: a replay of its evidence is still accepted (a no-op)
+    assert restarted.evidence(call_evidence(1), closed_at + RETAIN_CLOSED) == []
+    restarted.tick(closed_at + RETAIN_CLOSED + timedelta(minutes=1))
+    assert incidents == {} and (inc_id, -1, None) in follower.shown
+    # its evidence is now older than the zone remembers: refused, never a second incident
+    with pytest.raises(ContractError, match="older than the zone remembers"):
+        restarted.evidence(call_evidence(1), closed_at + RETAIN_CLOSED + timedelta(minutes=2))
+
+
+def test_active_incidents_are_never_forgotten() -> None:
+    incidents: dict[str, Any] = {}
+    z = zone(incidents)
+    inc_id = states(z.evidence(call_evidence(1), T0))[0]["id"]
+    z.forget(inc_id)
+    assert inc_id in incidents and z.active_count == 1
