@@ -38,7 +38,7 @@ from streams.evidence import Evidence
 from streams.faust_tuning import install_at_least_once, set_fetch_max_wait_ms
 from streams.intake import Intake, ServiceArea
 from streams.overlaying import OverlayFollower
-from streams.topics import Topics
+from streams.topics import INPUT_TOPICS, Topics
 from streams.zone import Effect, Follower, Zone
 from streams.zones import CITY_ZONE
 
@@ -50,10 +50,11 @@ RAW: dict[str, Any] = {
     "key_serializer": "raw",
     "value_serializer": "raw",
 }
-INPUTS = ("calls", "cctv-events", "sensor-alarms", "unit-status")
 INTAKE_BATCH = 500
 TICK_S = 15.0
 ZONE_PREFETCH = 256
+PRODUCER_BACKLOG = 2_000
+"""Changelog records the zone may leave queued in Faust's producer buffer."""
 """Zone records (and commands) a worker holds fetched ahead of the zone agent."""
 ZONE_RECORD_BYTES = 256 * 1024
 """An intake batch is forwarded in zone records of about this size at most (inputs may
@@ -232,7 +233,7 @@ def create_app(settings: Settings, city: City) -> faust.App:
             outputs["deadletter"], origin["topic"].encode(), encode(record), "dead letter"
         )
 
-    names = {topics.name(base): base for base in INPUTS}
+    names = {topics.name(base): base for base in INPUT_TOPICS}
 
     async def intake_batch(records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Validate a batch, dead-letter the bad inputs, forward the rest to the zone topic;
@@ -364,6 +365,10 @@ def create_app(settings: Settings, city: City) -> faust.App:
 
             await guarded(event, "zone", work)
             await manual.ack(event)
+            # Table writes queue their changelog records in Faust's producer buffer, which
+            # nothing bounds: a zone ahead of it (a surge's backlog) grew it by gigabytes.
+            if app.producer.buffer.size > PRODUCER_BACKLOG:
+                await app.producer.buffer.flush()
 
     if settings.alert_webhook_url:
         alerts_topic = app.topic(topics.alerts, **RAW)
