@@ -30,7 +30,9 @@ three ways; each lost inputs in our restart and scale-out tests (issue 4):
    rebalance (a clean stop of one of two workers lost inputs this way). Here each acking
    partition's next offset is tracked from the seek: a record past it is skipped and the
    partition sought back to it; one before it is a redelivery and dropped. A hole that is
-   still there after ``GAP_PATIENCE_S`` is a real gap in the log and is read past.
+   still there after ``GAP_PATIENCE_S`` is a real gap in the log and is read past. From a
+   rebalance until its seek (Faust resumes flow before seeking) every record is delivered:
+   the order of the last generation no longer holds there, and a drop would be a loss.
 
 Processing stays at-least-once; the zone's idempotency by event id absorbs redeliveries.
 
@@ -123,6 +125,7 @@ class ReadOrder:
     next: dict[TP, int] = field(default_factory=dict)
     gap_since: dict[TP, tuple[int, float]] = field(default_factory=dict)
     sought_at: dict[TP, float] = field(default_factory=dict)
+    generation: int | None = None  # the consumer generation of the last seek
 
     def reset(self, tp: TP, offset: int | None) -> None:
         """Reading of ``tp`` starts again at ``offset`` (None: wherever the log starts)."""
@@ -180,6 +183,7 @@ async def _perform_seek(self: Any) -> None:
                 self._committed_offset[tp] = int(offset)
     order = read_order(self)
     order.next.clear()
+    order.generation = self.app.consumer_generation_id
     for tp in self.assignment():
         if tp.topic in acking:
             order.reset(tp, self._committed_offset.get(tp))
@@ -242,7 +246,11 @@ async def _drain_messages(self: Any, fetcher: Any) -> None:  # pragma: no cover 
                         num_since_yield = 0
                     offset = message.offset
                     acking = acks_enabled_for(message.topic)
-                    if acking:
+                    # Between a rebalance and its seek to committed offsets (flow resumes
+                    # before it) the order of the last generation no longer holds: deliver
+                    # everything (a redelivery after the seek is harmless; a drop is not).
+                    ordered = acking and order.generation == self.app.consumer_generation_id
+                    if ordered:
                         verdict = order.verdict(tp, offset, time.monotonic())
                         if verdict is Verdict.SEEK:
                             expected = order.next[tp]
@@ -257,19 +265,19 @@ async def _drain_messages(self: Any, fetcher: Any) -> None:  # pragma: no cover 
                             await _seek_back(self, tp, expected)
                         if verdict is not Verdict.DELIVER:
                             continue
-                    else:
+                    elif not acking:
                         r_offset = get_read_offset(tp)
                         if r_offset is not None and offset < r_offset:
                             continue
                     if commit_every is not None and self._n_acked >= commit_every:
                         self._n_acked = 0
                         await self.commit()
-                    if acking and offset > order.next.get(tp, offset):
+                    if ordered and offset > order.next.get(tp, offset):
                         _read_past_hole(self, tp, order.next[tp], offset)
                     delivery = callback(message)
                     results = await self.wait_first(delivery, self.suspend_flow.wait())
                     set_read_offset(tp, offset)
-                    if acking and delivery in results.done:
+                    if ordered and delivery in results.done:
                         order.delivered(tp, offset)
                 unset_flag(faust_consumer.CONSUMER_FETCHING)
     except self.consumer_stopped_errors:
