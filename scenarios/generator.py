@@ -59,6 +59,10 @@ CAMERA_FRAMES = (3, 20)
 SENSOR_PERIOD_S = 30.0
 SENSOR_REPEATS = (2, 6)
 """A sensor above its threshold re-alarms at its reporting interval (30 s here)."""
+REPEATS = {  # topic → (id prefix, time field, how many, every how many seconds)
+    "cctv-events": ("cctv", "detected_at", CAMERA_FRAMES, CAMERA_PERIOD_S),
+    "sensor-alarms": ("sen", "measured_at", SENSOR_REPEATS, SENSOR_PERIOD_S),
+}
 
 
 def _later(iso: str, seconds: float) -> str:
@@ -211,20 +215,15 @@ class CityTraffic:
                             },
                         )
                     )
-            elif ev.topic == "cctv-events":
-                for k in range(rng.randint(*CAMERA_FRAMES)):
-                    cam_id = self._id("cctv")
-                    at = _later(value["detected_at"], (k + 1) * CAMERA_PERIOD_S)
-                    more.append(
-                        GeneratedEvent(ev.topic, ev.key, {**value, "id": cam_id, "detected_at": at})
-                    )
-            elif ev.topic == "sensor-alarms":
-                for k in range(rng.randint(*SENSOR_REPEATS)):
-                    sen_id = self._id("sen")
-                    at = _later(value["measured_at"], (k + 1) * SENSOR_PERIOD_S)
-                    more.append(
-                        GeneratedEvent(ev.topic, ev.key, {**value, "id": sen_id, "measured_at": at})
-                    )
+            elif ev.topic in REPEATS:  # a camera re-detecting, a sensor re-alarming
+                prefix, time_field, count, period_s = REPEATS[ev.topic]
+                for k in range(rng.randint(*count)):
+                    again = {
+                        **value,
+                        "id": self._id(prefix),
+                        time_field: _later(value[time_field], (k + 1) * period_s),
+                    }
+                    more.append(GeneratedEvent(ev.topic, ev.key, again))
         return more
 
     def unit_reports(

@@ -202,36 +202,37 @@ def create_app(settings: Settings, city: City) -> faust.App:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def send_dead_letter(event: Event, error: str, event_id: str | None, stage: str) -> None:
+    async def send_dead_letter(
+        origin: dict[str, Any],
+        payload: bytes | None,
+        error: str,
+        event_id: str | None,
+        stage: str,
+        durable: bool = False,
+    ) -> None:
+        """Dead-letter an input found at ``origin`` (its topic, partition and offset)."""
         record = dead_letter(
-            source_topic=event.message.topic,
-            partition=event.message.partition,
-            offset=event.message.offset,
-            payload=event.value,
+            source_topic=origin["topic"],
+            partition=origin["partition"],
+            offset=origin["offset"],
+            payload=payload,
             error=error,
             event_id=event_id,
             stage=stage,
         )
         await send_forever(
-            outputs["deadletter"], event.message.topic.encode(), encode(record), "dead letter"
+            outputs["deadletter"], origin["topic"].encode(), encode(record), "dead letter", durable
         )
+
+    def origin_of(event: Event) -> dict[str, Any]:
+        m = event.message
+        return {"topic": m.topic, "partition": m.partition, "offset": m.offset}
 
     async def item_dead_letter(item: dict[str, Any], error: str) -> None:
         origin = item.get("origin") or {"topic": topics.evidence, "partition": -1, "offset": -1}
         payload = item.get("evidence") or item.get("unit")
         event_id = (payload or {}).get("id") or (payload or {}).get("unit_id")
-        record = dead_letter(
-            source_topic=origin["topic"],
-            partition=origin["partition"],
-            offset=origin["offset"],
-            payload=orjson.dumps(payload),
-            error=error,
-            event_id=event_id,
-            stage="zone",
-        )
-        await send_forever(
-            outputs["deadletter"], origin["topic"].encode(), encode(record), "dead letter"
-        )
+        await send_dead_letter(origin, orjson.dumps(payload), error, event_id, "zone")
 
     names = {topics.name(base): base for base in INPUT_TOPICS}
 
@@ -259,23 +260,8 @@ def create_app(settings: Settings, city: City) -> faust.App:
             except Exception as exc:
                 log.exception("intake of %s failed", base)
                 error, event_id = f"internal error in intake: {exc!r}", None
-            letter = dead_letter(
-                source_topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                payload=record.value,
-                error=error,
-                event_id=event_id,
-                stage="intake",
-            )
             letters.append(
-                send_forever(
-                    outputs["deadletter"],
-                    record.topic.encode(),
-                    encode(letter),
-                    "dead letter",
-                    True,
-                )
+                send_dead_letter(origin, record.value, error, event_id, "intake", durable=True)
             )
         tail = b'],"t_in":' + orjson.dumps(time.time()) + b"}"
         for chunk in chunks(items, ZONE_RECORD_BYTES):
@@ -310,7 +296,8 @@ def create_app(settings: Settings, city: City) -> faust.App:
                 await work()
                 return
             except ContractError as exc:
-                await send_dead_letter(event, exc.reason, exc.event_id, stage)
+                origin, reason = origin_of(event), exc.reason
+                await send_dead_letter(origin, event.value, reason, exc.event_id, stage)
                 return
             except Exception as exc:
                 log.exception(
@@ -322,9 +309,8 @@ def create_app(settings: Settings, city: City) -> faust.App:
                     attempt + 1,
                 )
                 if attempt == 2:
-                    await send_dead_letter(
-                        event, f"internal error in {stage}: {exc!r}", None, stage
-                    )
+                    error = f"internal error in {stage}: {exc!r}"
+                    await send_dead_letter(origin_of(event), event.value, error, None, stage)
                     return
                 await asyncio.sleep(0.1 * 2**attempt)
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 import pytest
 from aiokafka import ConsumerRecord
 
+from bench.fusion import until
 from stack.settings import Settings
 from streams.batch_consumer import BatchConsumer
 from streams.topics import Topics
@@ -50,14 +51,6 @@ async def consuming(settings: Settings, handler: Handler) -> AsyncIterator[Batch
             await task
 
 
-async def until(check: object, timeout_s: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not check():  # type: ignore[operator]
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
 async def test_a_batch_that_failed_is_read_again_and_a_handled_one_is_not(
     settings: Settings,
 ) -> None:
@@ -65,7 +58,7 @@ async def test_a_batch_that_failed_is_read_again_and_a_handled_one_is_not(
     produce(settings.kafka_bootstrap, topic, [(b"k", f"in-{i}".encode()) for i in range(3)])
     first = Handler(fail_first=True)
     async with consuming(settings, first) as consumer:
-        await until(lambda: first.values.count(b"in-2") == 2 and consumer.batches >= 1)
+        assert await until(lambda: first.values.count(b"in-2") == 2 and consumer.batches >= 1, 30)
     # the failed batch was handed over again (never committed), then committed
     assert first.values[:3] == [b"in-0", b"in-1", b"in-2"]
     assert sorted(first.values) == sorted([b"in-0", b"in-1", b"in-2"] * 2)
@@ -73,5 +66,5 @@ async def test_a_batch_that_failed_is_read_again_and_a_handled_one_is_not(
     produce(settings.kafka_bootstrap, topic, [(b"k", b"in-3")])
     second = Handler()
     async with consuming(settings, second):  # the same group, after a restart
-        await until(lambda: b"in-3" in second.values)
+        assert await until(lambda: b"in-3" in second.values, 30)
     assert second.values == [b"in-3"]  # what was handled and committed is not read again

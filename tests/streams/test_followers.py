@@ -32,14 +32,19 @@ CITY = load_city(None)
 CENTRE = (126.978, 37.5665)
 
 
-def build() -> tuple[Zone, DispatchFollower]:
+TABLES = ("incidents", "units", "assignments", "plans", "overlays", "alerts", "drafted")
+
+
+def build(tables: dict[str, dict[str, Any]] | None = None) -> tuple[Zone, DispatchFollower]:
+    t = tables if tables is not None else {name: {} for name in TABLES}
     rec = Recommender(CITY)
     rec.prepare_coverage()
-    zone = Zone({}, {}, lambda lon, lat: "중구")
-    dispatch = DispatchFollower(zone, CITY, rec, {}, {}, {}, NOW - timedelta(minutes=5))
+    zone = Zone(t["incidents"], {}, lambda lon, lat: "중구")
+    started = NOW - timedelta(minutes=5)
+    dispatch = DispatchFollower(zone, CITY, rec, t["units"], t["assignments"], t["plans"], started)
     zone.add_follower(dispatch)
-    zone.add_follower(OverlayFollower(CITY, {}))
-    zone.add_follower(AlertFollower(CITY, {}, {}))
+    zone.add_follower(OverlayFollower(CITY, t["overlays"]))
+    zone.add_follower(AlertFollower(CITY, t["alerts"], t["drafted"]))
     return zone, dispatch
 
 
@@ -194,19 +199,8 @@ def test_a_redraft_after_a_crash_keeps_the_alert_id() -> None:
 
 
 def test_a_closed_incident_is_forgotten_by_every_follower_after_the_retention() -> None:
-    rec = Recommender(CITY)
-    rec.prepare_coverage()
-    tables: dict[str, dict[str, Any]] = {
-        n: {}
-        for n in ("incidents", "units", "assignments", "plans", "overlays", "alerts", "drafted")
-    }
-    zone = Zone(tables["incidents"], {}, lambda lon, lat: "중구")
-    t = tables
-    zone.add_follower(
-        DispatchFollower(zone, CITY, rec, t["units"], t["assignments"], t["plans"], NOW)
-    )
-    zone.add_follower(OverlayFollower(CITY, t["overlays"]))
-    zone.add_follower(AlertFollower(CITY, t["alerts"], t["drafted"]))
+    t: dict[str, dict[str, Any]] = {name: {} for name in TABLES}
+    zone, _ = build(t)
     effects = zone.evidence(evidence(1, IncidentType.HAZMAT), NOW)
     inc_id = of(effects, "incidents")[0]["id"]
     assert all(t[n] for n in ("incidents", "assignments", "plans", "overlays", "alerts"))
