@@ -14,6 +14,10 @@ Starts its own embedded broker (Tansu) and cache (Valkey) and one real worker pr
 * ``ingest_to_incident_p50_ms`` / ``_p99_ms``: at a paced offered load (1,000 events/s) on an
   idle worker, from producing an event to the first incident state naming it on ``incidents``
   (``idle_…``: a few events at 5/s first, no queueing).
+* ``follow_up_elapsed_s``: from the first produced input of the throughput run to the last
+  overlay the follow-up stage published (overlays and alert drafts are made beside fusion,
+  in the worker's child process, ``streams.follow``); ``incidents_without_overlay``: those
+  still without one at the end (their overlay failed, or the stage had not caught up).
 * ``unaccounted``: inputs with neither an incident evidence nor a dead-letter record at the
   end; ``lost`` is that figure when the worker drained everything within the drain time
   (``drained``), else null (a backlog is not a loss);
@@ -49,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from geo import load_city
@@ -135,6 +140,7 @@ class Observer:
     first_seen: dict[str, float] = field(default_factory=dict)
     dead: set[str] = field(default_factory=set)
     latest: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
+    overlaid: dict[str, float] = field(default_factory=dict)  # incident id → first overlay
     forwarded: int = 0
     last_at: float = 0.0
 
@@ -151,6 +157,9 @@ class Observer:
                 self.first_seen.setdefault(eid, now)
             if rec["id"] not in self.latest or rec["version"] >= self.latest[rec["id"]][0]:
                 self.latest[rec["id"]] = (rec["version"], ids)
+        elif topic.endswith("overlays"):
+            self.overlaid.setdefault(orjson.loads(value)["incident_id"], now)
+            return  # the follow-up stage's work is timed apart (follow_up_elapsed_s)
         else:
             self.forwarded += 1
         self.last_at = now
@@ -260,10 +269,23 @@ async def until(check: Any, timeout_s: float, interval_s: float = 0.02) -> bool:
 
 
 def rss_mb(pid: int) -> dict[str, float | None]:
-    """Resident and peak resident memory of a process, in MB (None once it has exited)."""
-    status = (line.partition(":") for line in Path(f"/proc/{pid}/status").read_text().splitlines())
-    mb = {k: round(int(v.split()[0]) / 1024, 1) for k, _, v in status if k in ("VmRSS", "VmHWM")}
-    return {"worker_rss_mb": mb.get("VmRSS"), "worker_peak_rss_mb": mb.get("VmHWM")}
+    """Resident and peak resident memory of a process and its children (the worker's
+    follow-up stage), in MB (None once it has exited); peaks are summed, an upper bound."""
+    try:
+        procs = [psutil.Process(pid)]
+        procs += procs[0].children(recursive=True)
+        rss = sum(p.memory_info().rss for p in procs)
+        peak = sum(_peak_kb(p.pid) for p in procs) * 1024
+    except (psutil.Error, OSError):
+        return {"worker_rss_mb": None, "worker_peak_rss_mb": None}
+    return {"worker_rss_mb": round(rss / 2**20, 1), "worker_peak_rss_mb": round(peak / 2**20, 1)}
+
+
+def _peak_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -318,7 +340,12 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         )
         stop, obs = asyncio.Event(), Observer()
         watcher = asyncio.create_task(
-            watch(broker.bootstrap, [topics.incidents, topics.deadletter, pt.alerts], obs, stop)
+            watch(
+                broker.bootstrap,
+                [topics.incidents, topics.deadletter, topics.overlays, pt.alerts],
+                obs,
+                stop,
+            )
         )
         try:
             wait_until(
@@ -356,6 +383,10 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             elapsed = max(obs.last_at, t0) - t0
             done = obs.accounted(paced, mix) - before
             note(f"accounted {done} ids in {elapsed:.1f} s (drained: {drained})")
+            # The follow-up stage (overlays, alerts) runs beside fusion: every incident has
+            # an overlay once it has caught up.
+            await until(lambda: obs.latest.keys() <= obs.overlaid.keys(), args.drain_s, 0.1)
+            follow_up = max(obs.overlaid.values(), default=t0) - t0
             memory = rss_mb(worker.pid)
         finally:
             stop.set()
@@ -382,6 +413,8 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             "passthrough_events_per_s": round(passthrough, 1),
             "ratio": round(events * done / distinct / elapsed / passthrough, 3),
             "offered_rate_per_s": args.rate,
+            "follow_up_elapsed_s": round(follow_up, 2),
+            "incidents_without_overlay": len(obs.latest.keys() - obs.overlaid.keys()),
             "ingest_to_incident_p50_ms": percentile(latencies, 50),
             "ingest_to_incident_p99_ms": percentile(latencies, 99),
             "latency_ids_seen": len(latencies),

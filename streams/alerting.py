@@ -57,12 +57,26 @@ class AlertFollower:
         # Decoded live alerts, derived from the table (rebuilt with the zone): de-duplication
         # looks at them for every alert-worthy incident, so they are not re-read each time.
         self._live: dict[str, PublicAlert] = {}
+        # the same live alerts by hazard: a draft is compared with those of its hazard only
+        # (all of them were scanned for every draft, quadratic in a surge)
+        self._live_by_hazard: dict[str, dict[str, PublicAlert]] = {}
         self._of_incident: dict[str, set[str]] = {}  # incident id → its alerts' ids
         for value in list(alerts.values()):
             alert = alert_from_dict(value["alert"])
             self._of_incident.setdefault(alert.incident_id, set()).add(alert.id)
-            if alert.status in LIVE_STATUSES:
-                self._live[alert.id] = alert
+            self._track(alert)
+
+    def _track(self, alert: PublicAlert) -> None:
+        if alert.status in LIVE_STATUSES:
+            self._live[alert.id] = alert
+            self._live_by_hazard.setdefault(alert.hazard, {})[alert.id] = alert
+        else:
+            self._untrack(alert.id)
+
+    def _untrack(self, alert_id: str) -> None:
+        alert = self._live.pop(alert_id, None)
+        if alert is not None:
+            self._live_by_hazard.get(alert.hazard, {}).pop(alert_id, None)
 
     def _active(self) -> list[PublicAlert]:
         return list(self._live.values())
@@ -73,10 +87,7 @@ class AlertFollower:
         data = alert.to_dict()
         self._alerts[alert.id] = {"alert": data, "version": version}
         self._of_incident.setdefault(alert.incident_id, set()).add(alert.id)
-        if alert.status in LIVE_STATUSES:
-            self._live[alert.id] = alert
-        else:
-            self._live.pop(alert.id, None)
+        self._track(alert)
         published = {**data, "version": version, "exercise": alert.mode is not Mode.ACTUAL}
         return [Effect("alerts", alert.id, orjson.dumps(published))]
 
@@ -92,14 +103,16 @@ class AlertFollower:
             return []
         self._drafted[inc.id] = key
         zone = None  # a type the policy never alerts for needs no zone: the draft is 'none'
-        if self._policy.type_rule(inc.type.value).alert:
+        rule = self._policy.type_rule(inc.type.value)
+        if rule.alert:
             zone = hazard_zone(inc.type.value, inc.location.lon, inc.location.lat)
         ctx = context_from_incident(
             inc.model_dump(mode="json"),
             hazard_zone=zone,
             patients=inc.patients,
         )
-        outcome = draft_alert(ctx, self._districts, now=now, existing=self._active())
+        same_hazard = list(self._live_by_hazard.get(rule.hazard, {}).values())
+        outcome = draft_alert(ctx, self._districts, now=now, existing=same_hazard)
         if outcome.alert is None:
             return []
         return self._store(outcome.alert)
@@ -115,7 +128,7 @@ class AlertFollower:
             if live is not None and live.status is not PublicStatus.DRAFT:
                 kept.add(alert_id)
                 continue
-            self._live.pop(alert_id, None)
+            self._untrack(alert_id)
             if alert_id in self._alerts:
                 del self._alerts[alert_id]
         if kept:

@@ -10,7 +10,7 @@ log = logging.getLogger(__name__)
 
 INPUT_TOPICS = ("calls", "cctv-events", "sensor-alarms", "unit-status")
 OUTPUT_TOPICS = ("incidents", "assignments", "overlays", "alerts", "deadletter")
-INTERNAL_TOPICS = ("evidence", "commands")
+INTERNAL_TOPICS = ("evidence", "commands", "follow")
 COMPACTED = frozenset({"incidents", "overlays"})
 
 
@@ -70,6 +70,12 @@ class Topics:
         """Internal: dispatcher commands to the worker, keyed by incident region."""
         return self.name("gt-commands")
 
+    @property
+    def follow(self) -> str:
+        """Internal: incident states and alert commands, from the fusion zone to the
+        follow-up stage (overlays, alert drafts), in the zone's order."""
+        return self.name("gt-follow")
+
     def all_contract(self) -> list[str]:
         """Every input and output topic of the contract."""
         return [self.name(t) for t in INPUT_TOPICS + OUTPUT_TOPICS]
@@ -102,7 +108,7 @@ def ensure_topics(
         for base in INPUT_TOPICS + OUTPUT_TOPICS:
             config = {"cleanup.policy": "compact"} if base in COMPACTED else {}
             wanted.append((topics.name(base), config))
-        wanted += [(topics.evidence, {}), (topics.commands, {})]
+        wanted += [(topics.evidence, {}), (topics.commands, {}), (topics.follow, {})]
         new = [
             NewTopic(name, partitions, replication_factor, topic_configs=config)
             for name, config in wanted

@@ -308,11 +308,11 @@ async def grows(settings: Settings, topic: str, beyond: int, partition: int | No
 
 
 def owns(log: str, topic: str, partition: int) -> bool:
-    """True when a worker's last assignment in the Faust group (from its log) includes
-    ``topic[partition]``. (The intake's own group logs its assignments alike; Faust's are
-    the ones with changelog partitions.)"""
+    """True when a worker's last assignment in the fusion group (from its log) includes
+    ``topic[partition]``. (The intake's group and the follow-up stage's app log their
+    assignments alike; the fusion app's is the one with the incidents table's changelog.)"""
     assignments = log.split("Setting newly assigned partitions")[1:]
-    faust = [a for a in assignments if "-changelog " in a.split("\n[", 1)[0]]
+    faust = [a for a in assignments if "-incidents-changelog " in a.split("\n[", 1)[0]]
     last = faust[-1].split("\n[", 1)[0] if faust else ""
     for line in last.splitlines():
         cells = [c.strip() for c in line.split("|")]

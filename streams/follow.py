@@ -1,0 +1,196 @@
+"""The follow-up stage: safety-map overlays and public alert drafts, off the fusion zone.
+
+The zone is one ordered sequence per city, on one core: whatever it does per incident
+delays every incident after it. Overlays (hydrants, cameras, hazard footprint) and alert
+drafting (hazard zone, alert polygon, districts, de-duplication) took about half of its time
+and neither feeds back into fusion or dispatch. So the zone hands each incident state it
+publishes, and each alert command, to the ``gt-follow`` topic (one record per zone record,
+keyed by the zone, so in the zone's order), and this stage (its own Faust app, consumer
+group and tables, run by the worker as a child process: ``python -m stack.cli follow``)
+produces the overlays and alerts. Incidents and recommendations reach the console without
+waiting for them; a second core does the geometry.
+
+A city's alerts are still drafted in one place, in order: de-duplication compares a draft
+with every live alert of its hazard, and approvals come after the drafts they approve.
+Nothing here is lost or doubled on a restart: the record is acknowledged once its effects
+and table changes are handed to the producer, and the ``overlays-done``, ``drafted`` and
+``commands-seen`` tables make a replayed record change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+import orjson
+
+from geo import City
+from stack.settings import Settings
+from streams.alerting import AlertFollower
+from streams.changelog import Changelog, queued_table
+from streams.contract import Command, CommandAction, ContractError, Incident, UnitStatus
+from streams.fusion import IncidentState
+from streams.overlaying import OverlayFollower
+from streams.stage import RAW, Outbox, faust_app, origin_of
+from streams.topics import Topics
+from streams.zone import Effect
+
+log = logging.getLogger("goldentime.follow")
+
+ALERT_ACTIONS = frozenset(
+    {CommandAction.APPROVE_ALERT, CommandAction.CANCEL_ALERT, CommandAction.ALL_CLEAR_ALERT}
+)
+
+
+class Relay:
+    """The zone's follower that hands the follow-up stage what it needs besides incident
+    states (which go along from the zone's own ``incidents`` effects): alert commands
+    the zone applied (each once: the zone drops replays of a command id) and incidents
+    the zone forgot."""
+
+    def __init__(self) -> None:
+        self._forgotten: list[str] = []
+
+    def on_incident(
+        self, state: IncidentState, previous: Incident | None, now: datetime
+    ) -> list[Effect]:
+        """Incident states go along from the zone's ``incidents`` effects."""
+        return []
+
+    def on_unit_status(self, status: UnitStatus, now: datetime) -> list[Effect]:
+        """Unit reports change neither overlays nor alerts."""
+        return []
+
+    def on_command(
+        self, command: Command, incident: Incident | None, now: datetime
+    ) -> list[Effect]:
+        """An alert command, for the stage that keeps the alerts."""
+        if command.action not in ALERT_ACTIONS:
+            return []
+        return [Effect("follow", command.id, orjson.dumps(command.model_dump(mode="json")))]
+
+    def forget(self, incident_id: str) -> None:
+        """Remember that the zone forgot an incident (see :meth:`take_forgotten`)."""
+        self._forgotten.append(incident_id)
+
+    def take_forgotten(self) -> list[str]:
+        """Incidents forgotten since the last call."""
+        out, self._forgotten = self._forgotten, []
+        return out
+
+
+def follow_items(
+    effects: list[Effect], forgotten: list[str], origin: dict[str, Any] | None
+) -> list[bytes]:
+    """The follow-up stage's items for a zone record's effects, in order: incident states,
+    alert commands (with the ``origin`` of the command, for a dead letter) and forgotten
+    incidents."""
+    items: list[bytes] = []
+    where = orjson.dumps(origin) if origin is not None else b"null"
+    for effect in effects:
+        if effect.topic == "incidents":
+            items.append(b'{"incident":' + effect.value + b"}")
+        elif effect.topic == "follow":
+            items.append(b'{"command":' + effect.value + b',"origin":' + where + b"}")
+    items += [orjson.dumps({"forget": incident_id}) for incident_id in forgotten]
+    return items
+
+
+class FollowUp:
+    """The follow-up stage's work, pure over its stores (Faust tables in the worker, dicts
+    in tests): overlays and alerts from the zone's items."""
+
+    def __init__(
+        self,
+        city: City,
+        overlays_done: MutableMapping[str, Any],
+        alerts: MutableMapping[str, Any],
+        drafted: MutableMapping[str, Any],
+        commands_seen: MutableMapping[str, Any],
+    ) -> None:
+        self._overlay = OverlayFollower(city, overlays_done)
+        self._alert = AlertFollower(city, alerts, drafted)
+        self._commands_seen = commands_seen
+
+    def apply(self, item: dict[str, Any], now: datetime) -> list[Effect]:
+        """The effects of one item (an incident state, an alert command or a forgotten
+        incident); :class:`ContractError` for a command the alerts refuse."""
+        if "incident" in item:
+            state = IncidentState(Incident.model_validate(item["incident"]), {})
+            return self._overlay.on_incident(state, None, now) + self._alert.on_incident(
+                state, None, now
+            )
+        if "command" in item:
+            command = Command.model_validate(item["command"])
+            key = f"cmd:{command.id}"
+            if self._commands_seen.get(key) is not None:
+                return []  # a replay of a command already applied
+            self._commands_seen[key] = command.action.value
+            return self._alert.on_command(command, None, now)
+        self._overlay.forget(item["forget"])
+        self._alert.forget(item["forget"])
+        return []
+
+
+def now_utc() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def create_follow_app(settings: Settings, city: City) -> faust.App:
+    """The follow-up stage's Faust app: overlays and alerts from the ``gt-follow`` topic."""
+    topics = Topics(settings.topic_prefix)
+    app = faust_app(settings, f"goldentime-{settings.topic_prefix or 'main'}-follow")
+    outbox = Outbox(app, topics)
+    changelog = Changelog()
+
+    def table(name: str) -> Any:
+        return queued_table(
+            app, changelog, name, default=None, key_type=str, partitions=settings.partitions
+        )
+
+    overlays_done, alerts, drafted = table("overlays-done"), table("alerts"), table("drafted")
+    commands_seen = table("commands-seen")
+    holder: dict[str, FollowUp] = {}
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def on_assigned(sender: Any, *args: Any, **kwargs: Any) -> None:
+        holder.clear()  # rebuilt from the recovered tables at the next record
+
+    def follow_up() -> FollowUp:
+        if "stage" not in holder:
+            holder["stage"] = FollowUp(city, overlays_done, alerts, drafted, commands_seen)
+        return holder["stage"]
+
+    async def refuse(item: dict[str, Any], error: str, event: Any) -> None:
+        origin = item.get("origin") or origin_of(event)
+        payload = item.get("command") or item.get("incident") or item
+        event_id = payload.get("id") if isinstance(payload, dict) else None
+        await outbox.dead_letter(origin, orjson.dumps(payload), error, event_id, "follow")
+
+    @app.agent(app.topic(topics.follow, **RAW), name="follow")
+    async def follow_agent(stream: faust.StreamT[bytes]) -> None:
+        manual = stream.noack()  # type: ignore[attr-defined]  # acked once applied, never earlier
+        async for event in manual.events():
+
+            async def work(event: Any = event) -> None:
+                now = now_utc()
+                effects: list[Effect] = []
+                for item in orjson.loads(event.value)["items"]:
+                    try:
+                        effects += follow_up().apply(item, now)
+                    except ContractError as exc:
+                        await refuse(item, exc.reason, event)
+                    except Exception as exc:
+                        log.exception("follow-up failed on an item")
+                        await refuse(item, f"internal error in follow-up: {exc!r}", event)
+                await outbox.emit(effects)
+
+            await outbox.guarded(event, "follow", work)
+            await changelog.drain(app.producer)  # the table changes, before the ack
+            await manual.ack(event)
+
+    return app

@@ -1,0 +1,198 @@
+"""What the worker's two stages (Faust apps: fusion in ``streams.app``, the follow-up stage
+in ``streams.follow``) share: the app's settings, and an :class:`Outbox` for what they send,
+records retried until the broker takes them, dead letters, and work guarded so that bad
+input and repeated failure end on the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import faust
+from aiokafka.errors import MessageSizeTooLargeError
+
+from stack.settings import Settings
+from streams.contract import ContractError, encode
+from streams.deadletter import dead_letter
+from streams.faust_tuning import install_at_least_once, set_fetch_max_wait_ms
+from streams.topics import Topics
+from streams.zone import Effect
+
+log = logging.getLogger("goldentime.worker")
+
+Event = faust.types.EventT[bytes]
+RAW: dict[str, Any] = {
+    "key_type": bytes,
+    "value_type": bytes,
+    "key_serializer": "raw",
+    "value_serializer": "raw",
+}
+"""Topic options: keys and values are bytes, validated by us (Faust's JSON decoding would
+crash the agent on a payload that is not JSON instead of dead-lettering it)."""
+
+
+PREFETCH = 256
+"""Records a stage holds fetched ahead of its agent (Faust's default is 4,096: a zone record
+carries up to 500 inputs, ≤ 256 KB, and that prefetch held a surge's backlog in memory,
+2.3 GB in bench.e2e, instead of leaving it on the broker)."""
+
+
+def faust_app(settings: Settings, name: str) -> faust.App:
+    """A Faust app of this deployment: its own consumer group and table changelogs."""
+    set_fetch_max_wait_ms(settings.fetch_max_wait_ms)
+    install_at_least_once()
+    datadir = settings.worker_state_dir / settings.worker_id / name
+    datadir.parent.mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        name,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store="memory://",
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        broker_rebalance_timeout=settings.rebalance_timeout_s,
+        broker_session_timeout=max(6.0, settings.rebalance_timeout_s * 2),
+        broker_heartbeat_interval=1.0,
+        web_enabled=False,
+        datadir=str(datadir),
+        producer_acks=-1,
+        producer_linger=0.0,
+        consumer_auto_offset_reset="earliest",
+        topic_allow_declare=True,
+        stream_buffer_maxsize=PREFETCH,
+    )
+
+
+def too_large(exc: BaseException | None) -> bool:
+    """Whether a send failed because the record exceeds the size limit (not retryable)."""
+    while exc is not None:
+        if isinstance(exc, MessageSizeTooLargeError):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def origin_of(event: Event) -> dict[str, Any]:
+    """Where an event was read: its topic, partition and offset."""
+    m = event.message
+    return {"topic": m.topic, "partition": m.partition, "offset": m.offset}
+
+
+def chunks(items: list[bytes], max_bytes: int) -> list[list[bytes]]:
+    """Serialised items in order, cut so that each chunk stays near ``max_bytes``."""
+    out: list[list[bytes]] = []
+    current: list[bytes] = []
+    size = 0
+    for item in items:
+        if current and size + len(item) > max_bytes:
+            out.append(current)
+            current, size = [], 0
+        current.append(item)
+        size += len(item) + 1
+    if current:
+        out.append(current)
+    return out
+
+
+class Outbox:
+    """Sends of one Faust app to the deployment's topics."""
+
+    def __init__(self, app: faust.App, topics: Topics) -> None:
+        self._app = app
+        self._topics = topics
+
+    async def send(
+        self, topic: str, key: bytes, value: bytes, what: str, durable: bool = False
+    ) -> None:
+        """Send to ``topic`` (its full name) until the broker takes it (``durable``: until
+        it acknowledged it). A record too large for the broker is dead-lettered instead."""
+        delay = 0.2
+        while True:
+            try:
+                # straight to the producer: Faust's Topic.send builds a future message and
+                # goes through the channel for every record, which cost more CPU
+                sent = await self._app.producer.send(topic, key, value, None, None, None)
+                if durable:
+                    await sent
+                return
+            except Exception as exc:
+                if too_large(exc) and topic != self._topics.deadletter:
+                    log.error("%s record of %d bytes is too large to publish", what, len(value))
+                    record = dead_letter(
+                        source_topic=topic,
+                        partition=-1,
+                        offset=-1,
+                        payload=value,
+                        error=f"{what} record of {len(value)} bytes exceeds the record size "
+                        "limit; not published",
+                        event_id=key.decode(errors="replace")[:128],
+                        stage="emit",
+                    )
+                    await self.send(
+                        self._topics.deadletter, key, encode(record), "dead letter", durable
+                    )
+                    return  # retrying cannot help, and would stall the stage for good
+                log.exception("cannot produce %s; retrying in %.1f s", what, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def dead_letter(
+        self,
+        origin: dict[str, Any],
+        payload: bytes | None,
+        error: str,
+        event_id: str | None,
+        stage: str,
+        durable: bool = False,
+    ) -> None:
+        """Dead-letter an input found at ``origin`` (its topic, partition and offset)."""
+        record = dead_letter(
+            source_topic=origin["topic"],
+            partition=origin["partition"],
+            offset=origin["offset"],
+            payload=payload,
+            error=error,
+            event_id=event_id,
+            stage=stage,
+        )
+        await self.send(
+            self._topics.deadletter,
+            origin["topic"].encode(),
+            encode(record),
+            "dead letter",
+            durable,
+        )
+
+    async def emit(self, effects: Iterable[Effect]) -> None:
+        """Send effects in order."""
+        for effect in effects:
+            topic = self._topics.name(effect.topic)
+            await self.send(topic, effect.key.encode(), effect.value, effect.topic)
+
+    async def guarded(self, event: Event, stage: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work``; bad input and repeated failure end on the dead-letter topic."""
+        for attempt in range(3):
+            try:
+                await work()
+                return
+            except ContractError as exc:
+                await self.dead_letter(
+                    origin_of(event), event.value, exc.reason, exc.event_id, stage
+                )
+                return
+            except Exception as exc:
+                log.exception(
+                    "%s failed on %s[%d]@%d (attempt %d)",
+                    stage,
+                    event.message.topic,
+                    event.message.partition,
+                    event.message.offset,
+                    attempt + 1,
+                )
+                if attempt == 2:
+                    error = f"internal error in {stage}: {exc!r}"
+                    await self.dead_letter(origin_of(event), event.value, error, None, stage)
+                    return
+                await asyncio.sleep(0.1 * 2**attempt)
