@@ -6,6 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
+import shapely
+
 from alerts.metric import to_metric
 from alerts.model import Alert, AlertStatus, Mode
 from alerts.policy import Policy
@@ -34,13 +37,21 @@ def find_duplicate(
 ) -> Alert | None:
     """The most recent active alert this one duplicates, or None."""
     window = timedelta(seconds=policy.dedup_window_s)
+    candidates = [
+        alert
+        for alert in existing
+        if alert.status in _ACTIVE
+        and alert.hazard == hazard
+        and alert.mode is mode
+        and at - window <= alert.issued_at <= at + window
+    ]
+    if not candidates:
+        return None
+    # one vectorised test first: most live alerts are far away
+    meets = shapely.intersects(np.array([a.area for a in candidates], dtype=object), area)
     best: Alert | None = None
-    for alert in existing:
-        if alert.status not in _ACTIVE or alert.hazard != hazard or alert.mode is not mode:
-            continue
-        if not (at - window <= alert.issued_at <= at + window):
-            continue
-        if overlap_ratio(alert.area, area) < policy.dedup_min_overlap_ratio:
+    for alert, meet in zip(candidates, meets, strict=True):
+        if not meet or overlap_ratio(alert.area, area) < policy.dedup_min_overlap_ratio:
             continue
         if best is None or alert.issued_at > best.issued_at:
             best = alert

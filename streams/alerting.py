@@ -41,6 +41,12 @@ from streams.zone import Effect
 
 log = logging.getLogger("goldentime.alerting")
 LIVE_STATUSES = frozenset({PublicStatus.DRAFT, PublicStatus.APPROVED, PublicStatus.SENT})
+ACTIVE_VALUES = frozenset(status.value for status in ACTIVE)
+
+
+def _draft_key(incident_type: str, priority: int, mass_casualty: bool) -> str:
+    """What an incident's draft was made for: a change of any of these re-drafts it."""
+    return f"{incident_type}|{priority}|{mass_casualty}"
 
 
 class AlertFollower:
@@ -91,6 +97,16 @@ class AlertFollower:
         published = {**data, "version": version, "exercise": alert.mode is not Mode.ACTUAL}
         return [Effect("alerts", alert.id, orjson.dumps(published))]
 
+    def wants(self, incident: dict[str, Any]) -> bool:
+        """Whether an incident (its contract JSON) may need a draft made or updated: it is
+        active and verified, and its type, priority or mass-casualty flag changed since
+        the last draft (cheap: plain values, no model)."""
+        if incident["status"] not in ACTIVE_VALUES or incident.get("unverified"):
+            return False
+        return self._drafted.get(incident["id"]) != _draft_key(
+            incident["type"], incident["priority"], incident.get("mass_casualty", False)
+        )
+
     def on_incident(
         self, state: IncidentState, previous: Incident | None, now: datetime
     ) -> list[Effect]:
@@ -98,7 +114,7 @@ class AlertFollower:
         inc = state.incident
         if inc.status not in ACTIVE or inc.unverified:
             return []
-        key = f"{inc.type.value}|{inc.priority}|{inc.mass_casualty}"
+        key = _draft_key(inc.type.value, inc.priority, inc.mass_casualty)
         if self._drafted.get(inc.id) == key:
             return []
         self._drafted[inc.id] = key

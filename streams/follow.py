@@ -119,7 +119,13 @@ class FollowUp:
         """The effects of one item (an incident state, an alert command or a forgotten
         incident); :class:`ContractError` for a command the alerts refuse."""
         if "incident" in item:
-            state = IncidentState(Incident.model_validate(item["incident"]), {})
+            raw = item["incident"]
+            # most states change nothing here (more evidence, a new status): skip the model
+            if not (
+                self._overlay.wants(raw["id"], raw["status"], raw["type"]) or self._alert.wants(raw)
+            ):
+                return []
+            state = IncidentState(Incident.model_validate(raw), {})
             return self._overlay.on_incident(state, None, now) + self._alert.on_incident(
                 state, None, now
             )

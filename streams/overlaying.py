@@ -34,6 +34,7 @@ log = logging.getLogger("goldentime.overlaying")
 _EVENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]*$")
 _PLAIN = (str, int, float, bool, type(None))
 _TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(Timestamp)
+_ACTIVE_VALUES = frozenset(status.value for status in ACTIVE)
 
 
 class OverlayFollower:
@@ -48,12 +49,16 @@ class OverlayFollower:
         if incident_id in self._done:
             del self._done[incident_id]
 
+    def wants(self, incident_id: str, status: str, incident_type: str) -> bool:
+        """Whether an incident in this state needs an overlay made (cheap: plain values)."""
+        return status in _ACTIVE_VALUES and self._done.get(incident_id) != incident_type
+
     def on_incident(
         self, state: IncidentState, previous: Incident | None, now: datetime
     ) -> list[Effect]:
         """The overlay of a new incident, or of one whose type changed."""
         inc = state.incident
-        if inc.status not in ACTIVE or self._done.get(inc.id) == inc.type.value:
+        if not self.wants(inc.id, inc.status.value, inc.type.value):
             return []
         try:
             overlay = build_overlay(self._city, inc.type.value, inc.location.lon, inc.location.lat)
