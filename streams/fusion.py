@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from streams.contract import EvidenceRef, Incident, IncidentStatus, IncidentType, Position
 from streams.evidence import Evidence
@@ -72,6 +73,7 @@ PRECEDENCE = [
     T.OTHER,
 ]
 """When compatible evidence meets, the incident takes the type first in this list."""
+RANK = {kind: n for n, kind in enumerate(PRECEDENCE)}
 
 MASS_CASUALTY_PATIENTS = 5
 """Korean 다수사상자 (mass-casualty) response starts at 5 or more patients (소방청 다수사상자
@@ -98,6 +100,12 @@ class IncidentState:
 
     incident: Incident
     reporters: dict[str, float] = field(default_factory=dict)
+    keys: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    """The keys of the evidence counted (derived from ``incident.evidence``)."""
+
+    def __post_init__(self) -> None:
+        if not self.keys and self.incident.evidence:
+            self.keys = frozenset(f"{ref.source.value}:{ref.id}" for ref in self.incident.evidence)
 
     def to_json(self) -> dict[str, object]:
         """Plain values for a table."""
@@ -124,14 +132,12 @@ def compatible(a: IncidentType, b: IncidentType) -> bool:
     return a == b or frozenset((a, b)) in COMPATIBLE
 
 
-REACH_M: dict[IncidentType, float] = {
-    kind: max(
-        max(JOIN_RADIUS_M[other], JOIN_RADIUS_M[kind]) for other in T if compatible(other, kind)
-    )
-    for kind in T
-}
-"""How far from evidence of each type an incident it may join can lie: the widest join
-radius over the compatible incident types (what the candidate search must cover)."""
+def join_radius_m(evidence_type: IncidentType, incident_type: IncidentType) -> float | None:
+    """How far evidence of one type may lie from an incident of another and still join it
+    (None: the types never fuse)."""
+    if not compatible(incident_type, evidence_type):
+        return None
+    return max(JOIN_RADIUS_M[incident_type], JOIN_RADIUS_M[evidence_type])
 
 
 def incident_id_for(evidence: Evidence) -> str:
@@ -146,13 +152,13 @@ def match(evidence: Evidence, candidates: Iterable[IncidentState]) -> IncidentSt
     best: tuple[float, IncidentState] | None = None
     for state in candidates:
         inc = state.incident
-        if inc.status not in ACTIVE or not compatible(inc.type, evidence.type):
+        radius = join_radius_m(evidence.type, inc.type)
+        if radius is None or inc.status not in ACTIVE:
             continue
         window = CROWD_WINDOW if T.CROWD in (inc.type, evidence.type) else JOIN_WINDOW
         if not (inc.opened_at - window <= evidence.at <= inc.updated_at + window):
             continue
         d = distance_m(inc.location.lon, inc.location.lat, evidence.lon, evidence.lat)
-        radius = max(JOIN_RADIUS_M[inc.type], JOIN_RADIUS_M[evidence.type])
         if d <= radius and (best is None or d < best[0]):
             best = (d, state)
     return best[1] if best else None
@@ -162,98 +168,122 @@ def open_incident(evidence: Evidence, district: str | None) -> IncidentState:
     """A new incident whose first evidence is ``evidence`` (which must carry a type)."""
     assert evidence.type is not None
     golden = GOLDEN_TIME_S[evidence.type]
-    incident = Incident(
-        id=incident_id_for(evidence),
-        type=evidence.type,
-        priority=BASE_PRIORITY[evidence.type],
-        status=IncidentStatus.OPEN,
-        location=Position(lon=evidence.lon, lat=evidence.lat),
-        opened_at=evidence.at,
-        updated_at=evidence.at,
-        evidence=[_ref(evidence)],
-        golden_time_s=golden,
-        deadline_at=evidence.at + timedelta(seconds=golden),
-        district=district,
-        confidence=round(evidence.weight, 3),
-        address=evidence.address,
-        description=evidence.description,
-        patients=evidence.patients,
-    )
-    return _reassess(IncidentState(incident, {evidence.reporter: evidence.weight}), evidence)
+    values: dict[str, Any] = {
+        "id": incident_id_for(evidence),
+        "type": evidence.type,
+        "priority": BASE_PRIORITY[evidence.type],
+        "status": IncidentStatus.OPEN,
+        "location": Position(lon=evidence.lon, lat=evidence.lat),
+        "opened_at": evidence.at,
+        "updated_at": evidence.at,
+        "evidence": [_ref(evidence)],
+        "golden_time_s": golden,
+        "deadline_at": evidence.at + timedelta(seconds=golden),
+        "district": district,
+        "confidence": round(evidence.weight, 3),
+        "address": evidence.address,
+        "description": evidence.description,
+        "patients": evidence.patients,
+        "version": 1,
+        "mass_casualty": False,
+        "escalated_at": None,
+        "supervisor_flag": False,
+    }
+    reporters = {evidence.reporter: evidence.weight}
+    values |= _assessment(values, reporters, evidence)
+    return IncidentState(Incident(**values), reporters, frozenset((evidence.key,)))
 
 
 def absorb(state: IncidentState, evidence: Evidence) -> IncidentState:
     """The incident after ``evidence`` joins it (idempotent for evidence already counted)."""
     inc = state.incident
-    if any(ref.source == evidence.source and ref.id == evidence.id for ref in inc.evidence):
+    if evidence.key in state.keys:
         return state
     reporters = dict(state.reporters)
     reporters[evidence.reporter] = max(reporters.get(evidence.reporter, 0.0), evidence.weight)
     new_type = inc.type
-    if evidence.type is not None and PRECEDENCE.index(evidence.type) < PRECEDENCE.index(inc.type):
+    if evidence.type is not None and RANK[evidence.type] < RANK[inc.type]:
         new_type = evidence.type
     golden = min(inc.golden_time_s, GOLDEN_TIME_S[new_type])
-    incident = inc.model_copy(
-        update={
-            "type": new_type,
-            "evidence": [*inc.evidence, _ref(evidence)],
-            "updated_at": max(inc.updated_at, evidence.at),
-            "golden_time_s": golden,
-            "deadline_at": inc.opened_at + timedelta(seconds=golden),
-            "patients": inc.patients + evidence.patients,
-            "address": inc.address or evidence.address,
-            "description": inc.description or evidence.description,
-            "version": inc.version + 1,
-        }
-    )
-    return _reassess(IncidentState(incident, reporters), evidence)
+    update: dict[str, Any] = {
+        "type": new_type,
+        "evidence": [*inc.evidence, _ref(evidence)],
+        "updated_at": max(inc.updated_at, evidence.at),
+        "golden_time_s": golden,
+        "deadline_at": inc.opened_at + timedelta(seconds=golden),
+        "patients": inc.patients + evidence.patients,
+        "address": inc.address or evidence.address,
+        "description": inc.description or evidence.description,
+        "version": inc.version + 1,
+    }
+    values = _Values(update, inc)
+    update |= _assessment(values, reporters, evidence)
+    return IncidentState(inc.model_copy(update=update), reporters, state.keys | {evidence.key})
 
 
-def _reassess(state: IncidentState, evidence: Evidence) -> IncidentState:
-    """Confidence, priority, mass-casualty and verification from all evidence so far."""
-    inc = state.incident
+class _Values(dict[str, Any]):
+    """An incident's fields after an update: the update's, else the incident's."""
+
+    def __init__(self, update: dict[str, Any], incident: Incident) -> None:
+        super().__init__(update)
+        self._incident = incident
+
+    def __missing__(self, name: str) -> Any:
+        return getattr(self._incident, name)
+
+
+def _confidence(reporters: dict[str, float]) -> float:
+    """The chance that at least one independent reporter is right, to 3 decimals."""
     miss = 1.0
-    for weight in state.reporters.values():
+    for weight in reporters.values():
         miss *= 1.0 - min(weight, 0.99)
-    confidence = round(1.0 - miss, 3)
-    independent = len(state.reporters)
-    priority = BASE_PRIORITY[inc.type]
+        if miss < 1e-4:  # rounds to 1.0 whatever the rest say (each factor is ≤ 1)
+            return 1.0
+    return round(1.0 - miss, 3)
+
+
+def _assessment(
+    inc: Mapping[str, Any], reporters: dict[str, float], evidence: Evidence
+) -> dict[str, Any]:
+    """Confidence, priority, mass-casualty and verification from all evidence so far
+    (``inc``: the incident's fields with the evidence already counted)."""
+    confidence = _confidence(reporters)
+    independent = len(reporters)
+    priority = BASE_PRIORITY[inc["type"]]
     if independent >= 3:
         priority -= 1
     critical_density = (
         evidence.density_ppm2 is not None and evidence.density_ppm2 >= CRITICAL_DENSITY_PPM2
     )
-    burst_at = _burst_at(inc) if inc.type is T.CROWD else None
-    tipped = not inc.mass_casualty and inc.patients >= MASS_CASUALTY_PATIENTS
-    mass_casualty = inc.mass_casualty or tipped or critical_density or burst_at is not None
+    burst_at = _burst_at(inc["evidence"]) if inc["type"] is T.CROWD else None
+    was_mass_casualty = inc["mass_casualty"]
+    tipped = not was_mass_casualty and inc["patients"] >= MASS_CASUALTY_PATIENTS
+    mass_casualty = was_mass_casualty or tipped or critical_density or burst_at is not None
     if mass_casualty:
         priority = 1
     lone_camera = independent == 1 and evidence.source.value == "cctv"
     unverified = lone_camera and confidence < UNVERIFIED_BELOW
     # the earliest time the evidence shows a threshold crossed, whatever order it came in
-    crossings = [t for t in (inc.escalated_at, burst_at) if t is not None]
+    crossings = [t for t in (inc["escalated_at"], burst_at) if t is not None]
     if tipped or critical_density or (mass_casualty and not crossings):
         crossings.append(evidence.at)
     escalated_at = min(crossings) if mass_casualty else None
-    incident = inc.model_copy(
-        update={
-            "confidence": confidence,
-            "priority": max(1, min(priority, inc.priority if inc.version > 1 else 5)),
-            "mass_casualty": mass_casualty,
-            "supervisor_flag": inc.supervisor_flag or mass_casualty,
-            "unverified": unverified,
-            "escalated_at": escalated_at,
-        }
-    )
-    return IncidentState(incident, state.reporters)
+    return {
+        "confidence": confidence,
+        "priority": max(1, min(priority, inc["priority"] if inc["version"] > 1 else 5)),
+        "mass_casualty": mass_casualty,
+        "supervisor_flag": inc["supervisor_flag"] or mass_casualty,
+        "unverified": unverified,
+        "escalated_at": escalated_at,
+    }
 
 
-def _burst_at(incident: Incident) -> datetime | None:
+def _burst_at(evidence: list[EvidenceRef]) -> datetime | None:
     """When crowd or injury reports first numbered ``CROWD_REPORTS`` within
     ``CROWD_REPORTS_WINDOW`` (by the reports' own times, so late arrivals count where they
     belong), or None."""
     kinds = {"crowd", "medical", "cardiac_arrest", "crowd_density"}
-    times = sorted(ref.at for ref in incident.evidence if ref.kind in kinds and ref.at)
+    times = sorted(ref.at for ref in evidence if ref.kind in kinds and ref.at)
     for last in range(CROWD_REPORTS - 1, len(times)):
         if times[last] - times[last - CROWD_REPORTS + 1] <= CROWD_REPORTS_WINDOW:
             return times[last]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
+from typing import Generic, TypeVar
 
 CELL_DEG_LAT = 0.0025  # ≈ 280 m: about the join radius of the common types (fire, crowd)
 M_PER_DEG_LAT = 111_320.0
+K = TypeVar("K", bound=Hashable)
 MARGIN = 1.01
 """Radii are widened by 1 % so that the flat-earth cell arithmetic never misses a candidate."""
 
@@ -49,11 +52,71 @@ class GridIndex:
         x = lon * self._cos_ref / CELL_DEG_LAT
         y = lat / CELL_DEG_LAT
         rx, ry = radius_m * MARGIN / cell_w_m, radius_m * MARGIN / cell_h_m
+        x0, x1 = math.floor(x - rx), math.floor(x + rx)
+        y0, y1 = math.floor(y - ry), math.floor(y + ry)
         found: list[str] = []
         cells = self._cells
-        for cx in range(math.floor(x - rx), math.floor(x + rx) + 1):
-            for cy in range(math.floor(y - ry), math.floor(y + ry) + 1):
+        if len(cells) < (x1 - x0 + 1) * (y1 - y0 + 1):  # sparse: fewer cells than the window
+            for (cx, cy), members in cells.items():
+                if x0 <= cx <= x1 and y0 <= cy <= y1:
+                    found.extend(members)
+            return found
+        for cx in range(x0, x1 + 1):
+            for cy in range(y0, y1 + 1):
                 ids = cells.get((cx, cy))
                 if ids:
                     found.extend(ids)
         return found
+
+
+class KindIndex(Generic[K]):
+    """Incident ids by kind, each kind in its own :class:`GridIndex`, so that a search asks
+    each compatible kind with that kind's own radius (a city-wide earthquake's reach is not
+    the reach of every collapse report)."""
+
+    def __init__(self, reach_m: Callable[[K, K], float | None], ref_lat: float = 37.5) -> None:
+        self._reach_m = reach_m  # (evidence kind, incident kind) → radius, None if incompatible
+        self._ref_lat = ref_lat
+        self._grids: dict[K, GridIndex] = {}
+        self._kind_of: dict[str, K] = {}
+        self._plans: dict[K, list[tuple[GridIndex, float]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._kind_of)
+
+    def put(self, incident_id: str, kind: K, lon: float, lat: float) -> None:
+        """Index (or move, or re-kind) an incident."""
+        if self._kind_of.get(incident_id, kind) != kind:
+            self.remove(incident_id)
+        grid = self._grids.get(kind)
+        if grid is None:
+            grid = self._grids[kind] = GridIndex(self._ref_lat)
+            self._plans.clear()
+        grid.put(incident_id, lon, lat)
+        self._kind_of[incident_id] = kind
+
+    def remove(self, incident_id: str) -> None:
+        """Forget an incident."""
+        kind = self._kind_of.pop(incident_id, None)
+        if kind is not None:
+            self._grids[kind].remove(incident_id)
+
+    def near(self, kind: K, lon: float, lat: float) -> list[str]:
+        """Ids of incidents that evidence of ``kind`` at (lon, lat) may join: of every
+        compatible kind, within that pair's radius (it may return more, never fewer)."""
+        plan = self._plans.get(kind)
+        if plan is None:
+            plan = self._plans[kind] = list(self._plan(kind, self._grids.items()))
+        found: list[str] = []
+        for grid, radius_m in plan:
+            if len(grid):
+                found += grid.near(lon, lat, radius_m)
+        return found
+
+    def _plan(
+        self, kind: K, grids: Iterable[tuple[K, GridIndex]]
+    ) -> Iterable[tuple[GridIndex, float]]:
+        for other, grid in grids:
+            radius_m = self._reach_m(kind, other)
+            if radius_m is not None:
+                yield grid, radius_m

@@ -21,12 +21,13 @@ from streams.contract import (
     ContractError,
     Incident,
     IncidentStatus,
+    IncidentType,
     UnitStatus,
     UnitStatusValue,
 )
 from streams.evidence import Evidence
-from streams.fusion import ACTIVE, REACH_M, IncidentState, absorb, match, open_incident
-from streams.index import GridIndex
+from streams.fusion import ACTIVE, IncidentState, absorb, join_radius_m, match, open_incident
+from streams.index import KindIndex
 from streams.intake import MAX_AGE
 
 Store = MutableMapping[str, Any]
@@ -90,7 +91,7 @@ class Zone:
         self._cache: dict[str, IncidentState] = {}
         self._resolved: dict[str, IncidentState] = {}
         self._closed: dict[str, datetime] = {}  # closed incident id → when it closed
-        self._index = GridIndex(ref_lat)
+        self._index = KindIndex[IncidentType](join_radius_m, ref_lat)
         # evidence key → the incident counting it: derived from the incident store, so
         # one table write records both the change and what it counted (no second table
         # whose changelog a crash could leave ahead or behind)
@@ -105,7 +106,7 @@ class Zone:
         self._resolved.clear()
         self._closed.clear()
         self._owner.clear()
-        self._index = GridIndex(self._ref_lat)
+        self._index = KindIndex[IncidentType](join_radius_m, self._ref_lat)
         for value in list(self._incidents.values()):
             state = IncidentState.from_json(value)
             self._remember(state)
@@ -139,7 +140,7 @@ class Zone:
         inc = state.incident
         if inc.status in ACTIVE:
             self._cache[inc.id] = state
-            self._index.put(inc.id, inc.location.lon, inc.location.lat)
+            self._index.put(inc.id, inc.type, inc.location.lon, inc.location.lat)
         else:
             self._cache.pop(inc.id, None)
             self._index.remove(inc.id)
@@ -232,7 +233,7 @@ class Zone:
                 "since forgotten",
                 ev.id,
             )
-        near = self._index.near(ev.lon, ev.lat, REACH_M[ev.type])
+        near = self._index.near(ev.type, ev.lon, ev.lat)
         state = match(ev, [self._cache[i] for i in near])
         if state is None:
             new, previous = open_incident(ev, self._district_of(ev.lon, ev.lat)), None
