@@ -323,23 +323,7 @@ def owns(log: str, topic: str, partition: int) -> bool:
     return False
 
 
-HANDOVER_GAP = (
-    "known gap (issue 4), rarer since session 3: on a clean stop, a survivor can still miss "
-    "an input. Intake no longer uses Faust's fetcher and the zone topic is read in offset "
-    "order (streams/faust_tuning.py), but a CI dry run then lost one zone record (34 inputs) "
-    "in the window where Faust resumes flow before seeking to committed offsets; that window "
-    "is now read unordered (nothing dropped), not yet proven over many runs. SIGKILL cases "
-    "are strict"
-)
-
-
-@pytest.mark.parametrize(
-    "how",
-    [
-        pytest.param("sigterm", marks=pytest.mark.xfail(strict=False, reason=HANDOVER_GAP)),
-        "sigkill",
-    ],
-)
+@pytest.mark.parametrize("how", ["sigterm", "sigkill"])
 async def test_two_workers_split_partitions_and_one_takes_over(
     settings: Settings, tmp_path: Path, how: str
 ) -> None:
