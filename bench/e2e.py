@@ -3,7 +3,8 @@
     python -m bench.e2e [--quick] [--base-rate R] [--clients N] [--data-dir DIR]
 
 Own embedded broker and cache, a worker and a console as real processes, and ``--clients``
-WebSocket console clients with a dispatcher token. In one run:
+WebSocket console clients with a dispatcher token, connected as the console page connects
+(``?batch=1``: a backlog arrives as batch messages). In one run:
 
 * ``passthrough_per_s``: the baseline, ``bench.fusion``'s bare aiokafka consume→produce
   loop in its own process on the same broker, over the same payloads.
@@ -196,6 +197,9 @@ class ConsoleClients:
             incidents = [orjson.loads(text)["data"]]
         elif text.startswith('{"type":"snapshot"'):
             incidents = orjson.loads(text)["data"].get("incidents", [])
+        elif text.startswith('{"type":"batch"'):
+            frames = orjson.loads(text)["data"]
+            incidents = [f["data"] for f in frames if f.get("type") == "incident"]
         else:
             return
         for inc in incidents:
@@ -305,7 +309,8 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         watched = [topics.incidents, topics.deadletter, topics.assignments, topics.alerts]
         watcher = asyncio.create_task(watch(broker.bootstrap, watched, obs, stop))
         token = TokenAuthority(settings.auth_secret.encode()).mint(Role.DISPATCHER, "bench")
-        ws_url = f"ws://{settings.console_host}:{settings.console_port}/ws/console"
+        # as the console page connects: a backlog comes as one batch message
+        ws_url = f"ws://{settings.console_host}:{settings.console_port}/ws/console?batch=1"
         clients = ConsoleClients(ws_url, token)
         tasks: list[asyncio.Task[None]] = []
         try:

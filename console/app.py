@@ -48,7 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
     """The console ASGI app for one deployment."""
     topics = Topics(settings.topic_prefix)
     metrics = ConsoleMetrics()
-    hub = Hub()
+    hub = Hub(max_bytes=settings.ws_client_buffer_mb * 1024 * 1024)
     pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=REDIS_POOL_SIZE,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -19,11 +21,67 @@ Filter = Callable[[str, dict[str, object]], bool]
 SnapshotBuilder = Callable[[], Awaitable[list[str]]]
 CLOSE_TIMEOUT_S = 2.0
 MAX_BATCH = 128
+QUEUE_FRAMES = 4096
+"""A client's queue bound in frames: with one frame per entity (see :class:`FrameQueue`)
+a client falls this far behind only when thousands of incidents change at once."""
+MAX_QUEUED_BYTES = 32 * 1024 * 1024
+"""…and in text, whatever the frame count (memory per slow client stays bounded)."""
 
 
 def batch_frame(frames: list[str]) -> str:
     """Several pre-serialised frames as one ``{"type": "batch", "data": [...]}`` message."""
     return '{"type":"batch","data":[' + ",".join(frames) + "]}"
+
+
+class FrameQueue:
+    """A client's bounded queue of frames to send, in order, where a newer frame of an
+    entity already waiting (an incident, an assignment, by its key) takes the waiting
+    frame's place instead of queueing behind it: a client that fell behind gets each
+    entity's latest state once, not every state it missed (clients keep the newest version
+    anyway). Frames without a key (dead letters) always queue.
+
+    Full at ``maxsize`` frames or ``max_bytes`` of text, whichever comes first: then the
+    client is dropped (it reconnects to a snapshot)."""
+
+    def __init__(self, maxsize: int, max_bytes: int = MAX_QUEUED_BYTES) -> None:
+        self._maxsize = maxsize
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._frames: OrderedDict[object, str] = OrderedDict()
+        self._unique = itertools.count()
+        self._ready = asyncio.Event()
+        self.coalesced = 0
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def put(self, frame: str, key: str | None = None) -> bool:
+        """Queue a frame; False (nothing queued) when full."""
+        slot: object = key if key is not None else next(self._unique)
+        waiting = self._frames.get(slot)
+        grows = len(frame) - (len(waiting) if waiting is not None else 0)
+        if self._bytes + grows > self._max_bytes:
+            return False
+        if waiting is not None:
+            self._frames[slot] = frame  # keeps its place in the order
+            self.coalesced += 1
+        elif len(self._frames) >= self._maxsize:
+            return False
+        else:
+            self._frames[slot] = frame
+            self._ready.set()
+        self._bytes += grows
+        return True
+
+    async def take(self, limit: int) -> list[str]:
+        """Up to ``limit`` frames, oldest first, waiting for one."""
+        while not self._frames:
+            self._ready.clear()
+            await self._ready.wait()
+        count = min(limit, len(self._frames))
+        frames = [self._frames.popitem(last=False)[1] for _ in range(count)]
+        self._bytes -= sum(len(f) for f in frames)
+        return frames
 
 
 @dataclass(eq=False)
@@ -32,7 +90,7 @@ class Client:
 
     websocket: WebSocket
     accepts: Filter
-    queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(256))
+    queue: FrameQueue = field(default_factory=lambda: FrameQueue(QUEUE_FRAMES))
     dropped: bool = False
     gone: asyncio.Event = field(default_factory=asyncio.Event)
     batch: bool = False
@@ -41,9 +99,10 @@ class Client:
 class Hub:
     """Fans pre-serialised frames out to every client whose filter accepts them."""
 
-    def __init__(self, queue_size: int = 256) -> None:
+    def __init__(self, queue_size: int = QUEUE_FRAMES, max_bytes: int = MAX_QUEUED_BYTES) -> None:
         self._clients: set[Client] = set()
         self._queue_size = queue_size
+        self._max_bytes = max_bytes
         self.dropped_slow = 0
 
     @property
@@ -51,15 +110,23 @@ class Hub:
         """Connected clients."""
         return len(self._clients)
 
-    def publish(self, kind: str, data: dict[str, object], frame: str) -> None:
-        """Queue ``frame`` for every interested client; drop clients whose queue is full."""
+    def publish(
+        self, kind: str, data: dict[str, object], frame: str, key: str | None = None
+    ) -> None:
+        """Queue ``frame`` for every interested client; drop clients whose queue is full.
+
+        ``key`` names the entity the frame is the state of (see :class:`FrameQueue`)."""
+        slot = f"{kind}:{key}" if key is not None else None
         for client in list(self._clients):
             if client.dropped or not client.accepts(kind, data):
                 continue
-            try:
-                client.queue.put_nowait(frame)
-            except asyncio.QueueFull:
+            if not client.queue.put(frame, slot):
                 self._drop(client)
+
+    @property
+    def coalesced(self) -> int:
+        """Frames that replaced an older waiting frame of the same entity (connected clients)."""
+        return sum(c.queue.coalesced for c in self._clients)
 
     def _drop(self, client: Client) -> None:
         client.dropped = True
@@ -84,11 +151,12 @@ class Hub:
         With ``batch`` (the client asked for it), frames that queued up while the client was
         being served go out together as one ``{"type": "batch", "data": [frame, …]}`` message,
         so a backlog costs one send instead of many; an idle stream still sends single frames.
+        Either way a backlog holds each entity once, at its latest state (:class:`FrameQueue`).
 
         Sending runs in its own task, so a client dropped while its socket is stuck (it
         stopped reading) is closed at once instead of after its buffers drain.
         """
-        client = Client(websocket, accepts, asyncio.Queue(self._queue_size))
+        client = Client(websocket, accepts, FrameQueue(self._queue_size, self._max_bytes))
         client.batch = batch
         self._clients.add(client)
         try:
@@ -118,24 +186,16 @@ class Hub:
 
     @staticmethod
     async def _send_loop(client: Client, first: list[str]) -> None:
-        """Send ``first`` then queued frames in order until the end marker or a disconnect."""
+        """Send ``first`` then queued frames in order until the client disconnects."""
         with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
             for frame in first:
                 await client.websocket.send_text(frame)
             while True:
-                queued = await client.queue.get()
-                if queued is None:
-                    return
-                if not client.batch or client.queue.empty():
-                    await client.websocket.send_text(queued)
-                    continue
-                frames = [queued]
-                while len(frames) < MAX_BATCH and not client.queue.empty():
-                    more = client.queue.get_nowait()
-                    if more is None:
-                        break
-                    frames.append(more)
-                await client.websocket.send_text(batch_frame(frames))
+                frames = await client.queue.take(MAX_BATCH if client.batch else 1)
+                if len(frames) == 1:
+                    await client.websocket.send_text(frames[0])
+                else:
+                    await client.websocket.send_text(batch_frame(frames))
 
     @staticmethod
     async def _drain_incoming(websocket: WebSocket) -> None:

@@ -10,14 +10,14 @@ import orjson
 
 from console.hub import Hub
 from console.metrics import ConsoleMetrics
-from console.projector import frame
+from console.projector import Message, frame
 from console.public_alerts import (
     ACTIVE_ALERT_STATUSES,
     alert_version,
     is_public_alert,
     public_alert_view,
 )
-from console.readmodel import ReadModel
+from console.readmodel import ReadModel, WriteBatch
 from streams.contract import ContractError, UnitStatus, decode, encode
 
 __all__ = ["PROJECTED_TOPICS", "UNITS", "OutputProjection"]
@@ -42,6 +42,20 @@ def assignment_key(assignment: dict[str, Any]) -> str:
     return f"{assignment['incident_id']}|{assignment['unit_id']}"
 
 
+def entity_key(base: str, data: dict[str, Any]) -> str | None:
+    """What a message of topic ``base`` is the latest state of (None: every message counts,
+    as dead letters do)."""
+    if base in ("incidents", "alerts"):
+        return str(data["id"])
+    if base == "assignments":
+        return assignment_key(data)
+    if base == "overlays":
+        return str(data["incident_id"])
+    if base == "unit-status":
+        return str(data["unit_id"])
+    return None
+
+
 def timestamp_version(at: str) -> int:
     """A monotonic version from an RFC 3339 time (milliseconds since the epoch)."""
     return int(datetime.fromisoformat(at).timestamp() * 1000)
@@ -55,23 +69,35 @@ class OutputProjection:
         self.hub = hub
         self.metrics = metrics
 
-    async def __call__(self, base: str, value: bytes, live: bool) -> None:
-        """Handle one message of topic ``base`` (live False while replaying history)."""
-        data = self._parse(base, value)
-        if data is None:
-            return
-        try:
-            stored = await self._store(base, data, value)
-        except (KeyError, TypeError, ValueError) as exc:
-            log.error("malformed %s message ignored: %r", base, exc)
-            return
-        self.metrics.projected.labels(base).inc()
-        if live and stored:
-            kind = FRAME_KIND[base]
-            self.hub.publish(kind, data, frame(kind, data))
-            if base == "alerts" and is_public_alert(data):
-                view = public_alert_view(data)
-                self.hub.publish("public-alert", view, frame("alert", view))
+    async def __call__(self, messages: list[Message]) -> None:
+        """Handle messages of one partition in order (live False while replaying history):
+        their read-model writes go to Redis in one round trip, then the news to the hub."""
+        batch = self.readmodel.batch()
+        planned: list[tuple[str, dict[str, Any], bool, int | None]] = []
+        for base, value, live in messages:
+            data = self._parse(base, value)
+            if data is None:
+                continue
+            try:
+                result = self._store(batch, base, data, value)
+            except (KeyError, TypeError, ValueError) as exc:
+                log.error("malformed %s message ignored: %r", base, exc)
+                continue
+            planned.append((base, data, live, result))
+        results = await batch.execute()
+        for base, data, live, result in planned:
+            self.metrics.projected.labels(base).inc()
+            stored = result is None or bool(results[result])
+            if live and stored:
+                self._tell(base, data)
+
+    def _tell(self, base: str, data: dict[str, Any]) -> None:
+        kind = FRAME_KIND[base]
+        key = entity_key(base, data)
+        self.hub.publish(kind, data, frame(kind, data), key)
+        if base == "alerts" and is_public_alert(data):
+            view = public_alert_view(data)
+            self.hub.publish("public-alert", view, frame("alert", view), key)
 
     def _parse(self, base: str, value: bytes) -> dict[str, Any] | None:
         if base == "unit-status":
@@ -88,23 +114,25 @@ class OutputProjection:
             return None
         return data if isinstance(data, dict) else None
 
-    async def _store(self, base: str, data: dict[str, Any], raw: bytes) -> bool:
-        rm = self.readmodel
+    def _store(self, batch: WriteBatch, base: str, data: dict[str, Any], raw: bytes) -> int | None:
+        """Queue the read-model writes of one message; where the result that says whether it
+        was stored will be (None: always stored)."""
         if base == "incidents":
-            return await rm.put_incident(data, raw)
+            return batch.put_incident(data, raw)
         if base == "alerts":
             active = data["status"] in ACTIVE_ALERT_STATUSES
-            return await rm.upsert("alerts", data["id"], alert_version(data), active, raw)
+            return batch.upsert("alerts", data["id"], alert_version(data), active, raw)
         if base == "overlays":
-            return await rm.upsert("overlays", data["incident_id"], 1, True, raw)
+            return batch.upsert("overlays", data["incident_id"], 1, True, raw)
         if base == "assignments":
             active = data["status"] != "cancelled"
-            await rm.track_unit_assignment(data["unit_id"], data["incident_id"], data["status"])
-            return await rm.upsert("assignments", assignment_key(data), 1, active, raw)
+            key = assignment_key(data)
+            batch.track_unit_assignment(data["unit_id"], data["incident_id"], data["status"])
+            return batch.upsert("assignments", key, 1, active, raw)
         if base == "unit-status":
             version = timestamp_version(data["at"])
             if data.get("status") in ("available", "out_of_service"):
-                await rm.release_unit(data["unit_id"])
-            return await rm.upsert(UNITS, data["unit_id"], version, True, orjson.dumps(data))
+                batch.release_unit(data["unit_id"])
+            return batch.upsert(UNITS, data["unit_id"], version, True, orjson.dumps(data))
         self.metrics.deadletters.inc()
-        return True
+        return None

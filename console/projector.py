@@ -19,8 +19,10 @@ from streams.topics import Topics
 
 log = logging.getLogger("goldentime.projector")
 
-Handler = Callable[[str, bytes, bool], Awaitable[None]]
+Message = tuple[str, bytes, bool]
 """(topic base name, value, live) — live is False while catching up on history."""
+Handler = Callable[[list[Message]], Awaitable[None]]
+"""Takes the messages of one partition fetched together, in order."""
 
 
 class Projector:
@@ -81,15 +83,15 @@ class Projector:
             while True:
                 batches = await consumer.getmany(timeout_ms=200, max_records=500)
                 for tp, records in batches.items():
-                    base = self._names[tp.topic]
-                    for record in records:
-                        live = record.offset >= live_from[tp]
-                        if record.value is not None:
-                            await self._handler(base, record.value, live)
-                        self.messages += 1
-                        self._next[tp] = max(self._next.get(tp, 0), record.offset + 1)
-                        if not live and record.offset + 1 >= live_from[tp]:
-                            pending.discard(tp)
+                    base, start = self._names[tp.topic], live_from[tp]
+                    await self._handler(
+                        [(base, r.value, r.offset >= start) for r in records if r.value is not None]
+                    )
+                    self.messages += len(records)
+                    last = records[-1].offset + 1
+                    self._next[tp] = max(self._next.get(tp, 0), last)
+                    if last >= start:
+                        pending.discard(tp)
                 for tp in list(pending):
                     if self.caught_up.is_set() or await consumer.position(tp) >= live_from[tp]:
                         pending.discard(tp)

@@ -22,6 +22,14 @@ else redis.call('SREM', KEYS[3], ARGV[1]) end
 return 1
 """
 
+TRACK_UNIT = """
+if ARGV[3] == 'assigned' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+elseif ARGV[3] == 'cancelled' and redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
+
 ACTIVE_INCIDENT = frozenset({"open", "dispatched", "on_scene"})
 ACTIVE_ALERT = frozenset({"draft", "approved", "sent"})
 
@@ -33,39 +41,14 @@ class ReadModel:
         self._r = client
         self._ns = namespace
         self._upsert = client.register_script(UPSERT_IF_NEWER)
+        self._track = client.register_script(TRACK_UNIT)
 
     def _keys(self, kind: str) -> list[str]:
         return [f"{self._ns}:{kind}", f"{self._ns}:{kind}:ver", f"{self._ns}:{kind}:active"]
 
-    async def upsert(self, kind: str, key: str, version: int, active: bool, data: bytes) -> bool:
-        """Store ``data`` unless a newer version is stored; return True when stored."""
-        stored = await self._upsert(
-            keys=self._keys(kind), args=[key, version, data, "1" if active else "0"]
-        )
-        return bool(stored)
-
-    async def put_incident(self, incident: dict[str, Any], raw: bytes) -> bool:
-        """Store an incident state."""
-        return await self.upsert(
-            "incidents",
-            incident["id"],
-            int(incident.get("version", 1)),
-            incident["status"] in ACTIVE_INCIDENT,
-            raw,
-        )
-
-    async def track_unit_assignment(self, unit_id: str, incident_id: str, status: str) -> None:
-        """Keep ``{ns}:unit-assignment`` (unit → incident it is assigned to) current; the video
-        relay lets a crew view only the cameras of that incident."""
-        key = f"{self._ns}:unit-assignment"
-        if status == "assigned":
-            await self._r.hset(key, unit_id, incident_id)
-        elif status == "cancelled" and await self._r.hget(key, unit_id) == incident_id.encode():
-            await self._r.hdel(key, unit_id)
-
-    async def release_unit(self, unit_id: str) -> None:
-        """A unit that is available again (or out of service) has no incident."""
-        await self._r.hdel(f"{self._ns}:unit-assignment", unit_id)
+    def batch(self) -> WriteBatch:
+        """Writes to send together (one round trip for a whole batch of messages)."""
+        return WriteBatch(self)
 
     async def active(self, kind: str) -> list[dict[str, Any]]:
         """Every active entity of a kind (open incidents, current alerts…)."""
@@ -107,3 +90,47 @@ class ReadModel:
             if len(values) >= limit:
                 break
         return values
+
+
+class WriteBatch:
+    """Read-model writes queued in one pipeline, applied in order by :meth:`execute`."""
+
+    def __init__(self, model: ReadModel) -> None:
+        self._model = model
+        self._pipe = model._r.pipeline(transaction=False)
+        self._count = 0
+
+    def _script(self, script: Any, keys: list[str], args: list[Any]) -> int:
+        self._pipe.scripts.add(script)  # loaded by execute() if the server lacks it
+        self._pipe.evalsha(script.sha, len(keys), *keys, *args)
+        self._count += 1
+        return self._count - 1
+
+    def upsert(self, kind: str, key: str, version: int, active: bool, data: bytes) -> int:
+        """Store ``data`` unless a newer version is stored; the index of the result (1 when
+        stored) in what :meth:`execute` returns."""
+        args = [key, version, data, "1" if active else "0"]
+        return self._script(self._model._upsert, self._model._keys(kind), args)
+
+    def put_incident(self, incident: dict[str, Any], raw: bytes) -> int:
+        """Store an incident state (see :meth:`upsert`)."""
+        version = int(incident.get("version", 1))
+        active = incident["status"] in ACTIVE_INCIDENT
+        return self.upsert("incidents", incident["id"], version, active, raw)
+
+    def track_unit_assignment(self, unit_id: str, incident_id: str, status: str) -> None:
+        """Keep ``{ns}:unit-assignment`` (unit → incident it is assigned to) current; the video
+        relay lets a crew view only the cameras of that incident."""
+        key = f"{self._model._ns}:unit-assignment"
+        self._script(self._model._track, [key], [unit_id, incident_id, status])
+
+    def release_unit(self, unit_id: str) -> None:
+        """A unit that is available again (or out of service) has no incident."""
+        self._pipe.hdel(f"{self._model._ns}:unit-assignment", unit_id)
+        self._count += 1
+
+    async def execute(self) -> list[Any]:
+        """Apply every queued write, in order; their results."""
+        if not self._count:
+            return []
+        return list(await self._pipe.execute())

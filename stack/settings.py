@@ -29,6 +29,7 @@ class Settings:
     console_host: str = "127.0.0.1"
     console_port: int = 8080
     video_port: int = 8090
+    ws_client_buffer_mb: int = 32
     auth_secret: str = field(default="", repr=False)
     rebalance_timeout_s: float = 3.0
     fetch_max_wait_ms: int = 20
@@ -81,6 +82,8 @@ class Settings:
             settings = settings.replace(data_dir=DEFAULT_SEOUL_DATA)
         if settings.partitions < 1:
             raise SettingsError("GT_PARTITIONS must be at least 1")
+        if settings.ws_client_buffer_mb < 1:
+            raise SettingsError("GT_WS_CLIENT_BUFFER_MB must be at least 1")
         return settings
 
     def with_secret(self) -> Settings:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from stack.embedded import EmbeddedBroker, EmbeddedCache, local_settings, spawn, stop_process
 from stack.settings import DEFAULT_SEOUL_DATA, Settings
@@ -18,6 +19,11 @@ from stack.supervisor import StartupError, child_env, console_ready, wait_until,
 from streams.topics import Topics, ensure_topics
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Property tests check behaviour, not speed: on a shared 2-core machine running the broker
+# and browser tests beside them, one example can exceed Hypothesis's 200 ms default deadline.
+hypothesis_settings.register_profile("goldentime", deadline=None)
+hypothesis_settings.load_profile("goldentime")
 
 
 def seoul_data_dir() -> Path | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -195,9 +196,18 @@ async def test_alerts_cap_feed_and_public_socket(settings: Settings, console: Pr
             assert [a["id"] for a in listed] == [steps["sent"]["id"]]
 
 
+@pytest.fixture
+def small_buffer_console(settings: Settings, tmp_path: Path) -> Iterator[Process]:
+    """A console that holds at most 1 MB of text for one socket (the default is 32)."""
+    proc = start_console(settings.replace(ws_client_buffer_mb=1), tmp_path)
+    yield proc
+    proc.stop()
+
+
 async def test_a_slow_socket_is_dropped_without_stalling_the_others(
-    settings: Settings, console: Process
+    settings: Settings, small_buffer_console: Process
 ) -> None:
+    console = small_buffer_console
     base = settings.console_url.replace("http", "ws")
     url = f"{base}/ws/console?token={token(settings, Role.DISPATCHER)}"
     host, port = settings.console_host, settings.console_port

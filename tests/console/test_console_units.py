@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from access import Principal, Role
 from console.actions import ActionBody, command_for
 from console.crew import crew_view, current_assignment, nearest_points
-from console.hub import Hub, batch_frame
+from console.hub import FrameQueue, Hub, batch_frame
 from console.layers import compact_roads, round_coords
 from console.public_alerts import alert_version, is_public_alert, public_alert_view
 from console.sockets import CrewFilter
@@ -241,3 +241,60 @@ async def test_hub_batches_a_backlog_only_for_clients_that_asked() -> None:
     for s in (plain, batched):
         s.leave()
     await asyncio.gather(*tasks)
+
+
+class HeldSocket(FakeSocket):
+    """Sends the snapshot, then holds every send until ``release``: a client that fell behind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._go = asyncio.Event()
+
+    async def send_text(self, text: str) -> None:
+        if self.sent:
+            await self._go.wait()
+        self.sent.append(text)
+
+    def release(self) -> None:
+        self._go.set()
+
+
+async def test_a_client_behind_gets_each_entity_once_at_its_latest_state() -> None:
+    hub = Hub(queue_size=5)
+    held = HeldSocket()
+    task = asyncio.create_task(hub.serve(held, lambda k, d: True, ["snap"]))  # type: ignore[arg-type]
+    await asyncio.sleep(0.01)
+    hub.publish("incident", {"id": "A"}, "A1", key="A")
+    await asyncio.sleep(0.01)  # A1 is in the socket's hands (held); the rest queue behind it
+    for frame, key in [("A2", "A"), ("B1", "B"), ("A3", "A"), ("d1", None), ("B2", "B")]:
+        hub.publish("incident", {}, frame, key=key)
+    hub.publish("deadletter", {}, "d2")  # no key: never coalesced
+    hub.publish("unit", {}, "uA", key="A")  # another kind's "A" is another entity
+    for n in range(4, 40):  # 36 more states of A: the queue stays at 5 entries, no drop
+        hub.publish("incident", {"id": "A"}, f"A{n}", key="A")
+    held.release()
+    await asyncio.sleep(0.01)
+    assert held.sent == ["snap", "A1", "A39", "B2", "d1", "d2", "uA"]
+    assert hub.dropped_slow == 0 and hub.coalesced == 2 + 36
+    held.leave()
+    await asyncio.wait_for(task, 1.0)
+
+
+async def test_a_full_queue_of_distinct_entities_still_drops_the_client() -> None:
+    hub = Hub(queue_size=3)
+    stuck = FakeSocket(stuck=True)
+    task = asyncio.create_task(hub.serve(stuck, lambda k, d: True, []))  # type: ignore[arg-type]
+    await asyncio.sleep(0.01)
+    for i in range(5):
+        hub.publish("incident", {}, f"f{i}", key=str(i))
+    await asyncio.wait_for(task, 1.0)
+    assert stuck.closed is not None and stuck.closed[0] == 4408 and hub.dropped_slow == 1
+
+
+def test_the_queue_is_bounded_in_bytes_too() -> None:
+    queue = FrameQueue(maxsize=100, max_bytes=10)
+    assert queue.put("aaaa", key="A") and queue.put("bbbb", key="B")
+    assert not queue.put("ccc", key="C")  # 8 + 3 > 10
+    assert queue.put("AAAAAA", key="A")  # replaces 4 with 6: 10
+    assert not queue.put("AAAAAAA", key="A")  # would be 11
+    assert len(queue) == 2

@@ -24,12 +24,15 @@ class Recorder:
         self.seen: list[tuple[str, bool]] = []
         self.fail_on: set[str] = set()
 
-    async def __call__(self, base: str, value: bytes, live: bool) -> None:
-        text = value.decode()
-        if text in self.fail_on:
-            self.fail_on.discard(text)
-            raise ConnectionError(f"cache unreachable while storing {text}")  # as Redis would
-        self.seen.append((text, live))
+    async def __call__(self, messages: list[tuple[str, bytes, bool]]) -> None:
+        batch = []
+        for _base, value, live in messages:  # all of a batch or none of it, as the console's
+            text = value.decode()
+            if text in self.fail_on:
+                self.fail_on.discard(text)
+                raise ConnectionError(f"cache unreachable while storing {text}")  # as Redis
+            batch.append((text, live))
+        self.seen += batch
 
 
 def put(settings: Settings, *values: str) -> None:
