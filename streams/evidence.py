@@ -9,6 +9,7 @@ from typing import Any
 
 from streams.contract import (
     Call,
+    CallCategory,
     CctvDetection,
     EvidenceSource,
     IncidentType,
@@ -39,6 +40,9 @@ class Evidence:
     density_ppm2: float | None = None
     address: str | None = None
     description: str | None = None
+    uncertain: bool = False
+    """The type is a guess (an uncategorised call, words against the category): the
+    evidence may join any incident near enough (``fusion.search_types``)."""
 
     @property
     def key(self) -> str:
@@ -61,6 +65,7 @@ class Evidence:
             "density_ppm2": self.density_ppm2,
             "address": self.address,
             "description": self.description,
+            "uncertain": self.uncertain,
         }
 
     @classmethod
@@ -80,6 +85,7 @@ class Evidence:
             density_ppm2=data["density_ppm2"],
             address=data["address"],
             description=data["description"],
+            uncertain=bool(data.get("uncertain", False)),
         )
 
 
@@ -106,6 +112,7 @@ def from_call(call: Call) -> Evidence:
         patients=call.patients or 0,
         address=call.address,
         description=call.description,
+        uncertain=call.category is CallCategory.OTHER,
     )
 
 

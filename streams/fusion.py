@@ -40,23 +40,57 @@ JOIN_WINDOW = timedelta(minutes=30)
 CROWD_WINDOW = timedelta(minutes=90)
 """Crowd reports build over a long time (Itaewon: the first call came ~4 h before the crush)."""
 
-COMPATIBLE: frozenset[frozenset[IncidentType]] = frozenset(
-    frozenset(pair)
-    for pair in [
-        (T.FIRE, T.MEDICAL),
-        (T.CROWD, T.MEDICAL),
-        (T.CROWD, T.CARDIAC_ARREST),
-        (T.CARDIAC_ARREST, T.MEDICAL),
-        (T.COLLAPSE, T.RESCUE),
-        (T.COLLAPSE, T.MEDICAL),
-        (T.TRAFFIC, T.MEDICAL),
-        (T.TRAFFIC, T.RESCUE),
-        (T.HAZMAT, T.GAS_LEAK),
-        (T.FLOOD, T.RESCUE),
-        (T.STRUCTURAL, T.COLLAPSE),
-        (T.EARTHQUAKE, T.COLLAPSE),
+PAIRS: dict[frozenset[IncidentType], str] = {
+    frozenset(pair): reason
+    for *pair, reason in [
+        (T.FIRE, T.MEDICAL, "people hurt by smoke or flames are the fire's casualties"),
+        (T.FIRE, T.RESCUE, "people trapped in a burning building are the fire's rescue"),
+        (T.FIRE, T.CARDIAC_ARREST, "a collapsed, breathless person at a fire is a smoke victim"),
+        (T.FIRE, T.COLLAPSE, "burning buildings fall in: one scene, one command"),
+        (T.FIRE, T.GAS_LEAK, "a gas smell next to a fire is its fuel or its next explosion"),
+        (T.FIRE, T.HAZMAT, "burning chemicals or toxic smoke (a tunnel CO alarm) are the fire"),
+        (T.FIRE, T.TRAFFIC, "a vehicle burning after a crash is one scene"),
+        (T.CROWD, T.MEDICAL, "falls and fainting in a crush are the crush's casualties"),
+        (T.CROWD, T.CARDIAC_ARREST, "cardiac arrests in a crush are compressive asphyxia"),
+        (T.CROWD, T.RESCUE, "people pinned under others (깔렸어요) are the crush"),
+        (T.CROWD, T.COLLAPSE, "a crowd on what gives way (판교 환풍구, 2014) is one scene"),
+        (T.CARDIAC_ARREST, T.MEDICAL, "a patient who stops breathing is the same patient"),
+        (T.COLLAPSE, T.RESCUE, "people trapped in rubble are the collapse"),
+        (T.COLLAPSE, T.MEDICAL, "people hurt by falling debris are the collapse's casualties"),
+        (T.COLLAPSE, T.CARDIAC_ARREST, "a victim without a pulse in the rubble is the collapse's"),
+        (T.COLLAPSE, T.GAS_LEAK, "gas explosions bring buildings down"),
+        (T.TRAFFIC, T.MEDICAL, "people hurt in a crash are the crash's casualties"),
+        (T.TRAFFIC, T.RESCUE, "people trapped in wrecked vehicles are the crash"),
+        (T.TRAFFIC, T.CARDIAC_ARREST, "a driver in arrest at a crash is the crash's patient"),
+        (T.HAZMAT, T.GAS_LEAK, "a gas leak is a hazardous-materials release"),
+        (T.HAZMAT, T.MEDICAL, "people overcome by fumes are the release's casualties"),
+        (T.GAS_LEAK, T.MEDICAL, "people dizzy or unconscious from gas are the leak's casualties"),
+        (T.FLOOD, T.RESCUE, "people stranded by water are the flood's rescue"),
+        (T.STRUCTURAL, T.COLLAPSE, "a strained structure that falls is one structure"),
+        (T.EARTHQUAKE, T.COLLAPSE, "buildings falling in a quake are the quake"),
     ]
-)
+}
+"""Pairs of types that are one emergency when near each other, each with why."""
+REFUSED: dict[frozenset[IncidentType], str] = {
+    frozenset(pair): reason
+    for *pair, reason in [
+        (T.CROWD, T.FIRE, "a fire in a crowd needs engines the crowd plan lacks: two incidents"),
+        (T.CROWD, T.TRAFFIC, "a vehicle in a crowd needs its own plan; the dispatcher may merge"),
+        (T.MEDICAL, T.RESCUE, "a stuck lift and a sick person nearby are usually two calls"),
+        (T.FLOOD, T.MEDICAL, "a flood spans a district: it would swallow every sick call in 1 km"),
+        (T.FIRE, T.FLOOD, "water and fire at one place are two emergencies (or hose water)"),
+        (T.FIRE, T.EARTHQUAKE, "fires after a quake each need their own engines"),
+        (T.EARTHQUAKE, T.RESCUE, "a quake spans 5 km: each trapped person needs their own crew"),
+        (T.EARTHQUAKE, T.MEDICAL, "a quake spans 5 km: each casualty needs their own ambulance"),
+    ]
+}
+"""Pairs reviewed and kept apart, each with why (the dispatcher can still merge them)."""
+COMPATIBLE: frozenset[frozenset[IncidentType]] = frozenset(PAIRS)
+OTHER_REACH_M = 300.0
+"""An uncategorised or uncertain report joins any active incident within the incident's
+own join radius, capped here: the reach of a building or an alley where an emergency is
+seen from, not a district-wide flood's or a city-wide quake's (whose unrelated calls would
+otherwise vanish into it)."""
 PRECEDENCE = [
     T.CROWD,
     T.FIRE,
@@ -128,16 +162,43 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 
 def compatible(a: IncidentType, b: IncidentType) -> bool:
-    """True when evidence of type ``b`` can belong to an incident of type ``a``."""
-    return a == b or frozenset((a, b)) in COMPATIBLE
+    """True when evidence of type ``b`` can belong to an incident of type ``a``
+    (``other`` is compatible with every type: it says nothing against any)."""
+    return a == b or T.OTHER in (a, b) or frozenset((a, b)) in COMPATIBLE
 
 
 def join_radius_m(evidence_type: IncidentType, incident_type: IncidentType) -> float | None:
     """How far evidence of one type may lie from an incident of another and still join it
-    (None: the types never fuse)."""
-    if not compatible(incident_type, evidence_type):
+    (None: the types never fuse).
+
+    >>> join_radius_m(T.RESCUE, T.FIRE), join_radius_m(T.OTHER, T.FLOOD)
+    (250, 300.0)
+    """
+    if T.OTHER in (evidence_type, incident_type):
+        known = incident_type if evidence_type is T.OTHER else evidence_type
+        return min(JOIN_RADIUS_M[known], OTHER_REACH_M)
+    if evidence_type is not incident_type and frozenset((evidence_type, incident_type)) not in (
+        COMPATIBLE
+    ):
         return None
     return max(JOIN_RADIUS_M[incident_type], JOIN_RADIUS_M[evidence_type])
+
+
+def search_types(evidence: Evidence) -> tuple[IncidentType, ...]:
+    """The types evidence is searched and matched as: its own, and ``other`` too when its
+    type is uncertain (so it may join any incident within ``OTHER_REACH_M``)."""
+    if evidence.type is None:
+        return ()
+    if evidence.uncertain and evidence.type is not T.OTHER:
+        return (evidence.type, T.OTHER)
+    return (evidence.type,)
+
+
+def reach_m(evidence: Evidence, incident_type: IncidentType) -> float | None:
+    """How far ``evidence`` may lie from an incident of ``incident_type`` and join it: the
+    widest :func:`join_radius_m` over its :func:`search_types` (None: it never joins)."""
+    radii = [join_radius_m(t, incident_type) for t in search_types(evidence)]
+    return max((r for r in radii if r is not None), default=None)
 
 
 def incident_id_for(evidence: Evidence) -> str:
@@ -152,7 +213,11 @@ def match(evidence: Evidence, candidates: Iterable[IncidentState]) -> IncidentSt
     best: tuple[float, IncidentState] | None = None
     for state in candidates:
         inc = state.incident
-        radius = join_radius_m(evidence.type, inc.type)
+        radius = (
+            reach_m(evidence, inc.type)
+            if evidence.uncertain
+            else join_radius_m(evidence.type, inc.type)
+        )
         if radius is None or inc.status not in ACTIVE:
             continue
         window = CROWD_WINDOW if T.CROWD in (inc.type, evidence.type) else JOIN_WINDOW
@@ -202,9 +267,17 @@ def absorb(state: IncidentState, evidence: Evidence) -> IncidentState:
     reporters = dict(state.reporters)
     reporters[evidence.reporter] = max(reporters.get(evidence.reporter, 0.0), evidence.weight)
     new_type = inc.type
-    if evidence.type is not None and RANK[evidence.type] < RANK[inc.type]:
+    # uncertain evidence joins, but only names an incident that had no type of its own
+    if (
+        evidence.type is not None
+        and RANK[evidence.type] < RANK[inc.type]
+        and (not evidence.uncertain or inc.type is T.OTHER)
+    ):
         new_type = evidence.type
     golden = min(inc.golden_time_s, GOLDEN_TIME_S[new_type])
+    if evidence.type is not None and not evidence.uncertain:
+        # a cardiac arrest at a fire keeps the fire's type but brings its own 4-minute target
+        golden = min(golden, GOLDEN_TIME_S[evidence.type])
     update: dict[str, Any] = {
         "type": new_type,
         "evidence": [*inc.evidence, _ref(evidence)],
@@ -283,11 +356,16 @@ def _burst_at(evidence: list[EvidenceRef]) -> datetime | None:
     ``CROWD_REPORTS_WINDOW`` (by the reports' own times, so late arrivals count where they
     belong), or None."""
     kinds = {"crowd", "medical", "cardiac_arrest", "crowd_density"}
-    times = sorted(ref.at for ref in evidence if ref.kind in kinds and ref.at)
+    times = sorted(ref.at for ref in evidence if ref.at and _type_of(ref.kind) in kinds)
     for last in range(CROWD_REPORTS - 1, len(times)):
         if times[last] - times[last - CROWD_REPORTS + 1] <= CROWD_REPORTS_WINDOW:
             return times[last]
     return None
+
+
+def _type_of(kind: str | None) -> str | None:
+    """The type a reference's kind stands for (``other>crowd``: a call the words retyped)."""
+    return kind.rpartition(">")[2] if kind else None
 
 
 def _ref(evidence: Evidence) -> EvidenceRef:

@@ -26,7 +26,15 @@ from streams.contract import (
     UnitStatusValue,
 )
 from streams.evidence import Evidence
-from streams.fusion import ACTIVE, IncidentState, absorb, join_radius_m, match, open_incident
+from streams.fusion import (
+    ACTIVE,
+    IncidentState,
+    absorb,
+    join_radius_m,
+    match,
+    open_incident,
+    search_types,
+)
 from streams.index import KindIndex
 from streams.intake import MAX_AGE
 
@@ -233,7 +241,7 @@ class Zone:
                 "since forgotten",
                 ev.id,
             )
-        near = self._index.near(ev.type, ev.lon, ev.lat)
+        near = [i for kind in search_types(ev) for i in self._index.near(kind, ev.lon, ev.lat)]
         state = match(ev, [self._cache[i] for i in near])
         if state is None:
             new, previous = open_incident(ev, self._district_of(ev.lon, ev.lat)), None
