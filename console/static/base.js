@@ -10,6 +10,14 @@ GT.token = function token(storageKey) {
   return q || sessionStorage.getItem(key) || "";
 };
 
+// The (unverified) claims a token carries, for display only: the server checks every request.
+GT.tokenClaims = function tokenClaims(token) {
+  try {
+    const body = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(body + "=".repeat((4 - body.length % 4) % 4)));
+  } catch (_) { return {}; }
+};
+
 GT.el = function el(tag, cls, text) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -90,21 +98,41 @@ GT.baseMap = function baseMap(elementId, options) {
 };
 
 // A WebSocket that reconnects, except when the server refuses the token (4401/4403).
+// The handle tells when the last frame arrived and can drop a silent link for a fresh one.
 GT.socket = function socket(path, token, onMessage, onState, extraQuery) {
   const proto = location.protocol === "https:" ? "wss" : "ws";
+  const handle = { lastFrameAt: 0, openedAt: 0, open: false, restarts: 0, restart: null };
   let delay = 500;
-  function open() {
+  let current = null;
+  let retry = null;
+  function connect() {
+    retry = null;
     const params = new URLSearchParams(extraQuery || {});
     if (token) params.set("token", token);
     const q = params.toString() ? `?${params}` : "";
     const ws = new WebSocket(`${proto}://${location.host}${path}${q}`);
-    ws.onopen = () => { delay = 500; onState("live", ""); };
-    ws.onmessage = (e) => onMessage(JSON.parse(e.data));
+    current = ws;
+    ws.onopen = () => {
+      delay = 500; handle.open = true; handle.openedAt = handle.lastFrameAt = Date.now();
+      onState("live", "");
+    };
+    ws.onmessage = (e) => { handle.lastFrameAt = Date.now(); onMessage(JSON.parse(e.data)); };
     ws.onclose = (e) => {
+      handle.open = false;
       const refused = e.code === 4401 || e.code === 4403;
       onState(refused ? "refused" : "reconnecting", e.reason || "");
-      if (!refused) { setTimeout(open, delay); delay = Math.min(delay * 2, 8000); }
+      if (!refused) { retry = setTimeout(connect, delay); delay = Math.min(delay * 2, 8000); }
     };
   }
-  open();
+  handle.restart = function restart() {
+    if (retry) return;
+    const old = current;
+    if (old) { old.onopen = old.onmessage = old.onclose = null; old.close(); }
+    handle.open = false;
+    handle.restarts += 1;
+    onState("reconnecting", "no data on the link");
+    connect();
+  };
+  connect();
+  return handle;
 };

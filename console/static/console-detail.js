@@ -1,0 +1,220 @@
+"use strict";
+// The selected incident's detail panel. Built once per selection, then patched in place on
+// every update: the override form, its typed text and keyboard focus are never rebuilt.
+
+GT.detail = (() => {
+  const { el, fmtClock, label, setText, setClass } = GT;
+  const ORDER = { recommended: "추천 recommended", assigned: "지령 assigned", cancelled: "취소 cancelled" };
+  let built = null;
+
+  function button(text, cls, onClick) {
+    const b = el("button", cls, text);
+    b.type = "button";
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  const unitStatus = (C, id) => { const u = C.state.units.get(id); return u ? u.data : null; };
+  const isAvailable = (C, id) => { const u = unitStatus(C, id); return Boolean(u && u.status === "available"); };
+  const split = (input) => input.value.split(",").map((x) => x.trim()).filter(Boolean);
+
+  // Why a unit recommended for incidentId can no longer go (null while it can).
+  function unavailable(C, incidentId, unitId) {
+    const u = unitStatus(C, unitId);
+    if (!u) return `${unitId}: no report from this unit`;
+    if (u.status === "available") return null;
+    const elsewhere = u.incident_id && u.incident_id !== incidentId ? ` (${u.incident_id})` : "";
+    return `${unitId} is ${label("unitStatus", u.status)} ${u.status}${elsewhere}`;
+  }
+
+  function accept(C, inc) {
+    const recommended = C.assignmentsOf(inc.id).filter((a) => a.status === "recommended").map((a) => a.unit_id);
+    const units = recommended.filter((u) => isAvailable(C, u));
+    const seenBusy = new Map();
+    GT.actions.run({
+      label: `출동 지령 accept ${units.join(", ")} → ${inc.id}`,
+      incidentId: inc.id,
+      path: `/api/incidents/${encodeURIComponent(inc.id)}/accept`,
+      body: { unit_ids: units },
+      expect: () => C.assignmentsOf(inc.id).some((a) => a.status === "assigned" && units.includes(a.unit_id)),
+      refusal: (_state, sinceMs) => {
+        for (const u of units) {
+          const a = C.assignmentsOf(inc.id).find((x) => x.unit_id === u);
+          if (a && a.status === "cancelled") return `${u}: ${a.reason || "recommendation withdrawn"}`;
+          const why = unavailable(C, inc.id, u);
+          if (!why) { seenBusy.delete(u); continue; }
+          const s = unitStatus(C, u);
+          if (s && s.incident_id && s.incident_id !== inc.id) return `${why} — not assigned`;
+          if (!seenBusy.has(u)) seenBusy.set(u, sinceMs);
+          if (sinceMs - seenBusy.get(u) > 2000) return `${why} — not assigned`;
+        }
+        return null;
+      },
+    });
+  }
+
+  async function close(C, inc) {
+    const ok = await GT.actions.confirm({
+      message: `${inc.id} (P${inc.priority} ${label("type", inc.type)}) 사건을 종결합니까? Close this incident?`,
+      okLabel: "종결 Close", reason: "optional" });
+    if (!ok) return;
+    GT.actions.run({
+      label: `종결 close ${inc.id}`, incidentId: inc.id,
+      path: `/api/incidents/${encodeURIComponent(inc.id)}/close`, body: ok.reason ? { reason: ok.reason } : {},
+      expect: () => { const now = C.state.incidents.get(inc.id); return !now || now.status === "closed"; },
+    });
+  }
+
+  function resolve(C, inc) {
+    GT.actions.run({
+      label: `처리 완료 resolve ${inc.id}`, incidentId: inc.id,
+      path: `/api/incidents/${encodeURIComponent(inc.id)}/resolve`,
+      expect: () => { const now = C.state.incidents.get(inc.id); return !now || ["resolved", "closed"].includes(now.status); },
+    });
+  }
+
+  async function outOfService(C, unitId) {
+    const ok = await GT.actions.confirm({
+      message: `${unitId} 운행 불가 처리합니까? Take ${unitId} out of service?`,
+      okLabel: "운행 불가 Out of service", reason: "required" });
+    if (!ok) return;
+    GT.actions.run({
+      label: `운행 불가 out of service ${unitId}`,
+      path: `/api/units/${encodeURIComponent(unitId)}/out-of-service`, body: { reason: ok.reason },
+      expect: () => (unitStatus(C, unitId) || {}).status === "out_of_service",
+    });
+  }
+
+  function inService(C, unitId) {
+    GT.actions.run({
+      label: `운행 복귀 return to service ${unitId}`,
+      path: `/api/units/${encodeURIComponent(unitId)}/in-service`,
+      expect: () => (unitStatus(C, unitId) || {}).status === "available",
+    });
+  }
+
+  function override(C, inc, form) {
+    const units = split(form.units);
+    const remove = split(form.remove);
+    const reason = form.reason.value.trim();
+    GT.actions.run({
+      label: `변경 override ${inc.id}`, incidentId: inc.id,
+      path: `/api/incidents/${encodeURIComponent(inc.id)}/override`,
+      body: { unit_ids: units, remove_unit_ids: remove, reason },
+      expect: () => {
+        const orders = C.assignmentsOf(inc.id);
+        const sent = units.every((u) => orders.some((a) => a.unit_id === u && a.status === "assigned"));
+        const gone = remove.every((u) => !orders.some((a) => a.unit_id === u && a.status !== "cancelled"));
+        return sent && gone;
+      },
+    }).then((o) => { if (o.state !== "refused") for (const i of [form.units, form.remove, form.reason]) i.value = ""; });
+  }
+
+  function build(C, inc) {
+    const box = document.getElementById("detail");
+    const b = { id: inc.id };
+    b.title = el("h3", "title");
+    b.place = el("div", "place");
+    b.meta = el("div", "meta");
+    b.description = el("div", "description");
+    b.accept = button("출동 지령 Accept recommendation", "ok accept", () => accept(C, C.state.incidents.get(inc.id)));
+    b.recNote = el("div", "rec-note");
+    const actions = el("div", "actions");
+    actions.append(b.accept,
+      button("처리 완료 Resolve", "resolve", () => resolve(C, C.state.incidents.get(inc.id))),
+      button("종결 Close…", "danger close", () => close(C, C.state.incidents.get(inc.id))));
+    b.units = el("tbody");
+    const table = el("table", "assignments");
+    const head = el("tr");
+    for (const h of ["unit", "order", "status", "ETA", ""]) head.append(el("th", "", h));
+    const thead = el("thead"); thead.append(head);
+    table.append(thead, b.units);
+    const form = el("form", "actions override");
+    form.units = el("input"); form.units.name = "unit_ids"; form.units.placeholder = "units to send, e.g. E-1,A-2";
+    form.remove = el("input"); form.remove.name = "remove_unit_ids"; form.remove.placeholder = "units to recall";
+    form.reason = el("input"); form.reason.name = "reason"; form.reason.placeholder = "reason (required)";
+    form.reason.required = true;
+    const submit = el("button", "override", "변경 Override"); submit.type = "submit";
+    form.append(form.units, form.remove, form.reason, submit);
+    form.addEventListener("submit", (e) => { e.preventDefault(); override(C, C.state.incidents.get(inc.id), form); });
+    b.cameras = el("ul", "cameras");
+    b.evidence = el("ol", "evidence");
+    const closeBtn = button("✕", "close-detail", () => C.select(null));
+    closeBtn.setAttribute("aria-label", "close detail");
+    const top = el("div", "detail-head"); top.append(b.title, closeBtn);
+    box.replaceChildren(top, b.place, b.meta, b.description, actions, b.recNote,
+      el("h4", "", "Units"), table, form, el("h4", "", "Cameras at the scene"), b.cameras,
+      el("h4", "", "Evidence timeline"), b.evidence);
+    return b;
+  }
+
+  function unitRow(C, inc) {
+    return {
+      key: (a) => a.unit_id,
+      create: (a) => {
+        const tr = el("tr");
+        tr.dataset.unit = a.unit_id;
+        const badge = el("span", "unit-status"); badge.dataset.unit = a.unit_id;
+        const statusCell = el("td"); statusCell.append(badge);
+        const oos = button("운행 불가 Out of service…", "danger oos", () => outOfService(C, a.unit_id));
+        const back = button("운행 복귀 Return to service", "ok in-service", () => inService(C, a.unit_id));
+        const act = el("td"); act.append(oos, back);
+        tr.append(el("td"), el("td"), statusCell, el("td"), act);
+        return tr;
+      },
+      update: (tr, a) => {
+        const u = unitStatus(C, a.unit_id);
+        const status = u ? u.status : "unknown";
+        const [name, order, statusCell, eta, act] = tr.children;
+        setText(name, `${a.unit_id} ${label("unitKind", a.unit_kind || (u && u.kind) || "")}`);
+        const stale = a.status === "recommended" && status !== "available";
+        setText(order, (ORDER[a.status] || a.status) + (stale ? " · out of date" : ""));
+        order.classList.toggle("stale", stale);
+        const badge = statusCell.firstChild;
+        setText(badge, `${label("unitStatus", status)} ${status}`);
+        badge.dataset.status = status;
+        badge.style.background = GT.UNIT_COLOURS[status] || "#9e9e9e";
+        setText(eta, fmtClock(a.eta_s));
+        setClass(eta, a.within_golden_time ? "" : "late");
+        eta.title = a.within_golden_time ? "within golden time" : "beyond golden time";
+        act.firstChild.hidden = status === "out_of_service";
+        act.lastChild.hidden = status !== "out_of_service";
+      },
+    };
+  }
+
+  function render(C) {
+    const box = document.getElementById("detail");
+    const inc = C.state.incidents.get(C.state.selected);
+    if (!inc) {
+      if (built) { box.hidden = true; box.replaceChildren(); built = null; }
+      return;
+    }
+    if (!built || built.id !== inc.id) { built = build(C, inc); box.hidden = false; }
+    const b = built;
+    setText(b.title, `${inc.id} · P${inc.priority} ${label("type", inc.type)} · ${label("incidentStatus", inc.status)}`);
+    setText(b.place, `${inc.place || inc.address || ""} ${inc.district || ""}`);
+    setText(b.meta, `confidence ${inc.confidence} · patients ${inc.patients || 0} · golden time ${Math.round(inc.golden_time_s / 60)} min · v${inc.version || 1}`);
+    setText(b.description, inc.description || "");
+    const orders = C.assignmentsOf(inc.id);
+    const recommended = orders.filter((a) => a.status === "recommended");
+    const ready = recommended.filter((a) => isAvailable(C, a.unit_id));
+    b.accept.disabled = !ready.length;
+    const stale = recommended.filter((a) => !isAvailable(C, a.unit_id)).map((a) => unavailable(C, inc.id, a.unit_id));
+    setText(b.recNote, stale.length ? `recommendation out of date: ${stale.join("; ")}` + (ready.length ? "" : " — waiting for a fresh one") : "");
+    GT.reconcile(b.units, orders.filter((a) => a.status !== "cancelled"), unitRow(C, inc));
+    const cams = (C.state.overlays.get(inc.id) || {}).cameras || [];
+    GT.reconcile(b.cameras, cams, {
+      key: (c) => c.id,
+      create: (c) => { const li = el("li"); li.append(el("span"), button("▶ view", "view", () => GT.feed.open(c.id, inc.id))); return li; },
+      update: (li, c) => setText(li.firstChild, `${c.id} · ${Math.round(c.distance_m || 0)} m `),
+    });
+    const evidence = [...inc.evidence].sort((x, y) => String(x.at || "").localeCompare(String(y.at || "")));
+    GT.reconcile(b.evidence, evidence, {
+      key: (e) => `${e.source}:${e.id}`, create: () => el("li"),
+      update: (li, e) => setText(li, `${e.at || ""} ${e.source} ${e.kind || ""} ${e.id}`),
+    });
+  }
+
+  return { render };
+})();

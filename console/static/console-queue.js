@@ -1,0 +1,114 @@
+"use strict";
+// The incident queue: awaiting dispatch first (no unit assigned), then active, then resolved;
+// within a group by priority and time left. Filters by group, district, type and priority.
+// Rows are keyed (GT.reconcile): an update patches text in place and never rebuilds a row.
+
+GT.queue = (() => {
+  const { el, fmtClock, label, setText, setClass } = GT;
+  const LIST_LIMIT = 300;
+  const GROUP_RANK = { pending: 0, active: 1, rest: 2 };
+
+  // Which group an incident is in, from its status and its assignments.
+  function groupOf(inc, assignedCount) {
+    if (inc.status === "resolved" || inc.status === "closed") return "rest";
+    if (inc.status === "open" && assignedCount === 0) return "pending";
+    return "active";
+  }
+
+  function compare(a, b) {
+    return GROUP_RANK[a.group] - GROUP_RANK[b.group]
+      || (a.group === "rest"
+        ? Date.parse(b.inc.updated_at) - Date.parse(a.inc.updated_at)
+        : a.inc.priority - b.inc.priority || a.deadline - b.deadline)
+      || (a.inc.id < b.inc.id ? -1 : a.inc.id > b.inc.id ? 1 : 0);
+  }
+
+  // Every incident with its group, sorted; ``assigned(id)`` counts its assigned units.
+  function ordered(incidents, assigned) {
+    const rows = [];
+    for (const inc of incidents.values()) {
+      rows.push({ inc, group: groupOf(inc, assigned(inc.id)), deadline: Date.parse(inc.deadline_at) });
+    }
+    return rows.sort(compare);
+  }
+
+  function passes(row, f) {
+    return (!f.group || row.group === f.group) && (!f.district || row.inc.district === f.district)
+      && (!f.type || row.inc.type === f.type) && (!f.priority || String(row.inc.priority) === f.priority);
+  }
+
+  function headerItem(group, count) { return { header: group, count }; }
+
+  function createRow(item) {
+    if (item.header) {
+      const li = el("li", `group group-${item.header}`);
+      li.append(el("span", "group-name"), el("span", "group-count"));
+      return li;
+    }
+    const li = el("li", "incident");
+    li.tabIndex = 0;
+    li.setAttribute("role", "option");
+    li.dataset.id = item.inc.id;
+    const cd = el("span", "countdown");
+    li.append(cd, el("strong", "title"), el("span", "flags"), el("div", "meta"));
+    return li;
+  }
+
+  function updateRow(li, item, selected) {
+    if (item.header) {
+      setText(li.firstChild, label("group", item.header));
+      setText(li.lastChild, String(item.count));
+      return;
+    }
+    const inc = item.inc;
+    setClass(li, `incident p${inc.priority} g-${item.group}` + (selected ? " selected" : ""));
+    li.setAttribute("aria-selected", selected ? "true" : "false");
+    const [cd, title, flags, meta] = li.children;
+    if (cd.dataset.deadline !== inc.deadline_at) cd.dataset.deadline = inc.deadline_at;
+    const left = (item.deadline - Date.now()) / 1000;
+    setText(cd, item.group === "rest" ? "" : fmtClock(left));
+    cd.classList.toggle("late", item.group !== "rest" && left < 0);
+    setText(title, `P${inc.priority} ${label("type", inc.type)}`);
+    const f = [];
+    if (item.group === "pending") f.push("미배정 no unit");
+    if (inc.mass_casualty) f.push("다수사상자 MCI");
+    if (inc.unverified) f.push("unverified");
+    if (inc.supervisor_flag) f.push("supervisor");
+    setText(flags, f.join(" · "));
+    setText(meta, `${inc.place || inc.address || ""} · ${inc.district || ""} · ${label("incidentStatus", inc.status)} · ${inc.evidence.length} evidence`);
+  }
+
+  // Patch #incidents to show ``rows`` (already ordered) under the filter, keyed by id.
+  function render(container, rows, filter, selectedId, rebuild) {
+    const shown = rows.filter((r) => passes(r, filter));
+    const counts = { pending: 0, active: 0, rest: 0 };
+    for (const r of shown) counts[r.group] += 1;
+    const items = [];
+    let last = null;
+    for (const r of shown.slice(0, LIST_LIMIT)) {
+      if (r.group !== last) { items.push(headerItem(r.group, counts[r.group])); last = r.group; }
+      items.push(r);
+    }
+    const spec = {
+      key: (it) => (it.header ? `h:${it.header}` : it.inc.id),
+      create: createRow,
+      update: (node, it) => updateRow(node, it, !it.header && it.inc.id === selectedId),
+      sig: (it) => (it.header ? `${it.count}`
+        : `${it.inc.version || 1}|${it.inc.status}|${it.group}|${it.inc.id === selectedId}|${it.inc.place || ""}`),
+    };
+    (rebuild ? GT.rebuild : GT.reconcile)(container, items, spec);
+    return { shown: shown.length, hidden: Math.max(0, shown.length - LIST_LIMIT), counts };
+  }
+
+  function tickCountdowns(container) {
+    const now = Date.now();
+    for (const cd of container.querySelectorAll(".countdown[data-deadline]")) {
+      if (!cd.textContent) continue;
+      const s = (Date.parse(cd.dataset.deadline) - now) / 1000;
+      setText(cd, fmtClock(s));
+      cd.classList.toggle("late", s < 0);
+    }
+  }
+
+  return { ordered, render, tickCountdowns, groupOf, LIST_LIMIT };
+})();

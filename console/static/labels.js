@@ -1,0 +1,39 @@
+"use strict";
+// Korean labels for the contract's codes (incident types, statuses, alert tiers), English beside.
+
+GT.LABELS = {
+  type: {
+    fire: "화재", medical: "구급", cardiac_arrest: "심정지", rescue: "구조", traffic: "교통사고",
+    hazmat: "위험물", gas_leak: "가스누출", flood: "침수", collapse: "붕괴", crowd: "인파밀집",
+    structural: "구조물 위험", earthquake: "지진", other: "기타",
+  },
+  incidentStatus: {
+    open: "접수", dispatched: "출동", on_scene: "현장 도착", resolved: "처리 완료", closed: "종결",
+  },
+  unitStatus: {
+    available: "대기", dispatched: "출동 지령", en_route: "출동 중", on_scene: "현장 도착",
+    transporting: "이송 중", at_hospital: "병원 도착", out_of_service: "운행 불가", unknown: "미상",
+  },
+  unitKind: {
+    engine: "펌프차", ladder: "사다리차", ambulance: "구급차", rescue: "구조공작차",
+    hazmat: "화학차", command: "지휘차",
+  },
+  tier: { critical: "위급", emergency: "긴급", safety: "안전안내" },
+  severityTier: { Extreme: "critical", Severe: "emergency", Moderate: "safety", Minor: "safety" },
+  alertStatus: {
+    draft: "승인 대기", approved: "승인됨", sent: "발송됨", cancelled: "취소", all_clear: "해제",
+  },
+  group: { pending: "출동 대기 awaiting dispatch", active: "출동 중 active", rest: "처리 완료 resolved" },
+};
+
+GT.label = function label(table, code) {
+  const t = GT.LABELS[table] || {};
+  return t[code] || String(code === undefined || code === null ? "" : code);
+};
+
+// The alert's tier (the tier field, or its CAP severity when a producer left the tier out).
+GT.alertTier = function alertTier(alert) {
+  return alert.tier || GT.LABELS.severityTier[alert.severity] || "safety";
+};
+
+GT.TIER_RANK = { critical: 0, emergency: 1, safety: 2 };
