@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,12 @@ QUEUE_FRAMES = 4096
 a client falls this far behind only when thousands of incidents change at once."""
 MAX_QUEUED_BYTES = 32 * 1024 * 1024
 """…and in text, whatever the frame count (memory per slow client stays bounded)."""
+
+
+def ping_frame(now_s: float | None = None) -> str:
+    """The heartbeat frame an idle stream sends: ``{"type": "ping", "data": {"at_ms": …}}``."""
+    at_ms = int((time.time() if now_s is None else now_s) * 1000)
+    return '{"type":"ping","data":{"at_ms":' + str(at_ms) + "}}"
 
 
 def batch_frame(frames: list[str]) -> str:
@@ -94,6 +101,7 @@ class Client:
     dropped: bool = False
     gone: asyncio.Event = field(default_factory=asyncio.Event)
     batch: bool = False
+    heartbeat_s: float | None = None
 
 
 class Hub:
@@ -141,6 +149,7 @@ class Hub:
         accepts: Filter,
         snapshot: list[str] | SnapshotBuilder,
         batch: bool = False,
+        heartbeat_s: float | None = None,
     ) -> None:
         """Send the snapshot then deltas until the client leaves or is dropped.
 
@@ -153,11 +162,15 @@ class Hub:
         so a backlog costs one send instead of many; an idle stream still sends single frames.
         Either way a backlog holds each entity once, at its latest state (:class:`FrameQueue`).
 
+        With ``heartbeat_s``, a stream idle that long sends a ping frame (:func:`ping_frame`),
+        so the client can tell a quiet city from a dead link.
+
         Sending runs in its own task, so a client dropped while its socket is stuck (it
         stopped reading) is closed at once instead of after its buffers drain.
         """
         client = Client(websocket, accepts, FrameQueue(self._queue_size, self._max_bytes))
         client.batch = batch
+        client.heartbeat_s = heartbeat_s
         self._clients.add(client)
         try:
             first = snapshot if isinstance(snapshot, list) else await snapshot()
@@ -190,8 +203,18 @@ class Hub:
         with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
             for frame in first:
                 await client.websocket.send_text(frame)
+            limit = MAX_BATCH if client.batch else 1
             while True:
-                frames = await client.queue.take(MAX_BATCH if client.batch else 1)
+                if client.heartbeat_s is None:
+                    frames = await client.queue.take(limit)
+                else:
+                    try:
+                        frames = await asyncio.wait_for(
+                            client.queue.take(limit), client.heartbeat_s
+                        )
+                    except TimeoutError:
+                        await client.websocket.send_text(ping_frame())
+                        continue
                 if len(frames) == 1:
                     await client.websocket.send_text(frames[0])
                 else:

@@ -17,6 +17,8 @@ from console.units import fleet_snapshot
 
 __all__ = ["CrewFilter", "sockets_router"]
 
+HEARTBEAT_S = 1.0
+"""An idle console socket pings this often (when the client asks, ``?heartbeat=1``)."""
 CONSOLE_KINDS = frozenset({"incident", "assignment", "overlay", "alert", "deadletter", "unit"})
 
 
@@ -65,6 +67,7 @@ def sockets_router(ctx: Context) -> APIRouter:
             lambda kind, data: kind in CONSOLE_KINDS,
             snapshot,
             batch=websocket.query_params.get("batch") == "1",
+            heartbeat_s=HEARTBEAT_S if websocket.query_params.get("heartbeat") == "1" else None,
         )
 
     @router.websocket("/ws/public")

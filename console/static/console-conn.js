@@ -7,7 +7,7 @@
 
 GT.conn = (() => {
   const { el, label, setText } = GT;
-  const settings = { staleMs: 2500, restartMs: 6000, settleMs: 1500 };
+  const settings = { staleMs: 2500, restartMs: 6000, settleMs: 2500 };
   let link = null;
   let stale = false;
   let staleSince = 0;
