@@ -9,13 +9,13 @@ from typing import Any
 
 from streams.contract import (
     Call,
-    CallCategory,
     CctvDetection,
     EvidenceSource,
     IncidentType,
     SensorAlarm,
 )
 from streams.triage import CALL_TYPE, CCTV_TYPE, SENSOR_TYPE
+from streams.words import combine, read
 
 CALL_WEIGHT = 0.55
 """Confidence one independent caller adds (119 calls are rarely false, but details often are)."""
@@ -98,21 +98,25 @@ def _reporter_of_caller(call: Call) -> str:
 
 
 def from_call(call: Call) -> Evidence:
-    """Evidence from a 119 call."""
+    """Evidence from a 119 call: its type from the call-taker's category and the caller's
+    words (``streams.words``); a call the words retyped is of kind ``category>type``."""
+    category = CALL_TYPE[call.category]
+    kind, uncertain = combine(category, read(call.description))
+    label = call.category.value if kind is category else f"{call.category.value}>{kind.value}"
     return Evidence(
         source=EvidenceSource.CALL,
         id=call.id,
         at=call.received_at,
-        type=CALL_TYPE[call.category],
+        type=kind,
         lon=call.location.lon,
         lat=call.location.lat,
         weight=CALL_WEIGHT,
         reporter=_reporter_of_caller(call),
-        kind=call.category.value,
+        kind=label,
         patients=call.patients or 0,
         address=call.address,
         description=call.description,
-        uncertain=call.category is CallCategory.OTHER,
+        uncertain=uncertain,
     )
 
 

@@ -10,11 +10,13 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streams.contract import EvidenceRef, Incident, IncidentStatus, IncidentType, Position
-from streams.evidence import Evidence
 from streams.triage import BASE_PRIORITY, GOLDEN_TIME_S
+
+if TYPE_CHECKING:  # evidence reads the caller's words with these rules (streams.words)
+    from streams.evidence import Evidence
 
 T = IncidentType
 
