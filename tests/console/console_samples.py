@@ -128,9 +128,8 @@ def circle(lon: float, lat: float, radius_m: float) -> Polygon:
     return out
 
 
-def gas_leak_alerts(incident_id: str = "inc-gas-1") -> dict[str, dict[str, Any]]:
-    """A real alert (alerts package) at three steps: draft, approved, sent."""
-    policy = load_policy()
+def gas_leak_draft(incident_id: str = "inc-gas-1") -> Any:
+    """A real alert draft (alerts package, an ``alerts.Alert``) for a gas leak at City Hall."""
     at = now()
     ctx = AlertContext(
         incident_id,
@@ -142,9 +141,16 @@ def gas_leak_alerts(incident_id: str = "inc-gas-1") -> dict[str, dict[str, Any]]
         hazard_zone=circle(CITY_HALL[0], CITY_HALL[1], 300.0),
         place="세종대로 110 (문의 010-1234-5678)",
     )
-    out = draft_alert(ctx, [JUNG_GU], now=at, policy=policy)
+    out = draft_alert(ctx, [JUNG_GU], now=at, policy=load_policy())
     assert out.alert is not None, out
-    draft = out.alert
+    return out.alert
+
+
+def gas_leak_alerts(incident_id: str = "inc-gas-1") -> dict[str, dict[str, Any]]:
+    """A real alert (alerts package) at three steps: draft, approved, sent."""
+    policy = load_policy()
+    at = now()
+    draft = gas_leak_draft(incident_id)
     approved = draft
     for who in ("kim", "lee")[: draft.approvals_required]:
         approved = approve(approved, who, at)

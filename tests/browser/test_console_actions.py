@@ -1,0 +1,218 @@
+"""Every action has a visible outcome, and destructive ones ask first.
+
+Real console process, broker, cache and Chromium. No worker runs here: the test publishes
+what the worker (or a unit's AVL) would, after the dispatcher's command, so each outcome,
+done, refused or not confirmed, is produced on purpose.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+import orjson
+import pytest
+from playwright.async_api import Browser, Page
+
+from alerts import approve
+from alerts.model import Tier
+from stack.settings import Settings
+from streams.topics import Topics
+from tests.browser.live import console_page, rendered, stream
+from tests.conftest import Process
+from tests.console.console_samples import (
+    assignment,
+    gas_leak_alerts,
+    gas_leak_draft,
+    incident,
+    now,
+    unit_status,
+)
+from tests.kafka_io import read_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.integration]
+
+ROUTE = [(126.9740, 37.5610), (126.9780, 37.5630), (126.9820, 37.5650)]
+STATION = (126.9740, 37.5610)
+
+
+def posts(page: Page) -> list[str]:
+    """Every POST the page makes, as ``path``, recorded from now on."""
+    seen: list[str] = []
+    page.on(
+        "request", lambda r: seen.append(r.url.split("/", 3)[3]) if r.method == "POST" else None
+    )
+    return seen
+
+
+def outcome(key: str, value: str, state: str) -> str:
+    return f"#outcomes li[data-{key}='{value}'][data-state={state}]"
+
+
+@pytest.mark.timeout(120)
+async def test_cancelling_a_prompt_changes_nothing_and_return_to_service_exists(
+    browser: Browser, settings: Settings, console: Process
+) -> None:
+    inc = incident("inc-guard-1", 126.9820, 37.5650, priority=2, status="dispatched")
+    alert = {**gas_leak_alerts("inc-guard-1")["sent"], "id": "alert-guard-1"}
+    with stream(settings) as live:
+        live.send("unit-status", [unit_status("E-GUARD-1", "en_route", *STATION)])
+        live.send("incidents", [inc])
+        live.send("assignments", [assignment(inc["id"], "E-GUARD-1", "assigned", ROUTE)])
+        live.send("alerts", [alert])
+        page = await console_page(browser, settings)
+        sent = posts(page)
+        await page.locator("#incidents li.incident[data-id='inc-guard-1']").click()
+        unit_row = page.locator("#detail tr[data-unit='E-GUARD-1']")
+        await unit_row.locator("button.oos").wait_for()
+        assert await unit_row.locator("button.in-service").is_hidden()
+
+        await page.locator("#detail button.close").click()  # Close… then Cancel
+        await page.locator("#confirm[open]").wait_for()
+        await page.locator("#confirm button.cancel").click()
+        await page.locator("#confirm").wait_for(state="hidden")
+
+        await unit_row.locator(
+            "button.oos"
+        ).click()  # Out of service… : OK with no reason, then Esc
+        await page.locator("#confirm[open]").wait_for()
+        await page.locator("#confirm button.ok").click()
+        assert await page.locator("#confirm[open]").count() == 1  # a reason is required
+        await page.keyboard.press("Escape")
+        await page.locator("#confirm").wait_for(state="hidden")
+
+        card = page.locator("#live-alerts li[data-id='alert-guard-1']")
+        await card.locator("button.cancel").click()  # Cancel alert… then Cancel
+        await page.locator("#confirm button.cancel").click()
+        await page.locator("#confirm").wait_for(state="hidden")
+
+        await page.locator("#detail button.resolve").click()  # an action that asks nothing
+        await rendered(page, "document.querySelector('#outcomes li[data-incident]') !== null")
+        await page.locator(outcome("incident", "inc-guard-1", "pending")).wait_for()
+        assert sent == ["api/incidents/inc-guard-1/resolve"]  # nothing before it was sent
+        assert "처리 완료" not in await page.inner_text("#detail h3")
+        assert await page.evaluate("GT.console.state.units.get('E-GUARD-1').data.status") == (
+            "en_route"
+        )
+        assert await page.locator("#live-alerts li[data-id='alert-guard-1']").count() == 1
+
+        await unit_row.locator("button.oos").click()  # confirmed this time, with a reason
+        await page.fill("#confirm input[name=reason]", "pump failure 펌프 고장")
+        await page.locator("#confirm button.ok").click()
+        await page.locator("#outcomes li.done", has_text="out of service E-GUARD-1").wait_for()
+        await unit_row.locator("button.in-service").click()  # return to service
+        await page.locator("#outcomes li.done", has_text="return to service E-GUARD-1").wait_for()
+        assert await unit_row.locator("button.oos").is_visible()
+    assert sent == [
+        "api/incidents/inc-guard-1/resolve",
+        "api/units/E-GUARD-1/out-of-service",
+        "api/units/E-GUARD-1/in-service",
+    ]
+    commands = await read_until(
+        settings.kafka_bootstrap, Topics(settings.topic_prefix).commands, lambda r: len(r) >= 1
+    )
+    assert [c["action"] for c in commands] == ["resolve_incident"]
+    assert not page.errors  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(120)
+async def test_a_refused_accept_is_shown_as_refused_and_silence_as_not_confirmed(
+    browser: Browser, settings: Settings, console: Process
+) -> None:
+    taken = incident("inc-taken", 126.9820, 37.5650, priority=2, address="을지로 30")
+    silent = incident("inc-silent", 126.9700, 37.5700, priority=2, address="종로 1")
+    with stream(settings) as live:
+        live.send(
+            "unit-status",
+            [
+                unit_status("E-TAKEN-1", "available", *STATION),
+                unit_status("E-SILENT-1", "available", *STATION),
+            ],
+        )
+        live.send("incidents", [taken, silent])
+        live.send(
+            "assignments",
+            [
+                assignment("inc-taken", "E-TAKEN-1", "recommended", ROUTE),
+                assignment("inc-silent", "E-SILENT-1", "recommended", ROUTE),
+            ],
+        )
+        page = await console_page(browser, settings)
+        await page.locator("#incidents li.incident[data-id='inc-taken']").click()
+        await page.locator("#detail button.accept:not([disabled])").click()
+        await page.locator(outcome("incident", "inc-taken", "pending")).wait_for()
+        # meanwhile the unit went to another incident: the worker will not assign it
+        other = unit_status("E-TAKEN-1", "dispatched", *STATION, incident_id="inc-elsewhere")
+        live.send("unit-status", [other])
+        refused = page.locator(outcome("incident", "inc-taken", "refused"))
+        await refused.wait_for()
+        text = await refused.inner_text()
+        await rendered(page, "document.querySelector('#detail button.accept').disabled")
+        note = await page.inner_text("#detail .rec-note")
+        first = await page.get_attribute("#incidents li.incident", "data-id")
+
+        await page.evaluate("GT.actions.settings.timeoutS = 2")
+        await page.locator("#incidents li.incident[data-id='inc-silent']").click()
+        await page.locator("#detail button.accept:not([disabled])").click()
+        unconfirmed = page.locator(outcome("incident", "inc-silent", "unconfirmed"))
+        await unconfirmed.wait_for(timeout=8000)
+        silence = await unconfirmed.inner_text()
+    assert "refused: E-TAKEN-1 is" in text and "inc-elsewhere" in text and "not assigned" in text
+    assert "out of date" in note
+    assert first in ("inc-taken", "inc-silent")  # still awaiting dispatch, at the top
+    assert "not confirmed — no result in 2 s" in silence
+    assert not page.errors  # type: ignore[attr-defined]
+
+
+def _tiered(alert_id: str, tier: Tier, minutes_ago: float) -> Any:
+    """A real draft (alerts package) at ``tier``, issued ``minutes_ago``."""
+    draft = gas_leak_draft("inc-alerts-1")
+    severity = {Tier.CRITICAL: "Extreme", Tier.EMERGENCY: "Severe", Tier.SAFETY: "Moderate"}[tier]
+    return dataclasses.replace(
+        draft,
+        id=alert_id,
+        tier=tier,
+        severity=severity,
+        approvals_required=2 if tier is Tier.CRITICAL else 1,
+        issued_at=now() - timedelta(minutes=minutes_ago),
+    )
+
+
+def _json(alert: Any) -> dict[str, Any]:
+    data: dict[str, Any] = orjson.loads(orjson.dumps(alert.to_dict()))
+    return data
+
+
+@pytest.mark.timeout(120)
+async def test_a_critical_alert_shows_1_of_2_approvals_and_sent_alerts_are_pinned(
+    browser: Browser, settings: Settings, console: Process
+) -> None:
+    steps = gas_leak_alerts("inc-alerts-1")
+    critical = approve(_tiered("alert-critical", Tier.CRITICAL, 1), "kim", now())
+    emergency = _tiered("alert-emergency", Tier.EMERGENCY, 3)
+    safety = _tiered("alert-safety", Tier.SAFETY, 9)  # waiting longest
+    sent = {**steps["sent"], "id": "alert-sent"}
+    with stream(settings) as live:
+        live.send("alerts", [_json(safety), _json(emergency), _json(critical), sent])
+        page = await console_page(browser, settings)
+        await rendered(page, "document.querySelectorAll('#alerts li.alert').length === 3")
+        order = await page.evaluate(
+            "[...document.querySelectorAll('#alerts li')].map(l => l.dataset.id)"
+        )
+        card = page.locator("#alerts li[data-id='alert-critical']")
+        head = await card.locator(".alert-head").inner_text()
+        pinned = page.locator("#live-alerts li[data-id='alert-sent']")
+        pinned_buttons = [
+            await pinned.locator(f"button.{b}").is_visible() for b in ("all-clear", "cancel")
+        ]
+        await card.locator("button.approve").click()
+        await page.locator(outcome("alert", "alert-critical", "pending")).wait_for()
+        second = approve(critical, "lee", now())  # as the worker records the second approval
+        live.send("alerts", [_json(second)])
+        await page.locator(outcome("alert", "alert-critical", "done")).wait_for()
+        await page.locator("#live-alerts li[data-id='alert-critical']").wait_for()
+    assert order == ["alert-critical", "alert-emergency", "alert-safety"]
+    assert "위급" in head and "1 of 2 approvals" in head and "Extreme" not in head
+    assert pinned_buttons == [True, True]
+    assert not page.errors  # type: ignore[attr-defined]
