@@ -18,7 +18,7 @@ GT.queue = (() => {
   function compare(a, b) {
     return GROUP_RANK[a.group] - GROUP_RANK[b.group]
       || (a.group === "rest"
-        ? Date.parse(b.inc.updated_at) - Date.parse(a.inc.updated_at)
+        ? (b.inc.updated_at > a.inc.updated_at ? 1 : b.inc.updated_at < a.inc.updated_at ? -1 : 0)
         : a.inc.priority - b.inc.priority || a.deadline - b.deadline)
       || (a.inc.id < b.inc.id ? -1 : a.inc.id > b.inc.id ? 1 : 0);
   }
@@ -27,7 +27,8 @@ GT.queue = (() => {
   function ordered(incidents, assigned) {
     const rows = [];
     for (const inc of incidents.values()) {
-      rows.push({ inc, group: groupOf(inc, assigned(inc.id)), deadline: Date.parse(inc.deadline_at) });
+      if (inc._deadlineAt !== inc.deadline_at) { inc._deadline = Date.parse(inc.deadline_at); inc._deadlineAt = inc.deadline_at; }
+      rows.push({ inc, group: groupOf(inc, assigned(inc.id)), deadline: inc._deadline });
     }
     return rows.sort(compare);
   }
