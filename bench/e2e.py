@@ -392,8 +392,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=119)
     p.add_argument("--data-dir", type=Path, default=None, help="Seoul data (default: built-in)")
     p.add_argument("--run-dir", type=Path, help="keep logs here (default: a temporary dir)")
+    p.add_argument(
+        "--drain-s",
+        type=float,
+        help="how long to wait after the offer for the backlog to drain before counting what "
+        "is lost (default 300 s, 900 s full: a backlog is not a loss until it has had time)",
+    )
     args = p.parse_args(argv)
-    args.drain_s = 60.0 if args.quick else 300.0
+    args.drain_s = args.drain_s or (300.0 if args.quick else 900.0)
     run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix="gt-bench-e2e-"))
     run_dir.mkdir(parents=True, exist_ok=True)
     print(json.dumps(asyncio.run(run(args, run_dir))))

@@ -14,6 +14,10 @@ Starts its own embedded broker (Tansu) and cache (Valkey) and one real worker pr
 * ``ingest_to_incident_p50_ms`` / ``_p99_ms``: at a paced offered load (1,000 events/s) on an
   idle worker, from producing an event to the first incident state naming it on ``incidents``
   (``idle_…``: a few events at 5/s first, no queueing).
+* ``ingest_to_recommendation_p50_ms`` / ``_p99_ms``: in the paced run, from producing an
+  incident's first input to its first assignment record (the dispatch stage's
+  recommendation, or the order for priority 1); ``incidents_without_recommendation``: those
+  still without one 5 s after the paced run was seen.
 * ``follow_up_elapsed_s``: from the first produced input of the throughput run to the last
   overlay the follow-up stage published (overlays and alert drafts are made beside fusion,
   in the worker's child process, ``streams.follow``); ``incidents_without_overlay``: those
@@ -28,6 +32,9 @@ reports (more callers, heavy-tailed; cameras re-detecting every 10 s; sensors re
 about five inputs per emergency (``events_per_emergency``). ``scattered`` reports each
 emergency 1.5 times on average, about one new incident (a recommendation, an overlay, an
 alert check) per input: the worker's worst case.
+
+Crews come back: every unit assigned reports en route, on scene and available again within
+a second (``crews``, ``crew_reports``), so recommendations stay real all run long.
 
 Undrained within the drain time (10 s with ``--quick``), ``events_per_s`` counts the ids
 accounted for so far. Prints ONE JSON object. Events come from ``CityTraffic`` (clustered
@@ -141,6 +148,8 @@ class Observer:
     dead: set[str] = field(default_factory=set)
     latest: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
     overlaid: dict[str, float] = field(default_factory=dict)  # incident id → first overlay
+    assigned: dict[str, float] = field(default_factory=dict)  # incident id → first order
+    unverified: set[str] = field(default_factory=set)  # incidents waiting for confirmation
     forwarded: int = 0
     last_at: float = 0.0
 
@@ -157,12 +166,34 @@ class Observer:
                 self.first_seen.setdefault(eid, now)
             if rec["id"] not in self.latest or rec["version"] >= self.latest[rec["id"]][0]:
                 self.latest[rec["id"]] = (rec["version"], ids)
+                if rec.get("unverified"):
+                    self.unverified.add(rec["id"])
+                else:
+                    self.unverified.discard(rec["id"])
+        elif topic.endswith("assignments"):
+            self.assigned.setdefault(orjson.loads(value)["incident_id"], now)
+            return  # the dispatch stage's work is timed apart (ingest_to_recommendation_*)
         elif topic.endswith("overlays"):
             self.overlaid.setdefault(orjson.loads(value)["incident_id"], now)
             return  # the follow-up stage's work is timed apart (follow_up_elapsed_s)
         else:
             self.forwarded += 1
         self.last_at = now
+
+    def recommended(self, mix: Mix, sent: dict[str, float]) -> tuple[list[float], int]:
+        """Milliseconds from the first input of each incident of ``mix`` to its first
+        assignment record (a recommendation, or an order for priority 1), and how many
+        incidents that will be planned (not unverified) have none yet."""
+        out, waiting = [], 0
+        for inc_id, (_, ids) in self.latest.items():
+            times = [sent[i] for i in ids if i in mix.valid and i in sent]
+            if not times or inc_id in self.unverified:
+                continue
+            if inc_id in self.assigned:
+                out.append((self.assigned[inc_id] - min(times)) * 1000)
+            else:
+                waiting += 1
+        return out, waiting
 
     def missing(self, mix: Mix) -> set[str]:
         """Input ids not yet accounted for."""
@@ -209,6 +240,65 @@ async def watch(bootstrap: str, topics: list[str], obs: Observer, stop: asyncio.
                         obs.take(tp.topic, r.value, now)
     finally:
         await consumer.stop()
+
+
+CREW_STEPS_S = (("en_route", 0.2), ("on_scene", 0.4), ("available", 0.6))
+"""A crew assigned reports en route, on scene and available again (at its station) this many
+seconds after its order: units come back within the run, so every incident's recommendation
+is a real one (without it a surge spent the fleet within seconds, and later recommendations
+were cheap and empty)."""
+
+
+async def crews(
+    bootstrap: str, topics: Topics, home: dict[str, tuple[float, float]], stop: asyncio.Event
+) -> int:
+    """Crews of assigned units report on ``unit-status`` (``CREW_STEPS_S``) until ``stop``;
+    the reports sent."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, fetch_max_wait_ms=20, max_poll_records=5000
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2)
+    await consumer.start()
+    await producer.start()
+    due: list[tuple[float, int, dict[str, Any]]] = []
+    seq = itertools.count()
+    sent = 0
+    try:
+        while not consumer.partitions_for_topic(topics.assignments):
+            await consumer._client.force_metadata_update()
+        parts = consumer.partitions_for_topic(topics.assignments)
+        tps = [TopicPartition(topics.assignments, p) for p in parts]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        while not stop.is_set():
+            batch = await consumer.getmany(timeout_ms=50)
+            now = time.monotonic()
+            for recs in batch.values():
+                for r in recs:
+                    order = orjson.loads(r.value) if r.value else {}
+                    unit_id = order.get("unit_id", "")
+                    if order.get("status") != "assigned" or unit_id not in home:
+                        continue
+                    for status, after_s in CREW_STEPS_S:
+                        report = {
+                            "unit_id": unit_id,
+                            "kind": order.get("unit_kind") or "engine",
+                            "status": status,
+                        }
+                        if status == "available":
+                            lon, lat = home[unit_id]
+                            report["location"] = {"lon": lon, "lat": lat}
+                        heapq.heappush(due, (now + after_s, next(seq), report))
+            while due and due[0][0] <= time.monotonic():
+                report = heapq.heappop(due)[2]
+                report["at"] = datetime.now(KST).isoformat(timespec="milliseconds")
+                key = report["unit_id"].encode()
+                await producer.send(topics.unit_status, orjson.dumps(report), key=key)
+                sent += 1
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return sent
 
 
 async def produce(
@@ -339,10 +429,18 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             env,
         )
         stop, obs = asyncio.Event(), Observer()
+        home = {u.unit_id: (st.lon, st.lat) for st in city.stations for u in st.units}
+        crew_task = asyncio.create_task(crews(broker.bootstrap, topics, home, stop))
         watcher = asyncio.create_task(
             watch(
                 broker.bootstrap,
-                [topics.incidents, topics.deadletter, topics.overlays, pt.alerts],
+                [
+                    topics.incidents,
+                    topics.deadletter,
+                    topics.overlays,
+                    topics.assignments,
+                    pt.alerts,
+                ],
                 obs,
                 stop,
             )
@@ -372,6 +470,8 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
                 (obs.first_seen[i] - sent[i]) * 1000 for i in paced.valid if i in obs.first_seen
             ]
             note(f"latency: {len(latencies)} of {len(paced.valid)} ids seen")
+            await until(lambda: obs.recommended(paced, sent)[1] == 0, 5.0, 0.1)
+            orders, unplanned = obs.recommended(paced, sent)
             # Throughput: everything as fast as possible; the rate counts every id accounted
             # in the window (a paced backlog left over is work done in it too).
             before = obs.accounted(paced, mix)
@@ -391,6 +491,7 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         finally:
             stop.set()
             await watcher
+            crew_reports = await crew_task
             stop_process(loop_proc)
             stop_process(worker)
         events = len(mix.inputs)
@@ -417,11 +518,16 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             "incidents_without_overlay": len(obs.latest.keys() - obs.overlaid.keys()),
             "ingest_to_incident_p50_ms": percentile(latencies, 50),
             "ingest_to_incident_p99_ms": percentile(latencies, 99),
+            "ingest_to_recommendation_p50_ms": percentile(orders, 50),
+            "ingest_to_recommendation_p99_ms": percentile(orders, 99),
+            "recommended_incidents": len(orders),
+            "incidents_without_recommendation": unplanned,
             "latency_ids_seen": len(latencies),
             "idle_ingest_to_incident_p50_ms": percentile(idle_ms, 50),
             "unaccounted": unaccounted,
             "lost": unaccounted if drained else None,
             "duplicate_incidents": obs.duplicates(),
+            "crew_reports": crew_reports,
             **memory,
             "city": city.name,
         }

@@ -14,6 +14,8 @@ from stack.settings import Settings, SettingsError
 if TYPE_CHECKING:
     import faust
 
+    from geo import City
+
 DEFAULT_CONSOLE_PORT = 8080
 
 
@@ -91,29 +93,74 @@ def _port_free(port: int) -> bool:
     return True
 
 
+FOLLOW_NICENESS = 5
+"""The follow-up stage (overlays, alert drafts) runs at a lower CPU priority than fusion and
+intake: when the cores are full (a surge on a small machine) it falls behind, never fusion,
+which decides what dispatchers see first."""
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from geo import load_city
-    from streams.app import create_app
 
     settings = _settings()
     _logging(settings.log_level)
     if not settings.auth_secret:
         logging.getLogger("goldentime").info("worker needs no auth secret")
     (settings.worker_state_dir / settings.worker_id).mkdir(parents=True, exist_ok=True)
-    app = create_app(settings, load_city(settings.data_dir))
-    _tune_gc()
-    follow = None
-    if not args.no_follow:  # the follow-up stage (overlays, alerts) on another core
-        from stack.child import Child
+    city = load_city(settings.data_dir)
+    if args.intake_only:
+        return _run_intake(settings, city, args.parent_pid)
+    from stack.child import Child
+    from streams.app import create_app
 
-        argv = [sys.executable, "-m", "stack.cli", "follow", "--parent-pid", str(os.getpid())]
-        follow = Child("follow-up stage", argv)
-        follow.start()
+    app = create_app(settings, city, intake_reported=not args.no_intake)
+    _tune_gc()
+    children: list[Child] = []
+    parent = ["--parent-pid", str(os.getpid())]
+    if not args.no_intake:  # validation of every input, in a process of its own
+        argv = [sys.executable, "-m", "stack.cli", "worker", "--intake-only", *parent]
+        children.append(Child("intake stage", argv))
+    if not args.no_dispatch:  # fleet, recommendations and assignments
+        argv = [sys.executable, "-m", "stack.cli", "dispatch", *parent]
+        children.append(Child("dispatch stage", argv))
+    if not args.no_follow:  # the follow-up stage (overlays, alerts) on another core
+        argv = [sys.executable, "-m", "stack.cli", "follow", *parent]
+        children.append(Child("follow-up stage", argv))
+    for child in children:
+        child.start()
     try:
         _run_faust(app, settings)
     finally:
-        if follow is not None:
-            follow.stop()
+        for child in children:
+            child.stop()
+    return 0
+
+
+def _run_intake(settings: Settings, city: City, parent_pid: int) -> int:
+    import asyncio
+
+    from stack.child import die_with_parent
+    from streams.intake_stage import run_intake
+
+    if parent_pid:
+        die_with_parent(parent_pid)
+    _tune_gc()
+    asyncio.run(run_intake(settings, city))
+    return 0
+
+
+def cmd_dispatch(args: argparse.Namespace) -> int:
+    from geo import load_city
+    from stack.child import die_with_parent
+    from streams.dispatch_stage import create_dispatch_app
+
+    if args.parent_pid:
+        die_with_parent(args.parent_pid)
+    settings = _settings()
+    _logging(settings.log_level)
+    app = create_dispatch_app(settings, load_city(settings.data_dir))
+    _tune_gc()
+    _run_faust(app, settings)
     return 0
 
 
@@ -124,6 +171,7 @@ def cmd_follow(args: argparse.Namespace) -> int:
 
     if args.parent_pid:
         die_with_parent(args.parent_pid)
+    os.nice(FOLLOW_NICENESS)
     settings = _settings()
     _logging(settings.log_level)
     app = create_follow_app(settings, load_city(settings.data_dir))
@@ -242,14 +290,39 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, help="console port (default 8080, or a free one)")
     up.add_argument("--partitions", type=int, help="partitions per topic")
     up.set_defaults(func=cmd_up)
-    worker = sub.add_parser("worker", help="run a stream worker (and its follow-up stage)")
+    worker = sub.add_parser(
+        "worker", help="run a stream worker (fusion, with its intake and follow-up stages)"
+    )
     worker.add_argument(
         "--no-follow",
         action="store_true",
         help="do not start the follow-up stage (overlays, alerts) as a child process: "
         "run it apart with `follow`",
     )
+    worker.add_argument(
+        "--no-dispatch",
+        action="store_true",
+        help="do not start the dispatch stage (fleet, recommendations, assignments) as a "
+        "child process: run it apart with `dispatch`",
+    )
+    worker.add_argument(
+        "--no-intake",
+        action="store_true",
+        help="do not start the intake stage (validation of every input) as a child process: "
+        "run it apart with `worker --intake-only`",
+    )
+    worker.add_argument(
+        "--intake-only",
+        action="store_true",
+        help="run only the intake stage (scales on the input topics' partitions)",
+    )
+    worker.add_argument("--parent-pid", type=int, default=0, help=argparse.SUPPRESS)
     worker.set_defaults(func=cmd_worker)
+    dispatch = sub.add_parser(
+        "dispatch", help="run the dispatch stage (fleet, recommendations, assignments) alone"
+    )
+    dispatch.add_argument("--parent-pid", type=int, default=0, help=argparse.SUPPRESS)
+    dispatch.set_defaults(func=cmd_dispatch)
     follow = sub.add_parser("follow", help="run the follow-up stage (overlays, alerts) alone")
     follow.add_argument("--parent-pid", type=int, default=0, help=argparse.SUPPRESS)
     follow.set_defaults(func=cmd_follow)

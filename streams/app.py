@@ -1,20 +1,20 @@
-"""The Faust worker: validate inputs, dead-letter the bad ones, fuse evidence into incidents.
+"""The fusion worker: evidence, unit reports and dispatcher commands in order, into incidents.
 
-Three stages. Intake (``streams.batch_consumer``: aiokafka's own group consumer, every
-input partition, any worker) validates in batches and forwards evidence and unit reports
-to the zone topic, committing a batch once the broker has acknowledged all it produced; the
-zone agent (Faust, with the tables) applies them, and dispatcher commands, in order (see
-``streams.zones``), publishes incidents and recommendations, and hands each incident state
-and alert command to the follow-up stage (``streams.follow``: overlays and alerts, its own
-app in a child process). Nothing may escape any stage: bad input is dead-lettered, sends
-are retried until they succeed (a stalled partition is visible; a dropped event is not)."""
+Four stages, each its own consumer group, scaling on its topics' partitions. Intake
+(``streams.intake_stage``, a child process) validates every input and forwards evidence and
+unit reports to the zone topic. The zone agent here (Faust, with the tables) applies them,
+and dispatcher commands, in order (see ``streams.zones``), publishes incidents, and hands
+each incident state, unit report and dispatch command to the dispatch stage
+(``streams.dispatch_stage``: fleet, recommendations, assignments; its lifecycle feedback
+comes back here as ``advance`` items) and each incident state and alert command to the
+follow-up stage (``streams.follow``: overlays and alerts). Nothing may escape any stage:
+bad input is dead-lettered, sends are retried until they succeed (a stalled partition is
+visible; a dropped event is not)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,34 +22,37 @@ import faust
 import httpx
 import orjson
 import redis.asyncio as aioredis
-from aiokafka import ConsumerRecord
 
 from alerts import WebhookChannel
-from dispatch import Recommender
 from geo import City
 from stack.settings import Settings
-from streams.batch_consumer import BatchConsumer
 from streams.changelog import Changelog, queued_table
-from streams.contract import Command, ContractError, UnitStatus, decode, encode
+from streams.contract import Command, ContractError, UnitStatus, UnitStatusValue, decode, encode
 from streams.deadletter import dead_letter
 from streams.delivery import deliver
-from streams.dispatching import DispatchFollower
+from streams.dispatch_stage import DispatchRelay, dispatch_items
 from streams.evidence import Evidence
 from streams.follow import Relay, follow_items
-from streams.intake import Intake, ServiceArea
-from streams.stage import RAW, Event, Outbox, chunks, faust_app, origin_of
-from streams.topics import INPUT_TOPICS, Topics
+from streams.stage import (
+    RAW,
+    ZONE_RECORD_BYTES,
+    Event,
+    Outbox,
+    chunks,
+    faust_app,
+    faust_send,
+    origin_of,
+)
+from streams.topics import Topics
 from streams.zone import Effect, Follower, Zone
 from streams.zones import CITY_ZONE
 
 log = logging.getLogger("goldentime.worker")
 
-INTAKE_BATCH = 500
 TICK_S = 15.0
-ZONE_RECORD_BYTES = 256 * 1024
-"""An intake batch is forwarded in zone records of about this size at most (inputs may
-carry long free text; a record over the broker's 1 MB limit could never be sent); the zone
-hands its changes to the follow-up stage in records of the same size."""
+HANDED_OVER = frozenset({"dispatch", "follow"})
+"""Effects for the dispatch and follow-up stages: sent on their own topics as items."""
+INTAKE_BEAT_MAX_AGE_S = 6.0
 
 
 def now_utc() -> datetime:
@@ -57,16 +60,12 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(settings: Settings, city: City) -> faust.App:
-    """A Faust app wired to this deployment's topics and tables."""
+def create_app(settings: Settings, city: City, *, intake_reported: bool = True) -> faust.App:
+    """A Faust app wired to this deployment's topics and tables (``intake_reported``: this
+    worker's intake stage runs beside it, and its heartbeat says how many partitions it holds)."""
     topics = Topics(settings.topic_prefix)
     app = faust_app(settings, f"goldentime-{settings.topic_prefix or 'main'}")
-    outbox = Outbox(app, topics)
-    intake = Intake(
-        ServiceArea.around(city.bbox),
-        {cam.id: (cam.lon, cam.lat) for cam in city.cameras},
-        clock=now_utc,
-    )
+    outbox = Outbox(faust_send(app), topics)
     zone_topic = app.topic(topics.evidence, **RAW)
     zone_inputs = app.topic(topics.evidence, topics.commands, **RAW)
 
@@ -80,18 +79,12 @@ def create_app(settings: Settings, city: City) -> faust.App:
     # "seen" (the changelog keeps its name) now holds dispatcher command ids only: evidence
     # already counted is known from the incidents themselves
     command_ids, incidents = table("seen"), table("incidents")
-    units, assignments, plans = table("units"), table("assignments"), table("plans")
-    # (overlays-done, alerts and drafted are the follow-up stage's: streams.follow)
-    recommender = Recommender(city)
-    recommender.prepare_coverage()
-    started_at = now_utc()
+    # (units, assignments and plans are the dispatch stage's: streams.dispatch_stage;
+    # overlays-done, alerts and drafted the follow-up stage's: streams.follow)
 
     def followers(z: Zone) -> list[Follower]:
-        holder["relay"] = Relay()
-        return [
-            DispatchFollower(z, city, recommender, units, assignments, plans, started_at),
-            holder["relay"],
-        ]
+        holder["dispatch"], holder["relay"] = DispatchRelay(), Relay()
+        return [holder["dispatch"], holder["relay"]]
 
     holder: dict[str, Any] = {"zone": None}
     center_lat = (city.bbox[1] + city.bbox[3]) / 2
@@ -120,65 +113,20 @@ def create_app(settings: Settings, city: City) -> faust.App:
         event_id = (payload or {}).get("id") or (payload or {}).get("unit_id")
         await outbox.dead_letter(origin, orjson.dumps(payload), error, event_id, "zone")
 
-    names = {topics.name(base): base for base in INPUT_TOPICS}
-
-    async def intake_batch(records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
-        """Validate a batch, dead-letter the bad inputs, forward the rest to the zone topic;
-        return once all of it is acknowledged by the broker (the batch is committed then)."""
-        items: list[bytes] = []
-        letters: list[Awaitable[None]] = []
-        for record in records:
-            base = names[record.topic]
-            origin = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
-            try:
-                if base == "unit-status":
-                    status = intake.unit_status(record.value)
-                    item = {"unit": status.model_dump(mode="json"), "origin": origin}
-                else:
-                    item = {
-                        "evidence": intake.evidence(base, record.value).to_json(),
-                        "origin": origin,
-                    }
-                items.append(orjson.dumps(item))
-                continue
-            except ContractError as exc:
-                error, event_id = exc.reason, exc.event_id
-            except Exception as exc:
-                log.exception("intake of %s failed", base)
-                error, event_id = f"internal error in intake: {exc!r}", None
-            letters.append(
-                outbox.dead_letter(origin, record.value, error, event_id, "intake", durable=True)
-            )
-        tail = b'],"t_in":' + orjson.dumps(time.time()) + b"}"
-        for chunk in chunks(items, ZONE_RECORD_BYTES):
-            value = b'{"items":[' + b",".join(chunk) + tail
-            letters.append(
-                outbox.send(topics.evidence, CITY_ZONE.encode(), value, "zone batch", True)
-            )
-        await asyncio.gather(*letters)
-
-    intake_consumer = BatchConsumer(
-        settings.kafka_bootstrap,
-        list(names),
-        f"goldentime-intake-{settings.topic_prefix or 'main'}",
-        intake_batch,
-        max_records=INTAKE_BATCH,
-        fetch_max_wait_ms=settings.fetch_max_wait_ms,
-        rebalance_timeout_s=settings.rebalance_timeout_s,
-    )
-
-    @app.task  # type: ignore[untyped-decorator]
-    async def intake_task() -> None:
-        await intake_consumer.run()
-
     async def emit(effects: list[Effect], origin: dict[str, Any] | None = None) -> None:
-        """Send the effects, then hand the incident states and alert commands among them
-        (and incidents forgotten) to the follow-up stage, in order."""
-        await outbox.emit(e for e in effects if e.topic != "follow")
-        items = follow_items(effects, holder["relay"].take_forgotten(), origin)
-        for chunk in chunks(items, ZONE_RECORD_BYTES):
-            value = b'{"items":[' + b",".join(chunk) + b"]}"
-            await outbox.send(topics.follow, CITY_ZONE.encode(), value, "follow-up")
+        """Send the effects, then hand the incident states among them to the dispatch stage
+        (with unit reports and dispatch commands) and to the follow-up stage (with alert
+        commands), each in order, with the incidents forgotten."""
+        await outbox.emit(e for e in effects if e.topic not in HANDED_OVER)
+        dispatch = dispatch_items(effects, holder["dispatch"].take_forgotten())
+        follow = follow_items(effects, holder["relay"].take_forgotten(), origin)
+        for topic, items, what in (
+            (topics.dispatch, dispatch, "dispatch"),
+            (topics.follow, follow, "follow-up"),
+        ):
+            for chunk in chunks(items, ZONE_RECORD_BYTES):
+                value = b'{"items":[' + b",".join(chunk) + b"]}"
+                await outbox.send(topic, CITY_ZONE.encode(), value, what)
 
     @app.agent(zone_inputs, name="zone")
     async def zone_agent(stream: faust.StreamT[bytes]) -> None:
@@ -205,6 +153,10 @@ def create_app(settings: Settings, city: City) -> faust.App:
                         if "evidence" in item:
                             ev = Evidence.from_json(item["evidence"])
                             effects += zone().evidence(ev, now)
+                        elif "advance" in item:  # from the dispatch stage
+                            change = item["advance"]
+                            reported = UnitStatusValue(change["status"])
+                            effects += zone().advance(change["incident_id"], reported, now)
                         else:
                             status = UnitStatus.model_validate(item["unit"])
                             effects += zone().unit_status(status, now)
@@ -260,14 +212,19 @@ def create_app(settings: Settings, city: City) -> faust.App:
         if "client" not in cache:
             cache["client"] = aioredis.from_url(settings.redis_url, socket_timeout=2)
         fusion = len(app.consumer.assignment())
-        beat = {
+        beat: dict[str, Any] = {
             "worker_id": settings.worker_id,
             "at": time.time(),
-            "assigned": fusion + intake_consumer.assigned,
+            "assigned": fusion,
             "fusion_assigned": fusion,  # Faust's group: zone, commands, changelogs
-            "intake_assigned": intake_consumer.assigned,  # the intake group: input topics
         }
         try:
+            if intake_reported:  # the intake group (input topics), from the stage's own beat
+                raw = await cache["client"].hget(f"{settings.namespace}:intake", settings.worker_id)
+                intake = orjson.loads(raw) if raw else {"at": 0, "assigned": 0}
+                fresh = time.time() - intake["at"] < INTAKE_BEAT_MAX_AGE_S
+                beat["intake_assigned"] = intake["assigned"] if fresh else 0
+                beat["assigned"] += beat["intake_assigned"]
             await cache["client"].hset(
                 f"{settings.namespace}:workers", settings.worker_id, orjson.dumps(beat)
             )

@@ -17,6 +17,7 @@ own group consumer in the worker's event loop:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -67,10 +68,16 @@ class BatchConsumer:
         self.batch_lock = asyncio.Lock()
         self.assigned = 0
         self.batches = 0
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish and commit the batch in hand, leave the group, and return from :meth:`run`."""
+        self._stopping.set()
 
     async def run(self) -> None:
-        """Consume until cancelled, reconnecting (from the last commit) after failures."""
-        while True:
+        """Consume until :meth:`stop` or cancelled, reconnecting (from the last commit) after
+        failures."""
+        while not self._stopping.is_set():
             try:
                 await self._consume()
             except asyncio.CancelledError:
@@ -78,7 +85,8 @@ class BatchConsumer:
             except Exception:
                 log.exception("intake consumer failed; reconnecting in 1 s")
                 self.assigned = 0
-                await asyncio.sleep(1.0)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), 1.0)
 
     async def _consume(self) -> None:
         consumer = AIOKafkaConsumer(
@@ -94,8 +102,8 @@ class BatchConsumer:
         consumer.subscribe(self._topics, listener=_WaitForBatch(self))
         await consumer.start()
         try:
-            while True:
-                fetched = await consumer.getmany(timeout_ms=1000, max_records=self._max_records)
+            while not self._stopping.is_set():
+                fetched = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
                 if not fetched:
                     continue
                 async with self.batch_lock:

@@ -1,8 +1,16 @@
-"""Dispatch in the zone: the live fleet, recommendations for new or escalated incidents,
-and assignments when a dispatcher accepts (or automatically for the most urgent).
+"""Dispatch: the live fleet, recommendations for new or escalated incidents, and
+assignments when a dispatcher accepts (or automatically for the most urgent).
 
-State lives in the zone's tables (units, assignments, recommendation keys); the in-memory
-``Fleet`` is rebuilt from them with the zone.
+Pure over its stores (units, assignments, recommendation keys: the dispatch stage's tables
+in the worker, dicts in tests); the in-memory ``Fleet`` is rebuilt from them. What an
+assignment means for the incident's lifecycle (it is dispatched, on scene) goes to a
+:class:`Lifecycle`: the zone itself in tests, feedback records to the zone in the worker
+(``streams.dispatch_stage``).
+
+Invariant: a unit is committed (``assigned``) to at most one incident at a time. Every
+assignment is made here, in one ordered sequence per city, and only of a unit the fleet
+holds as available, which it then holds as dispatched until the unit reports itself
+available again or an override releases it.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import math
 from collections.abc import MutableMapping
 from dataclasses import fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -30,10 +38,21 @@ from streams.contract import (
     UnitStatusValue,
 )
 from streams.fusion import ACTIVE, IncidentState
-from streams.zone import Effect, Zone
+from streams.zone import Effect
 
 log = logging.getLogger("goldentime.dispatching")
+
+
+class Lifecycle(Protocol):
+    """Where incident lifecycle changes caused by units go (the zone owns incidents)."""
+
+    def advance(
+        self, incident_id: str, unit_status: UnitStatusValue, now: datetime
+    ) -> list[Effect]: ...
+
+
 Store = MutableMapping[str, Any]
+ACTIVE_VALUES = frozenset(status.value for status in ACTIVE)
 NO_UNIT_CAN_MAKE_IT_S = 24 * 3600.0
 """Breach size reported when no unit can reach the scene at all (the recommender says inf)."""
 
@@ -109,7 +128,7 @@ class DispatchFollower:
 
     def __init__(
         self,
-        zone: Zone,
+        zone: Lifecycle,
         city: City,
         recommender: Recommender,
         units: Store,
@@ -183,6 +202,22 @@ class DispatchFollower:
         return effects
 
     # -- recommendations -----------------------------------------------------------------
+    def wants(self, raw: dict[str, Any]) -> bool:
+        """Whether an incident state (as published) could change anything here: most
+        states (more evidence, a new status) do not, and need no model built."""
+        try:
+            if raw["status"] not in ACTIVE_VALUES:
+                return bool(self._by_incident.get(raw["id"]))  # orders to withdraw
+            if raw.get("unverified"):
+                return False
+            plan_key = (
+                f"{raw['type']}|{raw['priority']}|{raw.get('patients', 0)}"
+                f"|{raw.get('mass_casualty', False)}"
+            )
+            return bool(self._plans.get(raw["id"]) != plan_key)
+        except (KeyError, TypeError):
+            return True  # let the model say what is wrong
+
     def on_incident(
         self, state: IncidentState, previous: Incident | None, now: datetime
     ) -> list[Effect]:
@@ -261,7 +296,11 @@ class DispatchFollower:
             effects += self._store(record)
         return effects
 
-    def _assign(self, key: str, by: str, reason: str | None, now: datetime) -> list[Effect]:
+    def _assign(
+        self, key: str, by: str, reason: str | None, now: datetime, command_id: str | None = None
+    ) -> list[Effect]:
+        """Commit the unit of a recommendation to its incident, if the fleet holds it as
+        available (the invariant: see the module); else a refusal when a command asked."""
         value = self._assignments.get(key)
         if value is None:
             return []
@@ -269,13 +308,33 @@ class DispatchFollower:
         unit = self.fleet.get(unit_id) if unit_id in self.fleet else None
         if unit is None or unit.status is not FleetStatus.AVAILABLE:
             log.info("unit %s not available for %s; not assigned", unit_id, incident_id)
-            return []
+            if command_id is None:
+                return []
+            state = "unknown" if unit is None else unit.status.value
+            busy_with = self._unit_incident.get(unit_id)
+            why = f"refused: unit {unit_id} is {state}" + (
+                f" (assigned to {busy_with})" if busy_with else ""
+            )
+            record = _revised(
+                value,
+                status="cancelled",
+                issued_at=now.isoformat(),
+                issued_by=by,
+                reason=why,
+                command_id=command_id,
+            )
+            return self._store(record)
         self._put_unit(
             replace(unit, status=FleetStatus.DISPATCHED, status_at=max(now, unit.status_at))
         )
         self._unit_incident[unit_id] = incident_id
         record = _revised(
-            value, status="assigned", issued_at=now.isoformat(), issued_by=by, reason=reason
+            value,
+            status="assigned",
+            issued_at=now.isoformat(),
+            issued_by=by,
+            reason=reason,
+            command_id=command_id,
         )
         return self._store(record) + self._zone.advance(
             incident_id, UnitStatusValue.DISPATCHED, now
@@ -293,7 +352,15 @@ class DispatchFollower:
             effects: list[Effect] = []
             for key, value in self._orders(incident.id):
                 if value["status"] == "recommended" and (not wanted or value["unit_id"] in wanted):
-                    effects += self._assign(key, command.by, command.reason, now)
+                    effects += self._assign(key, command.by, command.reason, now, command.id)
+            refused = any(
+                v["status"] == "cancelled" and v.get("command_id") == command.id
+                for _, v in self._orders(incident.id)
+            )
+            if refused and incident.status in ACTIVE:
+                # the recommendation was stale: plan again with the fleet as it is now
+                self._plans.pop(incident.id, None)
+                effects += self.on_incident(IncidentState(incident, {}), None, now)
             return effects
         if command.action is CommandAction.OVERRIDE:
             return self._override(command, incident, now)
@@ -350,6 +417,10 @@ class DispatchFollower:
                 )
                 effects += self._store(record)
                 effects += self._assign(
-                    f"{incident.id}|{unit_id}", command.by, f"override: {command.reason}", now
+                    f"{incident.id}|{unit_id}",
+                    command.by,
+                    f"override: {command.reason}",
+                    now,
+                    command.id,
                 )
         return effects

@@ -34,7 +34,7 @@ from streams.changelog import Changelog, queued_table
 from streams.contract import Command, CommandAction, ContractError, Incident, UnitStatus
 from streams.fusion import IncidentState
 from streams.overlaying import OverlayFollower
-from streams.stage import RAW, Outbox, faust_app, origin_of
+from streams.stage import RAW, Outbox, faust_app, faust_send, origin_of
 from streams.topics import Topics
 from streams.zone import Effect
 
@@ -150,7 +150,7 @@ def create_follow_app(settings: Settings, city: City) -> faust.App:
     """The follow-up stage's Faust app: overlays and alerts from the ``gt-follow`` topic."""
     topics = Topics(settings.topic_prefix)
     app = faust_app(settings, f"goldentime-{settings.topic_prefix or 'main'}-follow")
-    outbox = Outbox(app, topics)
+    outbox = Outbox(faust_send(app), topics)
     changelog = Changelog()
 
     def table(name: str) -> Any:

@@ -59,10 +59,20 @@ def faust_app(settings: Settings, name: str) -> faust.App:
         datadir=str(datadir),
         producer_acks=-1,
         producer_linger=0.0,
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
         consumer_auto_offset_reset="earliest",
         topic_allow_declare=True,
         stream_buffer_maxsize=PREFETCH,
     )
+
+
+ZONE_RECORD_BYTES = 256 * 1024
+"""Intake forwards a batch in zone records of about this size at most (inputs may carry
+long free text; a record over the broker's 1 MB limit could never be sent); the zone hands
+its changes to the follow-up stage in records of the same size."""
+PRODUCER_BATCH_BYTES = 512 * 1024
+"""Bytes a producer gathers per partition into one request (aiokafka's default, 16 KB, sent
+a surge's records in many small requests, each waiting for the broker's acknowledgement)."""
 
 
 def too_large(exc: BaseException | None) -> bool:
@@ -96,11 +106,26 @@ def chunks(items: list[bytes], max_bytes: int) -> list[list[bytes]]:
     return out
 
 
-class Outbox:
-    """Sends of one Faust app to the deployment's topics."""
+Send = Callable[[str, bytes, bytes], Awaitable[Awaitable[Any]]]
+"""Hands one record (topic, key, value) to a producer; the awaitable it returns is done once
+the broker acknowledged the record."""
 
-    def __init__(self, app: faust.App, topics: Topics) -> None:
-        self._app = app
+
+def faust_send(app: faust.App) -> Send:
+    """Send straight to a Faust app's producer (Faust's ``Topic.send`` builds a future message
+    and goes through the channel for every record, which costs more CPU)."""
+
+    def send(topic: str, key: bytes, value: bytes) -> Awaitable[Awaitable[Any]]:
+        return app.producer.send(topic, key, value, None, None, None)
+
+    return send
+
+
+class Outbox:
+    """What one stage sends to the deployment's topics."""
+
+    def __init__(self, send: Send, topics: Topics) -> None:
+        self._send = send
         self._topics = topics
 
     async def send(
@@ -111,9 +136,7 @@ class Outbox:
         delay = 0.2
         while True:
             try:
-                # straight to the producer: Faust's Topic.send builds a future message and
-                # goes through the channel for every record, which cost more CPU
-                sent = await self._app.producer.send(topic, key, value, None, None, None)
+                sent = await self._send(topic, key, value)
                 if durable:
                     await sent
                 return

@@ -10,7 +10,7 @@ log = logging.getLogger(__name__)
 
 INPUT_TOPICS = ("calls", "cctv-events", "sensor-alarms", "unit-status")
 OUTPUT_TOPICS = ("incidents", "assignments", "overlays", "alerts", "deadletter")
-INTERNAL_TOPICS = ("evidence", "commands", "follow")
+INTERNAL_TOPICS = ("evidence", "commands", "follow", "dispatch")
 COMPACTED = frozenset({"incidents", "overlays"})
 
 
@@ -76,6 +76,13 @@ class Topics:
         follow-up stage (overlays, alert drafts), in the zone's order."""
         return self.name("gt-follow")
 
+    @property
+    def dispatch(self) -> str:
+        """Internal: incident states, unit reports and dispatcher commands, from the fusion
+        zone to the dispatch stage (fleet, recommendations, assignments), in the zone's
+        order."""
+        return self.name("gt-dispatch")
+
     def all_contract(self) -> list[str]:
         """Every input and output topic of the contract."""
         return [self.name(t) for t in INPUT_TOPICS + OUTPUT_TOPICS]
@@ -108,7 +115,8 @@ def ensure_topics(
         for base in INPUT_TOPICS + OUTPUT_TOPICS:
             config = {"cleanup.policy": "compact"} if base in COMPACTED else {}
             wanted.append((topics.name(base), config))
-        wanted += [(topics.evidence, {}), (topics.commands, {}), (topics.follow, {})]
+        internal = [topics.evidence, topics.commands, topics.follow, topics.dispatch]
+        wanted += [(name, {}) for name in internal]
         new = [
             NewTopic(name, partitions, replication_factor, topic_configs=config)
             for name, config in wanted

@@ -111,6 +111,9 @@ class Assignment(ContractModel):
     breach_s: float | None = None
     issued_by: str | None = Field(default=None, max_length=80)
     reason: ShortText | None = None
+    command_id: EventId | None = None
+    """The dispatcher command this record answers: the order it gave, or its refusal (a
+    ``cancelled`` record whose ``reason`` starts with "refused:")."""
 
 
 class MapFeature(ContractModel):

@@ -1,0 +1,256 @@
+"""The dispatch stage: the fleet, recommendations and assignments, off the fusion zone.
+
+A recommendation (run card, travel times from every candidate unit, coverage left behind,
+routes) costs several times what fusing a report does, and the zone is one ordered
+sequence per city: computed inside it, every new incident delayed all the reports after it.
+So the zone hands each incident state it publishes, each unit report and each dispatch
+command to the ``gt-dispatch`` topic (one record per zone record, keyed by the zone, so in
+the zone's order), and this stage (its own Faust app, consumer group and tables, run by the
+worker as a child process: ``python -m stack.cli dispatch``) keeps the fleet and publishes
+assignments.
+
+Dispatch stays one ordered sequence per city: that is what keeps a unit from being
+committed to two incidents (see ``streams.dispatching``). What an assignment means for an
+incident (it is dispatched; a unit on scene puts it on scene) is the zone's to decide: it
+goes back as an ``advance`` item on the zone topic, and the incident shows it one hop later.
+Nothing is lost or doubled on a restart: a record is acknowledged once its effects and
+table changes are handed to the producer; the ``plans``, ``assignments`` and
+``commands-seen`` tables make a replayed record change nothing, and ``advance`` only ever
+moves an incident forward.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+import orjson
+
+from dispatch import Recommender
+from geo import City
+from stack.settings import Settings
+from streams.changelog import Changelog, queued_table
+from streams.contract import (
+    Command,
+    CommandAction,
+    ContractError,
+    Incident,
+    UnitStatus,
+    UnitStatusValue,
+)
+from streams.dispatching import DispatchFollower
+from streams.fusion import IncidentState
+from streams.stage import (
+    RAW,
+    ZONE_RECORD_BYTES,
+    Outbox,
+    chunks,
+    faust_app,
+    faust_send,
+    origin_of,
+)
+from streams.topics import Topics
+from streams.zone import Effect
+from streams.zones import CITY_ZONE
+
+log = logging.getLogger("goldentime.dispatch")
+
+DISPATCH_ACTIONS = frozenset(
+    {
+        CommandAction.ACCEPT_RECOMMENDATION,
+        CommandAction.OVERRIDE,
+        CommandAction.RESOLVE_INCIDENT,
+        CommandAction.CLOSE_INCIDENT,
+    }
+)
+FEEDBACK = "zone-feedback"
+"""Effects of this topic go back to the zone (``advance`` items), not to a contract topic."""
+
+
+class DispatchRelay:
+    """The zone's follower that hands the dispatch stage what it needs besides incident
+    states (which go along from the zone's own ``incidents`` effects): unit reports,
+    dispatch commands with the incident they name (each once: the zone drops replays of a
+    command id), and incidents the zone forgot."""
+
+    def __init__(self) -> None:
+        self._forgotten: list[str] = []
+
+    def on_incident(
+        self, state: IncidentState, previous: Incident | None, now: datetime
+    ) -> list[Effect]:
+        """Incident states go along from the zone's ``incidents`` effects."""
+        return []
+
+    def on_unit_status(self, status: UnitStatus, now: datetime) -> list[Effect]:
+        """A unit report, for the stage that keeps the fleet."""
+        item = b'{"unit":' + orjson.dumps(status.model_dump(mode="json")) + b"}"
+        return [Effect("dispatch", status.unit_id, item)]
+
+    def on_command(
+        self, command: Command, incident: Incident | None, now: datetime
+    ) -> list[Effect]:
+        """A dispatch command and the incident's state when the zone applied it."""
+        if command.action not in DISPATCH_ACTIONS:
+            return []
+        item = {
+            "command": command.model_dump(mode="json"),
+            "incident": incident.model_dump(mode="json") if incident else None,
+        }
+        return [Effect("dispatch", command.id, orjson.dumps(item))]
+
+    def forget(self, incident_id: str) -> None:
+        """Remember that the zone forgot an incident (see :meth:`take_forgotten`)."""
+        self._forgotten.append(incident_id)
+
+    def take_forgotten(self) -> list[str]:
+        """Incidents forgotten since the last call."""
+        out, self._forgotten = self._forgotten, []
+        return out
+
+
+def dispatch_items(effects: list[Effect], forgotten: list[str]) -> list[bytes]:
+    """The dispatch stage's items for a zone record's effects, in order: incident states,
+    unit reports, dispatch commands, then forgotten incidents."""
+    items: list[bytes] = []
+    for effect in effects:
+        if effect.topic == "incidents":
+            items.append(b'{"incident":' + effect.value + b"}")
+        elif effect.topic == "dispatch":
+            items.append(effect.value)
+    items += [orjson.dumps({"forget": incident_id}) for incident_id in forgotten]
+    return items
+
+
+class Feedback:
+    """The dispatch stage's :class:`streams.dispatching.Lifecycle`: an incident's lifecycle
+    change becomes an ``advance`` item for the zone, which owns incidents."""
+
+    def advance(
+        self, incident_id: str, unit_status: UnitStatusValue, now: datetime
+    ) -> list[Effect]:
+        """Ask the zone to move an incident forward as its unit reports ``unit_status``."""
+        item = {"advance": {"incident_id": incident_id, "status": unit_status.value}}
+        return [Effect(FEEDBACK, incident_id, orjson.dumps(item))]
+
+
+class DispatchStage:
+    """The dispatch stage's work, pure over its stores (Faust tables in the worker, dicts in
+    tests): assignments and zone feedback from the zone's items."""
+
+    def __init__(
+        self,
+        city: City,
+        recommender: Recommender,
+        units: MutableMapping[str, Any],
+        assignments: MutableMapping[str, Any],
+        plans: MutableMapping[str, Any],
+        commands_seen: MutableMapping[str, Any],
+        started_at: datetime,
+    ) -> None:
+        self.dispatch = DispatchFollower(
+            Feedback(), city, recommender, units, assignments, plans, started_at
+        )
+        self._commands_seen = commands_seen
+
+    def apply(self, item: dict[str, Any], now: datetime) -> list[Effect]:
+        """The effects of one item (an incident state, a unit report, a dispatch command or
+        a forgotten incident); :class:`ContractError` for input the fleet refuses."""
+        if "incident" in item and "command" not in item:
+            raw = item["incident"]
+            if not self.dispatch.wants(raw):
+                return []
+            state = IncidentState(Incident.model_validate(raw), {})
+            return self.dispatch.on_incident(state, None, now)
+        if "unit" in item:
+            return self.dispatch.on_unit_status(UnitStatus.model_validate(item["unit"]), now)
+        if "command" in item:
+            command = Command.model_validate(item["command"])
+            key = f"cmd:{command.id}"
+            if self._commands_seen.get(key) is not None:
+                return []  # a replay of a command already applied
+            self._commands_seen[key] = command.action.value
+            raw = item.get("incident")
+            incident = Incident.model_validate(raw) if raw else None
+            return self.dispatch.on_command(command, incident, now)
+        self.dispatch.forget(item["forget"])
+        return []
+
+
+def feedback_records(effects: list[Effect]) -> list[bytes]:
+    """Zone records carrying the ``advance`` items among ``effects``, in order."""
+    items = [e.value for e in effects if e.topic == FEEDBACK]
+    return [b'{"items":[' + b",".join(chunk) + b"]}" for chunk in chunks(items, ZONE_RECORD_BYTES)]
+
+
+def now_utc() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def create_dispatch_app(settings: Settings, city: City) -> faust.App:
+    """The dispatch stage's Faust app: assignments from the ``gt-dispatch`` topic."""
+    topics = Topics(settings.topic_prefix)
+    app = faust_app(settings, f"goldentime-{settings.topic_prefix or 'main'}-dispatch")
+    outbox = Outbox(faust_send(app), topics)
+    changelog = Changelog()
+
+    def table(name: str) -> Any:
+        return queued_table(
+            app, changelog, name, default=None, key_type=str, partitions=settings.partitions
+        )
+
+    units, assignments, plans = table("units"), table("assignments"), table("plans")
+    commands_seen = table("commands-seen")
+    recommender = Recommender(city)
+    recommender.prepare_coverage()
+    started_at = now_utc()
+    holder: dict[str, DispatchStage] = {}
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def on_assigned(sender: Any, *args: Any, **kwargs: Any) -> None:
+        holder.clear()  # rebuilt from the recovered tables at the next record
+
+    def stage() -> DispatchStage:
+        if "stage" not in holder:
+            holder["stage"] = DispatchStage(
+                city, recommender, units, assignments, plans, commands_seen, started_at
+            )
+        return holder["stage"]
+
+    async def refuse(item: dict[str, Any], error: str, event: Any) -> None:
+        payload = item.get("command") or item.get("unit") or item.get("incident") or item
+        event_id = None
+        if isinstance(payload, dict):
+            event_id = payload.get("id") or payload.get("unit_id")
+        letter = orjson.dumps(payload)
+        await outbox.dead_letter(origin_of(event), letter, error, event_id, "dispatch")
+
+    @app.agent(app.topic(topics.dispatch, **RAW), name="dispatch")
+    async def dispatch_agent(stream: faust.StreamT[bytes]) -> None:
+        manual = stream.noack()  # type: ignore[attr-defined]  # acked once applied, never earlier
+        async for event in manual.events():
+
+            async def work(event: Any = event) -> None:
+                now = now_utc()
+                effects: list[Effect] = []
+                for item in orjson.loads(event.value)["items"]:
+                    try:
+                        effects += stage().apply(item, now)
+                    except ContractError as exc:
+                        await refuse(item, exc.reason, event)
+                    except Exception as exc:
+                        log.exception("dispatch failed on an item")
+                        await refuse(item, f"internal error in dispatch: {exc!r}", event)
+                await outbox.emit(e for e in effects if e.topic != FEEDBACK)
+                for value in feedback_records(effects):
+                    await outbox.send(topics.evidence, CITY_ZONE.encode(), value, "feedback")
+
+            await outbox.guarded(event, "dispatch", work)
+            await changelog.drain(app.producer)  # the table changes, before the ack
+            await manual.ack(event)
+
+    return app

@@ -1,0 +1,155 @@
+"""The intake stage: every input partition, validated in batches and forwarded to the zone.
+
+Stateless, so it scales on the input topics' partitions (its own consumer group,
+``goldentime-intake-<prefix>``) and runs in a process of its own (``goldentime worker``
+starts it as a child; ``goldentime worker --intake-only`` runs it alone): validating and
+re-framing a surge's inputs then costs the fusion sequence nothing. A batch is committed
+once the broker has acknowledged every zone record and dead letter it produced
+(:class:`streams.batch_consumer.BatchConsumer`), so a crash or a stop reads it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+
+from geo import City
+from stack.settings import Settings
+from streams.batch_consumer import BatchConsumer
+from streams.contract import ContractError
+from streams.intake import Intake, ServiceArea
+from streams.stage import PRODUCER_BATCH_BYTES, ZONE_RECORD_BYTES, Outbox, chunks
+from streams.topics import INPUT_TOPICS, Topics
+from streams.zones import CITY_ZONE
+
+log = logging.getLogger("goldentime.intake")
+
+INTAKE_BATCH = 500
+HEARTBEAT_S = 2.0
+
+
+def now_utc() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def group_id(settings: Settings) -> str:
+    """The intake stage's consumer group in this deployment."""
+    return f"goldentime-intake-{settings.topic_prefix or 'main'}"
+
+
+class IntakeStage:
+    """Validates batches of raw inputs, dead-letters the bad ones and forwards the rest to the
+    zone topic in records of at most ``ZONE_RECORD_BYTES``."""
+
+    def __init__(self, settings: Settings, city: City, outbox: Outbox) -> None:
+        self._topics = Topics(settings.topic_prefix)
+        self._outbox = outbox
+        self._intake = Intake(
+            ServiceArea.around(city.bbox),
+            {cam.id: (cam.lon, cam.lat) for cam in city.cameras},
+            clock=now_utc,
+        )
+        self._names = {self._topics.name(base): base for base in INPUT_TOPICS}
+        self.consumer = BatchConsumer(
+            settings.kafka_bootstrap,
+            list(self._names),
+            group_id(settings),
+            self.handle,
+            max_records=INTAKE_BATCH,
+            fetch_max_wait_ms=settings.fetch_max_wait_ms,
+            rebalance_timeout_s=settings.rebalance_timeout_s,
+        )
+
+    async def handle(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        """Validate a batch, dead-letter the bad inputs, forward the rest to the zone topic;
+        return once all of it is acknowledged by the broker (the batch is committed then)."""
+        items: list[bytes] = []
+        sends: list[Awaitable[None]] = []
+        for record in records:
+            base = self._names[record.topic]
+            origin = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+            try:
+                items.append(orjson.dumps(self._item(base, record.value, origin)))
+                continue
+            except ContractError as exc:
+                error, event_id = exc.reason, exc.event_id
+            except Exception as exc:
+                log.exception("intake of %s failed", base)
+                error, event_id = f"internal error in intake: {exc!r}", None
+            sends.append(
+                self._outbox.dead_letter(origin, record.value, error, event_id, "intake", True)
+            )
+        tail = b'],"t_in":' + orjson.dumps(time.time()) + b"}"
+        for chunk in chunks(items, ZONE_RECORD_BYTES):
+            value = b'{"items":[' + b",".join(chunk) + tail
+            sends.append(
+                self._outbox.send(self._topics.evidence, CITY_ZONE.encode(), value, "zone", True)
+            )
+        await asyncio.gather(*sends)
+
+    def _item(self, base: str, value: bytes | None, origin: dict[str, Any]) -> dict[str, Any]:
+        if base == "unit-status":
+            status = self._intake.unit_status(value)
+            return {"unit": status.model_dump(mode="json"), "origin": origin}
+        return {"evidence": self._intake.evidence(base, value).to_json(), "origin": origin}
+
+
+def aiokafka_send(producer: AIOKafkaProducer) -> Callable[[str, bytes, bytes], Awaitable[Any]]:
+    """An :data:`streams.stage.Send` over a plain aiokafka producer."""
+
+    def send(topic: str, key: bytes, value: bytes) -> Awaitable[Any]:
+        return producer.send(topic, value, key=key)  # type: ignore[no-any-return]
+
+    return send
+
+
+async def run_intake(settings: Settings, city: City) -> None:
+    """Run the intake stage alone until SIGTERM or SIGINT: the batch in hand is finished and
+    committed, then the group is left (its partitions move at once)."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        linger_ms=0,
+        max_batch_size=PRODUCER_BATCH_BYTES,
+        max_request_size=1024 * 1024,
+    )
+    await producer.start()
+    outbox = Outbox(aiokafka_send(producer), Topics(settings.topic_prefix))
+    stage = IntakeStage(settings, city, outbox)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stage.consumer.stop)
+    beats = asyncio.create_task(heartbeat(settings, stage.consumer), name="intake-heartbeat")
+    try:
+        await stage.consumer.run()
+    finally:
+        beats.cancel()
+        await producer.stop()
+
+
+async def heartbeat(settings: Settings, consumer: BatchConsumer) -> None:
+    """Report the partitions this intake holds, under the worker's id in ``{ns}:intake``
+    (the worker folds it into its own heartbeat)."""
+    client = aioredis.from_url(settings.redis_url, socket_timeout=2)
+    try:
+        while True:
+            beat = {"at": time.time(), "assigned": consumer.assigned}
+            try:
+                await client.hset(
+                    f"{settings.namespace}:intake", settings.worker_id, orjson.dumps(beat)
+                )
+            except Exception:  # noqa: BLE001 - the cache being down must not stop intake
+                log.warning("intake heartbeat: cache unreachable")
+            await asyncio.sleep(HEARTBEAT_S)
+    finally:
+        await client.aclose()
