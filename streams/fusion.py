@@ -143,6 +143,16 @@ class IncidentState:
         if not self.keys and self.incident.evidence:
             self.keys = frozenset(f"{ref.source.value}:{ref.id}" for ref in self.incident.evidence)
 
+    @property
+    def fixed_type(self) -> IncidentType | None:
+        """The type a dispatcher set, which fusion keeps (None: fusion decides)."""
+        return next((r.type for r in reversed(self.incident.rulings) if r.type), None)
+
+    @property
+    def fixed_priority(self) -> int | None:
+        """The priority a dispatcher set, which fusion keeps unless a mass casualty begins."""
+        return next((r.priority for r in reversed(self.incident.rulings) if r.priority), None)
+
     def to_json(self) -> dict[str, object]:
         """Plain values for a table."""
         return {"incident": self.incident.model_dump(mode="json"), "reporters": self.reporters}
@@ -274,6 +284,7 @@ def absorb(state: IncidentState, evidence: Evidence) -> IncidentState:
         evidence.type is not None
         and RANK[evidence.type] < RANK[inc.type]
         and (not evidence.uncertain or inc.type is T.OTHER)
+        and (not inc.rulings or state.fixed_type is None)
     ):
         new_type = evidence.type
     golden = min(inc.golden_time_s, GOLDEN_TIME_S[new_type])
@@ -293,6 +304,9 @@ def absorb(state: IncidentState, evidence: Evidence) -> IncidentState:
     }
     values = _Values(update, inc)
     update |= _assessment(values, reporters, evidence)
+    begins = update["mass_casualty"] and not inc.mass_casualty
+    if inc.rulings and state.fixed_priority is not None and not begins:
+        update["priority"] = inc.priority  # the dispatcher's, until a mass casualty begins
     return IncidentState(inc.model_copy(update=update), reporters, state.keys | {evidence.key})
 
 
@@ -307,7 +321,7 @@ class _Values(dict[str, Any]):
         return getattr(self._incident, name)
 
 
-def _confidence(reporters: dict[str, float]) -> float:
+def confidence(reporters: dict[str, float]) -> float:
     """The chance that at least one independent reporter is right, to 3 decimals."""
     miss = 1.0
     for weight in reporters.values():
@@ -322,7 +336,7 @@ def _assessment(
 ) -> dict[str, Any]:
     """Confidence, priority, mass-casualty and verification from all evidence so far
     (``inc``: the incident's fields with the evidence already counted)."""
-    confidence = _confidence(reporters)
+    certainty = confidence(reporters)
     independent = len(reporters)
     priority = BASE_PRIORITY[inc["type"]]
     if independent >= 3:
@@ -337,14 +351,14 @@ def _assessment(
     if mass_casualty:
         priority = 1
     lone_camera = independent == 1 and evidence.source.value == "cctv"
-    unverified = lone_camera and confidence < UNVERIFIED_BELOW
+    unverified = lone_camera and certainty < UNVERIFIED_BELOW
     # the earliest time the evidence shows a threshold crossed, whatever order it came in
     crossings = [t for t in (inc["escalated_at"], burst_at) if t is not None]
     if tipped or critical_density or (mass_casualty and not crossings):
         crossings.append(evidence.at)
     escalated_at = min(crossings) if mass_casualty else None
     return {
-        "confidence": confidence,
+        "confidence": certainty,
         "priority": max(1, min(priority, inc["priority"] if inc["version"] > 1 else 5)),
         "mass_casualty": mass_casualty,
         "supervisor_flag": inc["supervisor_flag"] or mass_casualty,

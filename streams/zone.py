@@ -25,6 +25,7 @@ from streams.contract import (
     UnitStatus,
     UnitStatusValue,
 )
+from streams.contract.commands import RULINGS
 from streams.evidence import Evidence
 from streams.fusion import (
     ACTIVE,
@@ -37,6 +38,7 @@ from streams.fusion import (
 )
 from streams.index import KindIndex
 from streams.intake import MAX_AGE
+from streams.rulings import merge, retype, split
 
 Store = MutableMapping[str, Any]
 
@@ -100,6 +102,9 @@ class Zone:
         self._resolved: dict[str, IncidentState] = {}
         self._closed: dict[str, datetime] = {}  # closed incident id → when it closed
         self._index = KindIndex[IncidentType](join_radius_m, ref_lat)
+        # incidents merged into another: where they were, so late evidence finds the survivor
+        self._sites = KindIndex[IncidentType](join_radius_m, ref_lat)
+        self._merged: dict[str, Incident] = {}
         # evidence key → the incident counting it: derived from the incident store, so
         # one table write records both the change and what it counted (no second table
         # whose changelog a crash could leave ahead or behind)
@@ -115,6 +120,8 @@ class Zone:
         self._closed.clear()
         self._owner.clear()
         self._index = KindIndex[IncidentType](join_radius_m, self._ref_lat)
+        self._sites = KindIndex[IncidentType](join_radius_m, self._ref_lat)
+        self._merged.clear()
         for value in list(self._incidents.values()):
             state = IncidentState.from_json(value)
             self._remember(state)
@@ -158,6 +165,9 @@ class Zone:
             self._resolved.pop(inc.id, None)
         if inc.status is IncidentStatus.CLOSED:
             self._closed[inc.id] = inc.updated_at
+        if inc.merged_into is not None:
+            self._merged[inc.id] = inc
+            self._sites.put(inc.id, inc.type, inc.location.lon, inc.location.lat)
 
     def _save(self, state: IncidentState, previous: Incident | None, now: datetime) -> list[Effect]:
         inc = state.incident
@@ -241,8 +251,13 @@ class Zone:
                 "since forgotten",
                 ev.id,
             )
-        near = [i for kind in search_types(ev) for i in self._index.near(kind, ev.lon, ev.lat)]
-        state = match(ev, [self._cache[i] for i in near])
+        kinds = search_types(ev)
+        near = [self._cache[i] for kind in kinds for i in self._index.near(kind, ev.lon, ev.lat)]
+        if self._merged:
+            near += self._survivor_sites(kinds, ev)
+        state = match(ev, near)
+        if state is not None:
+            state = self._cache[state.incident.id]  # a survivor found at a merged site
         if state is None:
             new, previous = open_incident(ev, self._district_of(ev.lon, ev.lat)), None
             if self.get(new.incident.id) is not None:  # the same first evidence, replayed
@@ -252,6 +267,49 @@ class Zone:
             new, previous = absorb(state, ev), state.incident
         self._owner[ev.key] = new.incident.id
         return self._save(new, previous, now)
+
+    def _survivor_sites(self, kinds: tuple[IncidentType, ...], ev: Evidence) -> list[IncidentState]:
+        """Active survivors of merges, each placed (and typed) where an incident merged into
+        it was, for evidence near there."""
+        sites: list[IncidentState] = []
+        for site_id in {i for kind in kinds for i in self._sites.near(kind, ev.lon, ev.lat)}:
+            gone, survivor = self._merged[site_id], self._survivor(site_id)
+            if survivor is not None:
+                where = {"location": gone.location, "type": gone.type}
+                sites.append(IncidentState(survivor.incident.model_copy(update=where)))
+        return sites
+
+    def _survivor(self, incident_id: str) -> IncidentState | None:
+        """The active incident a merged one now lives on in (merges may chain)."""
+        seen: set[str] = set()
+        while incident_id in self._merged and incident_id not in seen:
+            seen.add(incident_id)
+            incident_id = self._merged[incident_id].merged_into or incident_id
+        return self._cache.get(incident_id)
+
+    def _rule(self, command: Command, now: datetime) -> list[Effect]:
+        """Apply a dispatcher's merge, split or retype (``streams.rulings``)."""
+        # each ruling refuses (ContractError) an incident that is missing or no longer active
+        state = self.get(command.incident_id) if command.incident_id else None
+        if command.action is CommandAction.RETYPE_INCIDENT:
+            new = retype(state, command, now)
+            assert state is not None
+            return self._save(new, state.incident, now)
+        if command.action is CommandAction.MERGE_INCIDENT:
+            into = self.get(command.into_incident_id) if command.into_incident_id else None
+            closed, survivor = merge(state, into, command, now)
+            assert state is not None and into is not None
+            for key in survivor.keys:
+                self._owner[key] = survivor.incident.id
+            effects = self._save(closed, state.incident, now)
+            return effects + self._save(survivor, into.incident, now)
+        where = state.incident.location if state else None
+        district = self._district_of(where.lon, where.lat) if where else None
+        rest, new = split(state, command, district, now)
+        assert state is not None
+        for key in new.keys:
+            self._owner[key] = new.incident.id
+        return self._save(rest, state.incident, now) + self._save(new, None, now)
 
     def unit_status(self, status: UnitStatus, now: datetime) -> list[Effect]:
         """Apply a unit report: lifecycle of the incident it names, then followers."""
@@ -305,7 +363,9 @@ class Zone:
         self._commands[key] = command.action.value
         state = self.get(command.incident_id) if command.incident_id else None
         effects: list[Effect] = []
-        if state is not None and command.action is CommandAction.RESOLVE_INCIDENT:
+        if command.action in RULINGS:
+            effects += self._rule(command, now)
+        elif state is not None and command.action is CommandAction.RESOLVE_INCIDENT:
             if state.incident.status in ACTIVE:
                 effects += self._set_status(state, IncidentStatus.RESOLVED, now)
         elif (
@@ -346,6 +406,8 @@ class Zone:
             return
         for ref in state.incident.evidence:
             self._owner.pop(f"{ref.source.value}:{ref.id}", None)
+        if self._merged.pop(incident_id, None) is not None:
+            self._sites.remove(incident_id)
         for follower in self._followers:
             follower.forget(incident_id)
         if incident_id in self._incidents:

@@ -27,6 +27,7 @@ from streams.contract.outputs import (
     IncidentType,
     MapFeature,
     Overlay,
+    Ruling,
     Severity,
 )
 
@@ -69,6 +70,7 @@ __all__ = [
     "MapFeature",
     "Overlay",
     "Position",
+    "Ruling",
     "SensorAlarm",
     "SensorKind",
     "Severity",

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import Field, model_validator
 
 from streams.contract.common import ContractModel, EventId, ShortText, Timestamp
+from streams.contract.outputs import IncidentType
 
 
 class CommandAction(StrEnum):
@@ -26,16 +27,26 @@ class CommandAction(StrEnum):
     APPROVE_ALERT = "approve_alert"  # 위급 (Extreme) needs two different dispatchers
     CANCEL_ALERT = "cancel_alert"  # reason required
     ALL_CLEAR_ALERT = "all_clear_alert"
+    MERGE_INCIDENT = "merge_incident"  # incident_id joins into_incident_id; reason required
+    SPLIT_EVIDENCE = "split_evidence"  # evidence_ids leave incident_id for a new incident
+    RETYPE_INCIDENT = "retype_incident"  # set type and/or priority; fusion keeps them
 
 
-NEEDS_REASON = frozenset({CommandAction.OVERRIDE, CommandAction.CANCEL_ALERT})
-NEEDS_INCIDENT = frozenset(
-    {
-        CommandAction.ACCEPT_RECOMMENDATION,
-        CommandAction.OVERRIDE,
-        CommandAction.RESOLVE_INCIDENT,
-        CommandAction.CLOSE_INCIDENT,
-    }
+RULINGS = frozenset(
+    {CommandAction.MERGE_INCIDENT, CommandAction.SPLIT_EVIDENCE, CommandAction.RETYPE_INCIDENT}
+)
+"""A dispatcher's rulings on what fusion made of the evidence (``streams.rulings``)."""
+NEEDS_REASON = frozenset({CommandAction.OVERRIDE, CommandAction.CANCEL_ALERT}) | RULINGS
+NEEDS_INCIDENT = (
+    frozenset(
+        {
+            CommandAction.ACCEPT_RECOMMENDATION,
+            CommandAction.OVERRIDE,
+            CommandAction.RESOLVE_INCIDENT,
+            CommandAction.CLOSE_INCIDENT,
+        }
+    )
+    | RULINGS
 )
 NEEDS_ALERT = frozenset(
     {
@@ -59,6 +70,14 @@ class Command(ContractModel):
     unit_ids: list[EventId] = Field(default_factory=list, max_length=50)
     remove_unit_ids: list[EventId] = Field(default_factory=list, max_length=50)
     reason: ShortText | None = None
+    into_incident_id: EventId | None = None
+    """merge_incident: the incident that survives."""
+    evidence_ids: list[EventId] = Field(default_factory=list, max_length=200)
+    """split_evidence: the evidence (ids as on the incident) that becomes a new incident."""
+    type: IncidentType | None = None
+    """retype_incident: the incident's type; split_evidence: the new incident's type."""
+    priority: int | None = Field(default=None, ge=1, le=5)
+    """retype_incident: the incident's priority (1 most urgent)."""
 
     @model_validator(mode="after")
     def _complete(self) -> Command:
@@ -68,4 +87,12 @@ class Command(ContractModel):
             raise ValueError(f"{self.action.value} needs incident_id")
         if self.action in NEEDS_ALERT and not self.alert_id:
             raise ValueError(f"{self.action.value} needs alert_id")
+        if self.action is CommandAction.MERGE_INCIDENT and (
+            not self.into_incident_id or self.into_incident_id == self.incident_id
+        ):
+            raise ValueError("merge_incident needs into_incident_id, another incident")
+        if self.action is CommandAction.SPLIT_EVIDENCE and not self.evidence_ids:
+            raise ValueError("split_evidence needs evidence_ids")
+        if self.action is CommandAction.RETYPE_INCIDENT and self.type is None is self.priority:
+            raise ValueError("retype_incident needs a type or a priority")
         return self

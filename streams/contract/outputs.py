@@ -62,6 +62,22 @@ class EvidenceRef(ContractModel):
     kind: str | None = Field(default=None, max_length=40)
 
 
+class Ruling(ContractModel):
+    """A dispatcher's ruling on an incident (merge, split, retype): who, why, when."""
+
+    command_id: EventId
+    action: str = Field(max_length=40)
+    by: str = Field(min_length=1, max_length=80)
+    reason: ShortText | None = None
+    at: Timestamp
+    type: IncidentType | None = None
+    """The type the dispatcher set (fusion keeps it)."""
+    priority: int | None = Field(default=None, ge=1, le=5)
+    """The priority the dispatcher set (fusion keeps it, unless a mass casualty begins)."""
+    other_incident_id: EventId | None = None
+    """The incident merged into this one, or split off it (or the survivor of a merge)."""
+
+
 class Incident(ContractModel):
     """An incident's latest state (the `incidents` topic is compacted by id)."""
 
@@ -85,6 +101,12 @@ class Incident(ContractModel):
     supervisor_flag: bool = False
     mass_casualty: bool = False
     escalated_at: Timestamp | None = None
+    merged_into: EventId | None = None
+    """Set when a dispatcher merged this incident into another (it is then closed)."""
+    split_from: EventId | None = None
+    """Set on an incident a dispatcher split off another."""
+    rulings: list[Ruling] = Field(default_factory=list, max_length=100)
+    """The dispatchers' rulings on this incident, oldest first."""
 
 
 class AssignmentStatus(StrEnum):
