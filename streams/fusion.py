@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from streams.contract import EvidenceRef, Incident, IncidentStatus, IncidentType, Position
+from streams.pairs import PAIRS
 from streams.triage import BASE_PRIORITY, GOLDEN_TIME_S
 
 if TYPE_CHECKING:  # evidence reads the caller's words with these rules (streams.words)
@@ -42,52 +43,8 @@ JOIN_WINDOW = timedelta(minutes=30)
 CROWD_WINDOW = timedelta(minutes=90)
 """Crowd reports build over a long time (Itaewon: the first call came ~4 h before the crush)."""
 
-PAIRS: dict[frozenset[IncidentType], str] = {
-    frozenset(pair): reason
-    for *pair, reason in [
-        (T.FIRE, T.MEDICAL, "people hurt by smoke or flames are the fire's casualties"),
-        (T.FIRE, T.RESCUE, "people trapped in a burning building are the fire's rescue"),
-        (T.FIRE, T.CARDIAC_ARREST, "a collapsed, breathless person at a fire is a smoke victim"),
-        (T.FIRE, T.COLLAPSE, "burning buildings fall in: one scene, one command"),
-        (T.FIRE, T.GAS_LEAK, "a gas smell next to a fire is its fuel or its next explosion"),
-        (T.FIRE, T.HAZMAT, "burning chemicals or toxic smoke (a tunnel CO alarm) are the fire"),
-        (T.FIRE, T.TRAFFIC, "a vehicle burning after a crash is one scene"),
-        (T.CROWD, T.MEDICAL, "falls and fainting in a crush are the crush's casualties"),
-        (T.CROWD, T.CARDIAC_ARREST, "cardiac arrests in a crush are compressive asphyxia"),
-        (T.CROWD, T.RESCUE, "people pinned under others (깔렸어요) are the crush"),
-        (T.CROWD, T.COLLAPSE, "a crowd on what gives way (판교 환풍구, 2014) is one scene"),
-        (T.CARDIAC_ARREST, T.MEDICAL, "a patient who stops breathing is the same patient"),
-        (T.COLLAPSE, T.RESCUE, "people trapped in rubble are the collapse"),
-        (T.COLLAPSE, T.MEDICAL, "people hurt by falling debris are the collapse's casualties"),
-        (T.COLLAPSE, T.CARDIAC_ARREST, "a victim without a pulse in the rubble is the collapse's"),
-        (T.COLLAPSE, T.GAS_LEAK, "gas explosions bring buildings down"),
-        (T.TRAFFIC, T.MEDICAL, "people hurt in a crash are the crash's casualties"),
-        (T.TRAFFIC, T.RESCUE, "people trapped in wrecked vehicles are the crash"),
-        (T.TRAFFIC, T.CARDIAC_ARREST, "a driver in arrest at a crash is the crash's patient"),
-        (T.HAZMAT, T.GAS_LEAK, "a gas leak is a hazardous-materials release"),
-        (T.HAZMAT, T.MEDICAL, "people overcome by fumes are the release's casualties"),
-        (T.GAS_LEAK, T.MEDICAL, "people dizzy or unconscious from gas are the leak's casualties"),
-        (T.FLOOD, T.RESCUE, "people stranded by water are the flood's rescue"),
-        (T.STRUCTURAL, T.COLLAPSE, "a strained structure that falls is one structure"),
-        (T.EARTHQUAKE, T.COLLAPSE, "buildings falling in a quake are the quake"),
-    ]
-}
-"""Pairs of types that are one emergency when near each other, each with why."""
-REFUSED: dict[frozenset[IncidentType], str] = {
-    frozenset(pair): reason
-    for *pair, reason in [
-        (T.CROWD, T.FIRE, "a fire in a crowd needs engines the crowd plan lacks: two incidents"),
-        (T.CROWD, T.TRAFFIC, "a vehicle in a crowd needs its own plan; the dispatcher may merge"),
-        (T.MEDICAL, T.RESCUE, "a stuck lift and a sick person nearby are usually two calls"),
-        (T.FLOOD, T.MEDICAL, "a flood spans a district: it would swallow every sick call in 1 km"),
-        (T.FIRE, T.FLOOD, "water and fire at one place are two emergencies (or hose water)"),
-        (T.FIRE, T.EARTHQUAKE, "fires after a quake each need their own engines"),
-        (T.EARTHQUAKE, T.RESCUE, "a quake spans 5 km: each trapped person needs their own crew"),
-        (T.EARTHQUAKE, T.MEDICAL, "a quake spans 5 km: each casualty needs their own ambulance"),
-    ]
-}
-"""Pairs reviewed and kept apart, each with why (the dispatcher can still merge them)."""
 COMPATIBLE: frozenset[frozenset[IncidentType]] = frozenset(PAIRS)
+"""Pairs of types that are one emergency when near each other (``streams.pairs``)."""
 OTHER_REACH_M = 300.0
 """An uncategorised or uncertain report joins any active incident within the incident's
 own join radius, capped here: the reach of a building or an alley where an emergency is
@@ -241,8 +198,31 @@ def match(evidence: Evidence, candidates: Iterable[IncidentState]) -> IncidentSt
     return best[1] if best else None
 
 
-def open_incident(evidence: Evidence, district: str | None) -> IncidentState:
-    """A new incident whose first evidence is ``evidence`` (which must carry a type)."""
+MAX_RELATED = 20
+
+
+def related(evidence: Evidence, candidates: Iterable[IncidentState]) -> list[str]:
+    """The active incidents at the same place and time as ``evidence`` (within the reach of
+    an uncategorised report of them, ``join_radius_m(other, type)``, and the join window)
+    that it did not join: the dispatcher may find them one emergency and merge them."""
+    found: list[str] = []
+    for state in candidates:
+        inc = state.incident
+        if inc.status not in ACTIVE or inc.id in found:
+            continue
+        if not (inc.opened_at - JOIN_WINDOW <= evidence.at <= inc.updated_at + JOIN_WINDOW):
+            continue
+        reach = join_radius_m(T.OTHER, inc.type) or 0.0
+        if distance_m(inc.location.lon, inc.location.lat, evidence.lon, evidence.lat) <= reach:
+            found.append(inc.id)
+    return sorted(found)[:MAX_RELATED]
+
+
+def open_incident(
+    evidence: Evidence, district: str | None, possibly_related: Iterable[str] = ()
+) -> IncidentState:
+    """A new incident whose first evidence is ``evidence`` (which must carry a type), and
+    the incidents near it that it did not join (:func:`related`)."""
     assert evidence.type is not None
     golden = GOLDEN_TIME_S[evidence.type]
     values: dict[str, Any] = {
@@ -265,6 +245,7 @@ def open_incident(evidence: Evidence, district: str | None) -> IncidentState:
         "mass_casualty": False,
         "escalated_at": None,
         "supervisor_flag": False,
+        "possibly_related": list(possibly_related),
     }
     reporters = {evidence.reporter: evidence.weight}
     values |= _assessment(values, reporters, evidence)

@@ -85,6 +85,9 @@ def merge(
             "description": s.description or g.description,
             "version": s.version + 1,
             "rulings": [*s.rulings, _ruling(command, other_incident_id=g.id)],
+            "possibly_related": sorted(
+                (set(s.possibly_related) | set(g.possibly_related)) - {s.id, g.id}
+            ),
         }
     )
     closed = g.model_copy(

@@ -34,6 +34,7 @@ from streams.fusion import (
     join_radius_m,
     match,
     open_incident,
+    related,
     search_types,
 )
 from streams.index import KindIndex
@@ -259,7 +260,9 @@ class Zone:
         if state is not None:
             state = self._cache[state.incident.id]  # a survivor found at a merged site
         if state is None:
-            new, previous = open_incident(ev, self._district_of(ev.lon, ev.lat)), None
+            nearby = [self._cache[i] for i in self._index.near(IncidentType.OTHER, ev.lon, ev.lat)]
+            district = self._district_of(ev.lon, ev.lat)
+            new, previous = open_incident(ev, district, related(ev, nearby)), None
             if self.get(new.incident.id) is not None:  # the same first evidence, replayed
                 self._owner[ev.key] = new.incident.id
                 return []

@@ -107,6 +107,9 @@ class Incident(ContractModel):
     """Set on an incident a dispatcher split off another."""
     rulings: list[Ruling] = Field(default_factory=list, max_length=100)
     """The dispatchers' rulings on this incident, oldest first."""
+    possibly_related: list[EventId] = Field(default_factory=list, max_length=20)
+    """Active incidents at the same place and time when this one opened, of types fusion
+    never joins (a fire and a flood call from one building): the dispatcher may merge them."""
 
 
 class AssignmentStatus(StrEnum):

@@ -65,6 +65,7 @@ async def test_merge_split_and_retype_through_the_commands_topic(
     )
     fire, flood = owner(records, "r-fire-1"), owner(records, "r-flood-1")
     assert fire != flood
+    assert final_states(records)[flood]["possibly_related"] == [fire]  # a merge to offer
 
     merge = ruling("cmd-it-merge", "merge_incident", incident_id=flood, into_incident_id=fire)
     split = ruling("cmd-it-split", "split_evidence", incident_id=fire, evidence_ids=["r-fire-2"])

@@ -14,8 +14,6 @@ from streams.contract import IncidentType
 from streams.evidence import Evidence
 from streams.fusion import (
     OTHER_REACH_M,
-    PAIRS,
-    REFUSED,
     T,
     absorb,
     distance_m,
@@ -27,6 +25,7 @@ from streams.fusion import (
     search_types,
 )
 from streams.index import KindIndex
+from streams.pairs import PAIRS, REFUSED
 from streams.zone import Zone
 from tests.streams.samples import CITY_HALL, ITAEWON_ALLEY, T0, call_evidence
 

@@ -75,6 +75,21 @@ def test_a_merge_moves_all_evidence_to_the_survivor_and_closes_the_other() -> No
     assert gone.incident.rulings[0].command_id == "cmd-m1"
 
 
+def test_incidents_fusion_kept_apart_at_one_place_are_possibly_related_until_merged() -> None:
+    z = zone()
+    fire = opened(z, 1)
+    flood = opened(z, 2, T.FLOOD, 30, at_s=10)
+    apart = opened(z, 3, T.CARDIAC_ARREST, 400, at_s=20)  # two blocks away: its own
+    later = opened(z, 4, T.FLOOD, -30, at_s=3 * 3600)  # hours later: not the same
+    state = z.get(flood)
+    assert state is not None and state.incident.possibly_related == [fire]
+    for other in (apart, later):
+        assert z.get(other).incident.possibly_related == []  # type: ignore[union-attr]
+    z.command(command("cmd-m0", "merge_incident", incident_id=flood, into_incident_id=fire), NOW)
+    survivor = z.get(fire)
+    assert survivor is not None and survivor.incident.possibly_related == []
+
+
 def test_a_replayed_merge_changes_nothing() -> None:
     z = zone()
     fire, flood = opened(z, 1), opened(z, 2, T.FLOOD, 30)
