@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 
 from access import Principal, Role, TokenError
 from alerts import (
@@ -23,12 +25,27 @@ from console.auth import bearer_of
 from console.context import DISPATCH, Context
 from console.crew import crew_view, current_assignment, nearest_points
 from console.layers import CREW_LAYERS, LAYERS, PUBLIC_LAYERS
+from console.places import PlaceFinder
 from console.public_alerts import is_public_alert, public_alert_view
 from console.units import fleet_snapshot, unit_state
 
-__all__ = ["queries_router", "urgency_key"]
+__all__ = ["PlacesBody", "queries_router", "urgency_key"]
 
 JSON_CACHE = {"Cache-Control": "public, max-age=3600"}
+
+
+class PlacePoint(BaseModel):
+    """A point to name, with the caller's key for it (an incident id)."""
+
+    id: str = Field(max_length=128)
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+
+
+class PlacesBody(BaseModel):
+    """Points to name in one request."""
+
+    points: list[PlacePoint] = Field(max_length=500)
 
 
 def urgency_key(incident: dict[str, Any]) -> tuple[int, str]:
@@ -42,6 +59,19 @@ def queries_router(ctx: Context) -> APIRouter:
     rm = ctx.readmodel
     dispatcher = ctx.gate.require(*DISPATCH)
     crew_or_dispatcher = ctx.gate.require(Role.CREW, *DISPATCH)
+    finder: list[PlaceFinder] = []
+
+    def places_of(points: list[PlacePoint]) -> dict[str, str | None]:
+        if not finder:
+            finder.append(PlaceFinder(ctx.layers.city()))
+        return {p.id: finder[0].name(p.lon, p.lat) for p in points}
+
+    @router.post("/api/places")
+    async def places(
+        body: PlacesBody, who: Principal = Depends(crew_or_dispatcher)
+    ) -> dict[str, str | None]:
+        """Readable places ("마포구 합정동 양화로 부근") of up to 500 points, by their ids."""
+        return await asyncio.to_thread(places_of, body.points)
 
     @router.get("/api/incidents")
     async def list_incidents(
@@ -168,6 +198,10 @@ def queries_router(ctx: Context) -> APIRouter:
             incident = await rm.get("incidents", assignment["incident_id"])
             overlay = await rm.get("overlays", assignment["incident_id"])
         view = crew_view(unit, assignment, incident, overlay)
+        if incident is not None:
+            at = incident["location"]
+            point = PlacePoint(id=incident["id"], lon=at["lon"], lat=at["lat"])
+            view["place"] = (await asyncio.to_thread(places_of, [point]))[incident["id"]]
         if incident is not None and not view["hydrants"]:
             view["hydrants"] = await city_hydrants(incident["location"])
         return JSONResponse(view)

@@ -193,7 +193,7 @@ GT.detail = (() => {
     if (!built || built.id !== inc.id) { built = build(C, inc); box.hidden = false; }
     const b = built;
     setText(b.title, `${inc.id} · P${inc.priority} ${label("type", inc.type)} · ${label("incidentStatus", inc.status)}`);
-    setText(b.place, `${inc.place || inc.address || ""} ${inc.district || ""}`);
+    setText(b.place, [inc.place || inc.district, inc.address].filter(Boolean).join(" · "));
     setText(b.meta, `confidence ${inc.confidence} · patients ${inc.patients || 0} · golden time ${Math.round(inc.golden_time_s / 60)} min · v${inc.version || 1}`);
     setText(b.description, inc.description || "");
     const orders = C.assignmentsOf(inc.id);

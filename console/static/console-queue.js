@@ -76,7 +76,8 @@ GT.queue = (() => {
     if (inc.unverified) f.push("unverified");
     if (inc.supervisor_flag) f.push("supervisor");
     setText(flags, f.join(" · "));
-    setText(meta, `${inc.place || inc.address || ""} · ${inc.district || ""} · ${label("incidentStatus", inc.status)} · ${inc.evidence.length} evidence`);
+    const where = [inc.place || inc.district, inc.address].filter(Boolean).join(" · ");
+    setText(meta, `${where} · ${label("incidentStatus", inc.status)} · ${inc.evidence.length} evidence`);
   }
 
   // Patch #incidents to show ``rows`` (already ordered) under the filter, keyed by id.

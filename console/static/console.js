@@ -22,7 +22,7 @@ const layers = {
 const C = GT.console = {
   state, map, layers, token: TOKEN, subject: GT.tokenClaims(TOKEN).sub || "",
   filter: { group: "", district: "", type: "", priority: "" },
-  renderMs: [], renderMode: "keyed", rows: [], selections: 0,
+  renderMs: [], renderMode: "keyed", rows: [], selections: 0, places: new Map(),
   assignmentsOf, select,
 };
 
@@ -32,6 +32,7 @@ function upsertIncident(inc) {
   if (old && (old.version || 1) > (inc.version || 1)) return;
   if (!old || (old.version || 1) !== (inc.version || 1) || old.status !== inc.status) GT.conn.noteChange(inc);
   if (!SHOWN_INCIDENT.includes(inc.status)) { removeIncident(inc.id); return; }
+  if (C.places.has(inc.id)) inc.place = C.places.get(inc.id);
   state.incidents.set(inc.id, inc);
   const ll = [inc.location.lat, inc.location.lon];
   const done = inc.status === "resolved";
@@ -55,6 +56,35 @@ function removeIncident(id) {
   const m = state.markers.get(id);
   if (m) { layers.incidents.removeLayer(m); state.markers.delete(id); }
   if (state.selected === id) { state.selected = null; layers.selection.clearLayers(); }
+}
+
+// Readable places ("마포구 합정동 양화로 부근") from the server, most urgent incidents first.
+let placesInFlight = false;
+const placeAsked = new Set();
+async function requestPlaces() {
+  if (placesInFlight) return;
+  const points = [];
+  for (const row of C.rows) {
+    if (points.length >= 300) break;
+    const inc = row.inc;
+    if (placeAsked.has(inc.id)) continue;
+    placeAsked.add(inc.id);
+    points.push({ id: inc.id, lon: inc.location.lon, lat: inc.location.lat });
+  }
+  if (!points.length) return;
+  placesInFlight = true;
+  try {
+    const named = await GT.api("/api/places", { method: "POST", token: TOKEN, body: { points } });
+    for (const [id, name] of Object.entries(named)) {
+      if (!name) continue;
+      C.places.set(id, name);
+      const inc = state.incidents.get(id);
+      if (inc) inc.place = name;
+    }
+  } catch (_) {
+    for (const p of points) placeAsked.delete(p.id);  // asked again on a later render
+  } finally { placesInFlight = false; }
+  scheduleRender();
 }
 
 // ---- units -----------------------------------------------------------------------------
@@ -232,6 +262,7 @@ function render() {
   renderCounts(list.counts);
   GT.filters.refresh(C);
   GT.actions.check();
+  requestPlaces();
 }
 
 function renderCounts(counts) {

@@ -35,7 +35,7 @@ function draw(view) {
   list.replaceChildren();
   if (!inc || !a) { if (bounds.length) map.setView(bounds[0], 15); return; }
   document.getElementById("type").textContent = `P${inc.priority} ${GT.label("type", inc.type)}`;
-  document.getElementById("address").textContent = inc.address || `${inc.location.lat.toFixed(5)}, ${inc.location.lon.toFixed(5)}`;
+  document.getElementById("address").textContent = inc.address || view.place || inc.district || "위치 확인 중 locating…";
   document.getElementById("eta").textContent = `ETA ${fmtClock(a.eta_s)} · ${(a.distance_m / 1000).toFixed(1)} km`;
   document.getElementById("description").textContent = inc.description || "";
   if (view.hazard_zone) {

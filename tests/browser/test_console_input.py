@@ -14,11 +14,13 @@ import pytest
 from playwright.async_api import Browser
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from console.places import place_name
+from geo import load_city
 from stack.settings import Settings
 from tests.browser.live import console_page, rendered, stream
 from tests.browser.scene import busy_scene
 from tests.conftest import Process
-from tests.console.console_samples import assignment, incident, unit_status
+from tests.console.console_samples import CITY_HALL, assignment, incident, unit_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.integration]
 
@@ -202,4 +204,23 @@ async def test_an_unassigned_p1_is_first_among_many_p1s_with_units_on_scene(
     await page.select_option("#filter-priority", "2")
     await rendered(page, "document.querySelectorAll('#incidents li.incident').length === 1")
     assert await page.get_attribute("#incidents li.incident", "data-id") == "inc-rec-only"
+    assert not page.errors  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(120)
+async def test_an_incident_without_an_address_is_placed_by_gu_dong_and_street(
+    browser: Browser, settings: Settings, console: Process
+) -> None:
+    lon, lat = CITY_HALL
+    expected = place_name(load_city(settings.data_dir), lon, lat)  # the console's own city
+    assert expected and expected.endswith(" 부근")
+    quiet = incident("inc-place-1", lon, lat, priority=1, address=None, district=None)
+    with stream(settings) as live:
+        live.send("incidents", [quiet])
+        page = await console_page(browser, settings)
+        row = page.locator("#incidents li.incident[data-id='inc-place-1']")
+        await row.filter(has_text=expected).wait_for()
+        await row.click()
+        await page.locator("#detail .place", has_text=expected).wait_for()
+    assert not any(ch.isdigit() for ch in expected.split()[0])  # a name, not coordinates
     assert not page.errors  # type: ignore[attr-defined]

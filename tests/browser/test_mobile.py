@@ -7,6 +7,8 @@ import pytest
 from playwright.async_api import Browser
 
 from access import Role
+from console.places import place_name
+from geo import load_city
 from stack.settings import Settings
 from tests.browser.conftest import new_page, screenshot_path
 from tests.browser.live import rendered, stream
@@ -40,6 +42,7 @@ async def test_the_crew_status_buttons_all_fit_on_a_390x844_phone(
         37.5700,
         type="cardiac_arrest",
         description="70대 남성 의식 없음, 호흡 없음 — 심폐소생술 안내 중",
+        address=None,
     )
     route = [(126.9700, 37.5650), (126.9750, 37.5680), (126.9800, 37.5700)]
     with stream(settings) as live:
@@ -60,6 +63,8 @@ async def test_the_crew_status_buttons_all_fit_on_a_390x844_phone(
     assert [b["status"] for b in buttons] == ["en_route", "on_scene", "transporting", "available"]
     assert all(b["inside"] and b["uncovered"] for b in buttons), buttons
     assert "심정지" in await page.inner_text("#type")
+    expected = place_name(load_city(settings.data_dir), *route[-1])  # the console's own city
+    assert expected and await page.inner_text("#address") == expected  # a place, not coordinates
     await page.wait_for_timeout(300)  # let the map canvas paint before the picture
     await page.screenshot(path=str(screenshot_path("crew-phone")))
     assert not page.errors  # type: ignore[attr-defined]

@@ -99,6 +99,7 @@ def routes(draft_id: str, sent_id: str) -> list[tuple[str, str, Any, Any]]:
     """(method, path, body, who may) — who is a role set, EVERYONE, or {role: status}."""
     own_status = unit_status(OWN_UNIT, "available", CITY_HALL[0], CITY_HALL[1])
     draft_cap = {r: 200 if r in DISPATCH else 404 for r in ROLES}
+    place_point = {"id": INC, "lon": CITY_HALL[0], "lat": CITY_HALL[1]}
     return [
         ("GET", "/healthz", None, EVERYONE),
         ("GET", "/readyz", None, EVERYONE),
@@ -128,6 +129,7 @@ def routes(draft_id: str, sent_id: str) -> list[tuple[str, str, Any, Any]]:
         ("GET", "/api/alerts", None, DISPATCH),
         ("GET", "/api/audit", None, {"supervisor"}),
         ("GET", f"/api/crew/{OWN_UNIT}", None, DISPATCH | {"crew_own"}),
+        ("POST", "/api/places", {"points": [place_point]}, DISPATCH | CREW),
         ("POST", f"/api/incidents/{INC}/accept", {}, DISPATCH),
         (
             "POST",
