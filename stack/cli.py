@@ -183,6 +183,10 @@ def cmd_follow(args: argparse.Namespace) -> int:
 def _run_faust(app: faust.App, settings: Settings) -> None:
     import faust
 
+    from streams.faust_tuning import install
+
+    install(settings.fetch_max_wait_ms)  # before any of the app's consumers start
+
     worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
     # Faust's terminal spinner sets the root logger to DEBUG so that it spins on every
     # record: every library then builds debug records (~6 % of a busy worker's CPU).

@@ -44,8 +44,12 @@ from a fetch instead.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import importlib.metadata
+import inspect
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, cast
@@ -59,12 +63,80 @@ from mode import Service
 from streams.offsets import end_offsets
 
 log = logging.getLogger("goldentime.worker")
+
+FAUST_VERSION = "0.15.3"
+"""The faust-streaming release these patches were written against (pinned in
+``pyproject.toml``): they replace private methods and copy one of its loops, so another
+release must be read and checked before they are installed on it."""
+_UPSTREAM: dict[str, Callable[..., Any]] = {
+    "AIOKafkaConsumerThread._create_worker_consumer": (
+        faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer
+    ),
+    "AIOKafkaConsumerThread._highwaters": faust_aiokafka.AIOKafkaConsumerThread._highwaters,
+    "Consumer.ack": faust_consumer.Consumer.ack,
+    "Consumer._new_offset": faust_consumer.Consumer._new_offset,
+    "Consumer.perform_seek": faust_consumer.Consumer.perform_seek,
+    "Consumer._add_gap": faust_consumer.Consumer._add_gap,
+    "Consumer._drain_messages": faust_consumer.Consumer._drain_messages,
+}
+UPSTREAM_DIGESTS = {
+    "AIOKafkaConsumerThread._create_worker_consumer": (
+        "c2701bfc3e6f6cad95c2be36d6a255a86e2c57d18d36cc1082b5fb5c482d99d7"
+    ),
+    "AIOKafkaConsumerThread._highwaters": (
+        "a7f4f97d9f32aca2777713e22671d70eae4b3ae51541bb09a90448ce83acefce"
+    ),
+    "Consumer._add_gap": "4df2573ded7c1c2cde04dc6bde6d4480cb5875ef565256e56966b585ae39b1c1",
+    "Consumer._drain_messages": "44a2500309e83c630493f6828af50166ec8d96a0b3e4fb2bab735f704ae93417",
+    "Consumer._new_offset": "1d2c7ea89a7ad4f1a216c1d51936e569162cd66bd56f889e13fd29c910b58eb0",
+    "Consumer.ack": "5fcf41cf45153475de3790dc56fec1b83335956dc8b3bf7ff6bbb2b57627f03f",
+    "Consumer.perform_seek": "0e8c130ff4b0afd82c0be9c5fd831316e10febc62c94032833911096e156d7c6",
+}
+"""sha256 of the source of each upstream method replaced here, as in ``FAUST_VERSION``."""
+
+
+class FaustVersionError(RuntimeError):
+    """The installed faust-streaming is not the release the patches were written for."""
+
+
+def upstream_digests() -> dict[str, str]:
+    """sha256 of the source of each upstream method replaced here, as installed."""
+    return {
+        name: hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
+        for name, function in _UPSTREAM.items()
+    }
+
+
+def check_upstream() -> None:
+    """Raise :class:`FaustVersionError` unless the installed Faust is the release (and the
+    methods) the patches were written for."""
+    installed = importlib.metadata.version("faust-streaming")
+    if installed != FAUST_VERSION:
+        raise FaustVersionError(
+            f"faust-streaming {installed} is installed; GoldenTime's consumer patches "
+            f"(streams.faust_tuning) were written for {FAUST_VERSION}: install that release"
+        )
+    changed = sorted(k for k, v in upstream_digests().items() if UPSTREAM_DIGESTS.get(k) != v)
+    if changed:
+        raise FaustVersionError(f"faust-streaming's methods differ from {FAUST_VERSION}: {changed}")
+
+
+def install(fetch_max_wait_ms: int) -> None:
+    """Check the installed Faust (:func:`check_upstream`) and install every patch here, once
+    per process, before any Faust consumer starts."""
+    if not _state["installed"]:
+        check_upstream()
+        install_at_least_once()
+        _state["installed"] = True
+    set_fetch_max_wait_ms(fetch_max_wait_ms)
+
+
 _original_create = faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer
 _original_ack = faust_consumer.Consumer.ack
 _original_perform_seek = faust_consumer.Consumer.perform_seek
 GAP_PATIENCE_S = 10.0
 SEEK_EVERY_S = 1.0
-_state = {"fetch_max_wait_ms": 1500}
+_state: dict[str, Any] = {"fetch_max_wait_ms": 1500, "installed": False}
 
 
 def _create_worker_consumer(self: Any, transport: Any) -> Any:

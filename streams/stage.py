@@ -13,17 +13,17 @@ from typing import Any
 
 import faust
 from aiokafka.errors import MessageSizeTooLargeError
+from faust.types import EventT
 
 from stack.settings import Settings
 from streams.contract import ContractError, encode
 from streams.deadletter import dead_letter
-from streams.faust_tuning import install_at_least_once, set_fetch_max_wait_ms
 from streams.topics import Topics
 from streams.zone import Effect
 
 log = logging.getLogger("goldentime.worker")
 
-Event = faust.types.EventT[bytes]
+Event = EventT[bytes]
 RAW: dict[str, Any] = {
     "key_type": bytes,
     "value_type": bytes,
@@ -41,9 +41,8 @@ carries up to 500 inputs, ≤ 256 KB, and that prefetch held a surge's backlog i
 
 
 def faust_app(settings: Settings, name: str) -> faust.App:
-    """A Faust app of this deployment: its own consumer group and table changelogs."""
-    set_fetch_max_wait_ms(settings.fetch_max_wait_ms)
-    install_at_least_once()
+    """A Faust app of this deployment: its own consumer group and table changelogs (run it
+    with ``streams.faust_tuning.install`` done, as the ``goldentime`` entry points do)."""
     datadir = settings.worker_state_dir / settings.worker_id / name
     datadir.parent.mkdir(parents=True, exist_ok=True)
     return faust.App(

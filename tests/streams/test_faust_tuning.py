@@ -72,3 +72,12 @@ def test_a_partition_with_no_known_start_delivers_whatever_comes() -> None:
     order = ReadOrder()
     order.reset(TP0, None)
     assert order.verdict(TP0, 42, now=0.0) is Verdict.DELIVER
+
+
+def test_the_installed_faust_is_the_release_the_patches_were_written_for() -> None:
+    """Fails when faust-streaming is upgraded or a replaced upstream method changed: read the
+    new upstream code, port the patches, then record the new digests."""
+    from streams.faust_tuning import UPSTREAM_DIGESTS, check_upstream, upstream_digests
+
+    assert upstream_digests() == UPSTREAM_DIGESTS
+    check_upstream()
