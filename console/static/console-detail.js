@@ -27,9 +27,10 @@ GT.detail = (() => {
     return `${unitId} is ${label("unitStatus", u.status)} ${u.status}${elsewhere}`;
   }
 
-  function accept(C, inc) {
+  // Accept the recommendation (its available units, or the given ones among them).
+  function accept(C, inc, only) {
     const recommended = C.assignmentsOf(inc.id).filter((a) => a.status === "recommended").map((a) => a.unit_id);
-    const units = recommended.filter((u) => isAvailable(C, u));
+    const units = recommended.filter((u) => isAvailable(C, u) && (!only || only.includes(u)));
     const seenBusy = new Map();
     GT.actions.run({
       label: `출동 지령 accept ${units.join(", ")} → ${inc.id}`,
@@ -94,10 +95,12 @@ GT.detail = (() => {
   }
 
   function override(C, inc, form) {
-    const units = split(form.units);
-    const remove = split(form.remove);
-    const reason = form.reason.value.trim();
-    GT.actions.run({
+    sendOverride(C, inc, split(form.units), split(form.remove), form.reason.value.trim())
+      .then((o) => { if (o.state !== "refused") for (const i of [form.units, form.remove, form.reason]) i.value = ""; });
+  }
+
+  function sendOverride(C, inc, units, remove, reason) {
+    return GT.actions.run({
       label: `변경 override ${inc.id}`, incidentId: inc.id,
       path: `/api/incidents/${encodeURIComponent(inc.id)}/override`,
       body: { unit_ids: units, remove_unit_ids: remove, reason },
@@ -107,7 +110,7 @@ GT.detail = (() => {
         const gone = remove.every((u) => !orders.some((a) => a.unit_id === u && a.status !== "cancelled"));
         return sent && gone;
       },
-    }).then((o) => { if (o.state !== "refused") for (const i of [form.units, form.remove, form.reason]) i.value = ""; });
+    });
   }
 
   function build(C, inc) {
@@ -216,5 +219,11 @@ GT.detail = (() => {
     });
   }
 
-  return { render };
+  function focusOverride() {
+    const input = document.querySelector("#detail form.override input[name=unit_ids]");
+    if (input) input.focus();
+    return Boolean(input);
+  }
+
+  return { render, accept, close, resolve, sendOverride, focusOverride };
 })();

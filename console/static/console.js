@@ -93,7 +93,8 @@ function upsertUnit(u) {
   if (old && old.data.at && u.at && Date.parse(old.data.at) > Date.parse(u.at)) return;
   const colour = UNIT_COLOURS[u.status] || "#9e9e9e";
   const style = { radius: 5, color: "#fff", weight: 2, fillColor: colour, fillOpacity: 1, renderer };
-  const entry = old || { data: u, marker: null };
+  const entry = old || { data: u, marker: null, since: 0 };
+  if (!old || old.data.status !== u.status) entry.since = Date.parse(u.at) || Date.now();
   entry.data = u;
   if (u.location) {
     const ll = [u.location.lat, u.location.lon];
@@ -310,3 +311,5 @@ const link = GT.socket("/ws/console", TOKEN, (msg) => {
 }, (st, reason) => GT.conn.onState(st, reason), { batch: "1", heartbeat: "1" });
 C.link = link;
 GT.conn.start(link);
+GT.alarms.start(C);
+GT.keys.start(C);

@@ -17,6 +17,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from console.places import place_name
 from geo import load_city
 from stack.settings import Settings
+from tests.browser.conftest import screenshot_path
 from tests.browser.live import console_page, rendered, stream
 from tests.browser.scene import busy_scene
 from tests.conftest import Process
@@ -198,6 +199,11 @@ async def test_an_unassigned_p1_is_first_among_many_p1s_with_units_on_scene(
     assert rows[:4] == [pending, "inc-arrest", "inc-rec-only", active]
     first = await page.inner_text("#incidents li.incident")
     assert "심정지" in first and "cardiac_arrest" not in first
+    await page.locator("#incidents li.incident[data-id='inc-arrest']").click()
+    await page.locator("#detail h3", has_text="inc-arrest").wait_for()
+    await page.wait_for_timeout(300)  # let the map canvas paint before the picture
+    await page.locator("#alarms li.loud[data-key='new:inc-arrest']").wait_for()
+    await page.screenshot(path=str(screenshot_path("console-queue")))
     await page.select_option("#filter-group", "active")
     await rendered(page, f"{FIRST_ROW}.startsWith('inc-busy')")
     await page.select_option("#filter-group", "")
