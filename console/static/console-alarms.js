@@ -2,8 +2,9 @@
 // Alarms and timers. A P1 or mass-casualty call awaiting dispatch sounds and flashes until a
 // dispatcher acknowledges it; timers raise an alarm for a call unassigned too long, an alert
 // draft waiting too long and a unit too long in one status. Thresholds are settings:
-//  - unassignedS 60: NFPA 1221 (2019) 7.4.2.1, alarm processing within 60 s for 90 % of calls
-//    (64 s / 106 s for 90 % / 95 % of high-priority calls in the 2016 edition).
+//  - unassignedS 60: NFPA 1221 §7.4.2, emergency alarm processing within 60 s for 90 % of
+//    alarms (figures as recalled from the 2016 edition, not checked against the text: confirm
+//    against the edition your centre works to).
 //  - draftWaitS 120: local policy (issue 27); Korean alert tiers set no approval time.
 //  - unitStatusS.dispatched 80: NFPA 1710 (2020) 4.1.2.1, turnout time 60 s EMS / 80 s fire.
 //  - unitStatusS.at_hospital 1800: ambulance patient offload within 30 min (local policy).
