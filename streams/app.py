@@ -26,6 +26,7 @@ import redis.asyncio as aioredis
 from alerts import WebhookChannel
 from geo import City
 from stack.settings import Settings
+from streams import records
 from streams.changelog import Changelog, queued_table
 from streams.contract import Command, ContractError, UnitStatus, UnitStatusValue, decode, encode
 from streams.deadletter import dead_letter
@@ -35,10 +36,8 @@ from streams.evidence import Evidence
 from streams.follow import Relay, follow_items
 from streams.stage import (
     RAW,
-    ZONE_RECORD_BYTES,
     Event,
     Outbox,
-    chunks,
     faust_app,
     faust_send,
     origin_of,
@@ -124,8 +123,7 @@ def create_app(settings: Settings, city: City, *, intake_reported: bool = True) 
             (topics.dispatch, dispatch, "dispatch"),
             (topics.follow, follow, "follow-up"),
         ):
-            for chunk in chunks(items, ZONE_RECORD_BYTES):
-                value = b'{"items":[' + b",".join(chunk) + b"]}"
+            for value in records.frame(items):
                 await outbox.send(topic, CITY_ZONE.encode(), value, what)
 
     @app.agent(zone_inputs, name="zone")
@@ -142,13 +140,12 @@ def create_app(settings: Settings, city: City, *, intake_reported: bool = True) 
                     command = decode(Command, event.value)
                     await emit(zone().command(command, now), origin_of(event))
                     return
-                data = orjson.loads(event.value)
-                if "tick" in data:
+                if records.is_tick(event.value):
                     await emit(zone().tick(now))
                     return
                 effects: list[Effect] = []
                 zone().begin_batch()
-                for item in data["items"]:
+                for item in records.parse(event.value):
                     try:
                         if "evidence" in item:
                             ev = Evidence.from_json(item["evidence"])
@@ -233,6 +230,6 @@ def create_app(settings: Settings, city: City, *, intake_reported: bool = True) 
 
     @app.timer(TICK_S, name="zone-tick")  # type: ignore[untyped-decorator]
     async def zone_tick() -> None:
-        await zone_topic.send(key=CITY_ZONE.encode(), value=orjson.dumps({"tick": time.time()}))
+        await zone_topic.send(key=CITY_ZONE.encode(), value=records.tick(time.time()))
 
     return app

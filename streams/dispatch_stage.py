@@ -32,6 +32,7 @@ import orjson
 from dispatch import Recommender
 from geo import City
 from stack.settings import Settings
+from streams import records
 from streams.changelog import Changelog, queued_table
 from streams.contract import (
     Command,
@@ -45,9 +46,7 @@ from streams.dispatching import DispatchFollower
 from streams.fusion import IncidentState
 from streams.stage import (
     RAW,
-    ZONE_RECORD_BYTES,
     Outbox,
-    chunks,
     faust_app,
     faust_send,
     origin_of,
@@ -183,7 +182,7 @@ class DispatchStage:
 def feedback_records(effects: list[Effect]) -> list[bytes]:
     """Zone records carrying the ``advance`` items among ``effects``, in order."""
     items = [e.value for e in effects if e.topic == FEEDBACK]
-    return [b'{"items":[' + b",".join(chunk) + b"]}" for chunk in chunks(items, ZONE_RECORD_BYTES)]
+    return records.frame(items)
 
 
 def now_utc() -> datetime:
@@ -237,7 +236,7 @@ def create_dispatch_app(settings: Settings, city: City) -> faust.App:
             async def work(event: Any = event) -> None:
                 now = now_utc()
                 effects: list[Effect] = []
-                for item in orjson.loads(event.value)["items"]:
+                for item in records.parse(event.value):
                     try:
                         effects += stage().apply(item, now)
                     except ContractError as exc:

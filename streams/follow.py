@@ -29,6 +29,7 @@ import orjson
 
 from geo import City
 from stack.settings import Settings
+from streams import records
 from streams.alerting import AlertFollower
 from streams.changelog import Changelog, queued_table
 from streams.contract import Command, CommandAction, ContractError, Incident, UnitStatus
@@ -185,7 +186,7 @@ def create_follow_app(settings: Settings, city: City) -> faust.App:
             async def work(event: Any = event) -> None:
                 now = now_utc()
                 effects: list[Effect] = []
-                for item in orjson.loads(event.value)["items"]:
+                for item in records.parse(event.value):
                     try:
                         effects += follow_up().apply(item, now)
                     except ContractError as exc:

@@ -24,10 +24,11 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from geo import City
 from stack.settings import Settings
+from streams import records
 from streams.batch_consumer import BatchConsumer
 from streams.contract import ContractError
 from streams.intake import Intake, ServiceArea
-from streams.stage import PRODUCER_BATCH_BYTES, ZONE_RECORD_BYTES, Outbox, chunks
+from streams.stage import PRODUCER_BATCH_BYTES, Outbox
 from streams.topics import INPUT_TOPICS, Topics
 from streams.zones import CITY_ZONE
 
@@ -49,7 +50,7 @@ def group_id(settings: Settings) -> str:
 
 class IntakeStage:
     """Validates batches of raw inputs, dead-letters the bad ones and forwards the rest to the
-    zone topic in records of at most ``ZONE_RECORD_BYTES``."""
+    zone topic in records of at most ``streams.records.RECORD_BYTES``."""
 
     def __init__(self, settings: Settings, city: City, outbox: Outbox) -> None:
         self._topics = Topics(settings.topic_prefix)
@@ -70,12 +71,12 @@ class IntakeStage:
             rebalance_timeout_s=settings.rebalance_timeout_s,
         )
 
-    async def handle(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+    async def handle(self, batch: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Validate a batch, dead-letter the bad inputs, forward the rest to the zone topic;
         return once all of it is acknowledged by the broker (the batch is committed then)."""
         items: list[bytes] = []
         sends: list[Awaitable[None]] = []
-        for record in records:
+        for record in batch:
             base = self._names[record.topic]
             origin = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
             try:
@@ -89,9 +90,7 @@ class IntakeStage:
             sends.append(
                 self._outbox.dead_letter(origin, record.value, error, event_id, "intake", True)
             )
-        tail = b'],"t_in":' + orjson.dumps(time.time()) + b"}"
-        for chunk in chunks(items, ZONE_RECORD_BYTES):
-            value = b'{"items":[' + b",".join(chunk) + tail
+        for value in records.frame(items, sent_at=time.time()):
             sends.append(
                 self._outbox.send(self._topics.evidence, CITY_ZONE.encode(), value, "zone", True)
             )

@@ -65,10 +65,6 @@ def faust_app(settings: Settings, name: str) -> faust.App:
     )
 
 
-ZONE_RECORD_BYTES = 256 * 1024
-"""Intake forwards a batch in zone records of about this size at most (inputs may carry
-long free text; a record over the broker's 1 MB limit could never be sent); the zone hands
-its changes to the follow-up stage in records of the same size."""
 PRODUCER_BATCH_BYTES = 512 * 1024
 """Bytes a producer gathers per partition into one request (aiokafka's default, 16 KB, sent
 a surge's records in many small requests, each waiting for the broker's acknowledgement)."""
@@ -87,22 +83,6 @@ def origin_of(event: Event) -> dict[str, Any]:
     """Where an event was read: its topic, partition and offset."""
     m = event.message
     return {"topic": m.topic, "partition": m.partition, "offset": m.offset}
-
-
-def chunks(items: list[bytes], max_bytes: int) -> list[list[bytes]]:
-    """Serialised items in order, cut so that each chunk stays near ``max_bytes``."""
-    out: list[list[bytes]] = []
-    current: list[bytes] = []
-    size = 0
-    for item in items:
-        if current and size + len(item) > max_bytes:
-            out.append(current)
-            current, size = [], 0
-        current.append(item)
-        size += len(item) + 1
-    if current:
-        out.append(current)
-    return out
 
 
 Send = Callable[[str, bytes, bytes], Awaitable[Awaitable[Any]]]

@@ -165,7 +165,7 @@ def test_republish_after_recovery_shows_followers_every_active_incident() -> Non
 
 
 def test_intake_batches_are_cut_into_records_under_the_size_limit() -> None:
-    from streams.stage import chunks
+    from streams.records import chunks
 
     items = [b"x" * 1000] * 700  # 700 inputs of 1 KB
     cut = chunks(items, 256 * 1024)
