@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streams.offsets import end_offsets
 from streams.topics import Topics
+from streams.transport.offsets import end_offsets
 
 log = logging.getLogger("goldentime.projector")
 

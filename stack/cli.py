@@ -183,7 +183,7 @@ def cmd_follow(args: argparse.Namespace) -> int:
 def _run_faust(app: faust.App, settings: Settings) -> None:
     import faust
 
-    from streams.faust_tuning import install
+    from streams.transport.faust_tuning import install
 
     install(settings.fetch_max_wait_ms)  # before any of the app's consumers start
 

@@ -27,7 +27,6 @@ from alerts import WebhookChannel
 from geo import City
 from stack.settings import Settings
 from streams import records
-from streams.changelog import Changelog, queued_table
 from streams.contract import Command, ContractError, UnitStatus, UnitStatusValue, decode, encode
 from streams.deadletter import dead_letter
 from streams.delivery import deliver
@@ -43,6 +42,7 @@ from streams.stage import (
     origin_of,
 )
 from streams.topics import Topics
+from streams.transport.changelog import Changelog, queued_table
 from streams.zone import Effect, Follower, Zone
 from streams.zones import CITY_ZONE
 

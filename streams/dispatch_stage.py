@@ -33,7 +33,6 @@ from dispatch import Recommender
 from geo import City
 from stack.settings import Settings
 from streams import records
-from streams.changelog import Changelog, queued_table
 from streams.contract import (
     Command,
     CommandAction,
@@ -52,6 +51,7 @@ from streams.stage import (
     origin_of,
 )
 from streams.topics import Topics
+from streams.transport.changelog import Changelog, queued_table
 from streams.zone import Effect
 from streams.zones import CITY_ZONE
 

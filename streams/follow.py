@@ -31,12 +31,12 @@ from geo import City
 from stack.settings import Settings
 from streams import records
 from streams.alerting import AlertFollower
-from streams.changelog import Changelog, queued_table
 from streams.contract import Command, CommandAction, ContractError, Incident, UnitStatus
 from streams.fusion import IncidentState
 from streams.overlaying import OverlayFollower
 from streams.stage import RAW, Outbox, faust_app, faust_send, origin_of
 from streams.topics import Topics
+from streams.transport.changelog import Changelog, queued_table
 from streams.zone import Effect
 
 log = logging.getLogger("goldentime.follow")

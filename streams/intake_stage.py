@@ -5,7 +5,7 @@ Stateless, so it scales on the input topics' partitions (its own consumer group,
 starts it as a child; ``goldentime worker --intake-only`` runs it alone): validating and
 re-framing a surge's inputs then costs the fusion sequence nothing. A batch is committed
 once the broker has acknowledged every zone record and dead letter it produced
-(:class:`streams.batch_consumer.BatchConsumer`), so a crash or a stop reads it again.
+(:class:`streams.transport.batch_consumer.BatchConsumer`), so a crash or a stop reads it again.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from geo import City
 from stack.settings import Settings
 from streams import records
-from streams.batch_consumer import BatchConsumer
 from streams.contract import ContractError
 from streams.intake import Intake, ServiceArea
 from streams.stage import PRODUCER_BATCH_BYTES, Outbox
 from streams.topics import INPUT_TOPICS, Topics
+from streams.transport.batch_consumer import BatchConsumer
 from streams.zones import CITY_ZONE
 
 log = logging.getLogger("goldentime.intake")

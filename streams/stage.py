@@ -42,7 +42,7 @@ carries up to 500 inputs, ≤ 256 KB, and that prefetch held a surge's backlog i
 
 def faust_app(settings: Settings, name: str) -> faust.App:
     """A Faust app of this deployment: its own consumer group and table changelogs (run it
-    with ``streams.faust_tuning.install`` done, as the ``goldentime`` entry points do)."""
+    with ``streams.transport.faust_tuning.install`` done, as the ``goldentime`` entry points do)."""
     datadir = settings.worker_state_dir / settings.worker_id / name
     datadir.parent.mkdir(parents=True, exist_ok=True)
     return faust.App(

@@ -11,8 +11,8 @@ from aiokafka import ConsumerRecord
 
 from bench.fusion import until
 from stack.settings import Settings
-from streams.batch_consumer import BatchConsumer
 from streams.topics import Topics
+from streams.transport.batch_consumer import BatchConsumer
 from tests.kafka_io import produce
 
 pytestmark = [pytest.mark.integration]

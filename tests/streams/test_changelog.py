@@ -11,7 +11,7 @@ from typing import Any
 
 import faust
 
-from streams.changelog import Changelog, queued_table
+from streams.transport.changelog import Changelog, queued_table
 
 
 def make_app() -> faust.App:

@@ -9,7 +9,7 @@ from typing import Any
 from faust.types import TP
 from intervaltree import IntervalTree
 
-from streams.faust_tuning import GAP_PATIENCE_S, ReadOrder, Verdict, _ack, _new_offset
+from streams.transport.faust_tuning import GAP_PATIENCE_S, ReadOrder, Verdict, _ack, _new_offset
 
 TP0 = TP("gt-evidence", 0)
 
@@ -77,7 +77,7 @@ def test_a_partition_with_no_known_start_delivers_whatever_comes() -> None:
 def test_the_installed_faust_is_the_release_the_patches_were_written_for() -> None:
     """Fails when faust-streaming is upgraded or a replaced upstream method changed: read the
     new upstream code, port the patches, then record the new digests."""
-    from streams.faust_tuning import UPSTREAM_DIGESTS, check_upstream, upstream_digests
+    from streams.transport.faust_tuning import UPSTREAM_DIGESTS, check_upstream, upstream_digests
 
     assert upstream_digests() == UPSTREAM_DIGESTS
     check_upstream()

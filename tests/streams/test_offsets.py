@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from stack.settings import Settings
-from streams.offsets import end_offsets
+from streams.transport.offsets import end_offsets
 
 
 async def test_end_offsets_count_every_record_of_the_last_batch(settings: Settings) -> None:

@@ -3,8 +3,8 @@
 The intake stage is stateless (validate, dead-letter, forward to the zone topic), so it needs
 none of Faust's tables or agents, and it paid for them: Faust's per-event machinery took
 about half of the worker's CPU at intake, and its fetch thread could hand out records
-fetched before a rebalance's seek after it (see ``streams.faust_tuning``). This is aiokafka's
-own group consumer in the worker's event loop:
+fetched before a rebalance's seek after it (see ``streams.transport.faust_tuning``). This
+is aiokafka's own group consumer, in the intake stage's event loop:
 
 * a batch is handled whole, then its offsets are committed: at-least-once;
 * a rebalance waits for the batch in hand (``on_partitions_revoked`` takes the same lock),

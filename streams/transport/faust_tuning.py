@@ -37,7 +37,7 @@ three ways; each lost inputs in our restart and scale-out tests (issue 4):
 Processing stays at-least-once; the zone's idempotency by event id absorbs redeliveries.
 
 **Recovery reads the whole changelog.** Table recovery stops at the end offsets that
-ListOffsets gives, which Tansu 0.6 under-reports (see ``streams.offsets``); they are read
+ListOffsets gives, which Tansu 0.6 under-reports (see ``streams.transport.offsets``); they are read
 from a fetch instead.
 """
 
@@ -60,7 +60,7 @@ from faust.types import TP
 from faust.utils.functional import consecutive_numbers
 from mode import Service
 
-from streams.offsets import end_offsets
+from streams.transport.offsets import end_offsets
 
 log = logging.getLogger("goldentime.worker")
 
@@ -114,7 +114,8 @@ def check_upstream() -> None:
     if installed != FAUST_VERSION:
         raise FaustVersionError(
             f"faust-streaming {installed} is installed; GoldenTime's consumer patches "
-            f"(streams.faust_tuning) were written for {FAUST_VERSION}: install that release"
+            f"(streams.transport.faust_tuning) were written for {FAUST_VERSION}: "
+            "install that release"
         )
     changed = sorted(k for k, v in upstream_digests().items() if UPSTREAM_DIGESTS.get(k) != v)
     if changed:
