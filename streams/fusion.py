@@ -143,6 +143,10 @@ def join_radius_m(evidence_type: IncidentType, incident_type: IncidentType) -> f
     >>> join_radius_m(T.RESCUE, T.FIRE), join_radius_m(T.OTHER, T.FLOOD)
     (250, 300.0)
     """
+    return _RADIUS[evidence_type, incident_type]
+
+
+def _join_radius_m(evidence_type: IncidentType, incident_type: IncidentType) -> float | None:
     if T.OTHER in (evidence_type, incident_type):
         known = incident_type if evidence_type is T.OTHER else evidence_type
         return min(JOIN_RADIUS_M[known], OTHER_REACH_M)
@@ -151,6 +155,9 @@ def join_radius_m(evidence_type: IncidentType, incident_type: IncidentType) -> f
     ):
         return None
     return max(JOIN_RADIUS_M[incident_type], JOIN_RADIUS_M[evidence_type])
+
+
+_RADIUS = {(a, b): _join_radius_m(a, b) for a in T for b in T}  # looked up per candidate
 
 
 def search_types(evidence: Evidence) -> tuple[IncidentType, ...]:
@@ -180,13 +187,10 @@ def match(evidence: Evidence, candidates: Iterable[IncidentState]) -> IncidentSt
     if evidence.type is None:
         return None
     best: tuple[float, IncidentState] | None = None
+    kind = evidence.type
     for state in candidates:
         inc = state.incident
-        radius = (
-            reach_m(evidence, inc.type)
-            if evidence.uncertain
-            else join_radius_m(evidence.type, inc.type)
-        )
+        radius = reach_m(evidence, inc.type) if evidence.uncertain else _RADIUS[kind, inc.type]
         if radius is None or inc.status not in ACTIVE:
             continue
         window = CROWD_WINDOW if T.CROWD in (inc.type, evidence.type) else JOIN_WINDOW

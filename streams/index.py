@@ -10,6 +10,9 @@ from typing import Generic, TypeVar
 CELL_DEG_LAT = 0.0025  # ≈ 280 m: about the join radius of the common types (fire, crowd)
 M_PER_DEG_LAT = 111_320.0
 K = TypeVar("K", bound=Hashable)
+SHARED_MAX_M = 500.0
+"""Kinds reached within this radius share one search (wider ones, a flood's or a quake's,
+are searched on their own, or one search would cover a district)."""
 MARGIN = 1.01
 """Radii are widened by 1 % so that the flat-earth cell arithmetic never misses a candidate."""
 
@@ -72,14 +75,19 @@ class GridIndex:
 class KindIndex(Generic[K]):
     """Incident ids by kind, each kind in its own :class:`GridIndex`, so that a search asks
     each compatible kind with that kind's own radius (a city-wide earthquake's reach is not
-    the reach of every collapse report)."""
+    the reach of every collapse report).
+
+    The compatible kinds whose radius is at most ``SHARED_MAX_M`` are searched at once, in
+    a grid of all incidents, with the widest of their radii, and the result kept to those
+    kinds: one search instead of one per kind (a fire report may join eight kinds)."""
 
     def __init__(self, reach_m: Callable[[K, K], float | None], ref_lat: float = 37.5) -> None:
         self._reach_m = reach_m  # (evidence kind, incident kind) → radius, None if incompatible
         self._ref_lat = ref_lat
         self._grids: dict[K, GridIndex] = {}
         self._kind_of: dict[str, K] = {}
-        self._plans: dict[K, list[tuple[GridIndex, float]]] = {}
+        self._plans: dict[K, list[tuple[GridIndex, float, frozenset[K] | None]]] = {}
+        self._all = GridIndex(ref_lat)
 
     def __len__(self) -> int:
         return len(self._kind_of)
@@ -93,6 +101,7 @@ class KindIndex(Generic[K]):
             grid = self._grids[kind] = GridIndex(self._ref_lat)
             self._plans.clear()
         grid.put(incident_id, lon, lat)
+        self._all.put(incident_id, lon, lat)
         self._kind_of[incident_id] = kind
 
     def remove(self, incident_id: str) -> None:
@@ -100,6 +109,7 @@ class KindIndex(Generic[K]):
         kind = self._kind_of.pop(incident_id, None)
         if kind is not None:
             self._grids[kind].remove(incident_id)
+            self._all.remove(incident_id)
 
     def near(self, kind: K, lon: float, lat: float) -> list[str]:
         """Ids of incidents that evidence of ``kind`` at (lon, lat) may join: of every
@@ -108,15 +118,28 @@ class KindIndex(Generic[K]):
         if plan is None:
             plan = self._plans[kind] = list(self._plan(kind, self._grids.items()))
         found: list[str] = []
-        for grid, radius_m in plan:
+        for grid, radius_m, only in plan:
             if len(grid):
-                found += grid.near(lon, lat, radius_m)
+                ids = grid.near(lon, lat, radius_m)
+                if only is not None:
+                    kind_of = self._kind_of
+                    ids = [i for i in ids if kind_of[i] in only]
+                found += ids
         return found
 
     def _plan(
         self, kind: K, grids: Iterable[tuple[K, GridIndex]]
-    ) -> Iterable[tuple[GridIndex, float]]:
+    ) -> Iterable[tuple[GridIndex, float, frozenset[K] | None]]:
+        reached: list[tuple[K, GridIndex, float]] = []
         for other, grid in grids:
             radius_m = self._reach_m(kind, other)
             if radius_m is not None:
-                yield grid, radius_m
+                reached.append((other, grid, radius_m))
+        shared = [(other, r) for other, _, r in reached if r <= SHARED_MAX_M]
+        if len(shared) > 1:
+            only = frozenset(other for other, _ in shared)
+            every = len(only) == len(self._grids)  # then nothing needs leaving out
+            yield self._all, max(r for _, r in shared), None if every else only
+            reached = [(other, grid, r) for other, grid, r in reached if r > SHARED_MAX_M]
+        for _, grid, radius_m in reached:
+            yield grid, radius_m, None
