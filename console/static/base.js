@@ -51,6 +51,20 @@ GT.UNIT_COLOURS = {
   transporting: "#8e24aa", at_hospital: "#5e35b1", out_of_service: "#757575",
 };
 
+// A square point marker for units (incidents are round), drawn on a canvas renderer.
+GT.SquareMarker = L.CircleMarker.extend({
+  _updatePath() {
+    const r = this._renderer;
+    if (!r._ctx) { L.CircleMarker.prototype._updatePath.call(this); return; }
+    if (!r._drawing || this._empty()) return;
+    const p = this._point;
+    const half = Math.max(Math.round(this._radius), 1);
+    r._ctx.beginPath();
+    r._ctx.rect(p.x - half, p.y - half, 2 * half, 2 * half);
+    r._fillStroke(r._ctx, this);
+  },
+});
+
 // A Leaflet map drawn only from our own vector data (no tile server), on two canvas renderers (static base, live layers).
 GT.baseMap = function baseMap(elementId, options) {
   const o = options || {};
@@ -90,11 +104,51 @@ GT.baseMap = function baseMap(elementId, options) {
       L.geoJSON(roads, { renderer: baseRenderer, interactive: false,
         style: (f) => ({ color: roadColour[f.properties.one_way ? 0 : 1], weight: 1.6, opacity: 0.9 }) })
         .addTo(map);
+      GT.streetLabels(map, roads);
     }
     return map;
   })();
   ready.catch((err) => console.warn("base map layers unavailable", err));
   return { map, renderer, ready };
+};
+
+// Street names on the map from zoom ``minZoom``: one label per street and screen cell, at most
+// ``max`` at a time, placed at the middle of a link (DOM labels, so text stays sharp).
+GT.streetLabels = function streetLabels(map, roads, options) {
+  const o = { minZoom: 16, cellPx: 140, max: 80, ...(options || {}) };
+  const spots = [];
+  for (const f of roads.features) {
+    const name = f.properties.street;
+    const c = f.geometry && f.geometry.coordinates;
+    if (!name || !c || f.geometry.type !== "LineString" || !c.length) continue;
+    const [lon, lat] = c[Math.floor(c.length / 2)];
+    spots.push({ name, ll: L.latLng(lat, lon) });
+  }
+  const layer = L.layerGroup().addTo(map);
+  function draw() {
+    layer.clearLayers();
+    const zoom = map.getZoom();
+    if (zoom < o.minZoom) return;
+    const view = map.getBounds().pad(0.05);
+    const taken = new Set();
+    let n = 0;
+    for (const s of spots) {
+      if (n >= o.max) break;
+      if (!view.contains(s.ll)) continue;
+      const p = map.project(s.ll, zoom);
+      const cell = `${Math.floor(p.x / o.cellPx)}:${Math.floor(p.y / o.cellPx)}`;
+      if (taken.has(cell) || taken.has(`${s.name}@${Math.floor(p.x / (o.cellPx * 3))}:${Math.floor(p.y / (o.cellPx * 3))}`)) continue;
+      taken.add(cell);
+      taken.add(`${s.name}@${Math.floor(p.x / (o.cellPx * 3))}:${Math.floor(p.y / (o.cellPx * 3))}`);
+      const m = L.marker(s.ll, { interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "street-label", html: "", iconSize: null }) }).addTo(layer);
+      m.getElement().textContent = s.name;
+      n += 1;
+    }
+  }
+  map.on("zoomend moveend", draw);
+  draw();
+  return layer;
 };
 
 // A WebSocket that reconnects, except when the server refuses the token (4401/4403).

@@ -49,12 +49,14 @@ function upsertIncident(inc) {
     m.setLatLng(ll); m.setStyle(style);
   }
   m.setTooltipContent(document.createTextNode(`P${inc.priority} ${label("type", inc.type)} · ${inc.place || inc.address || inc.id}`));
+  if (!old || old.location.lat !== inc.location.lat || old.location.lon !== inc.location.lon
+      || old.priority !== inc.priority) GT.clusters.schedule();
 }
 
 function removeIncident(id) {
   state.incidents.delete(id);
   const m = state.markers.get(id);
-  if (m) { layers.incidents.removeLayer(m); state.markers.delete(id); }
+  if (m) { layers.incidents.removeLayer(m); state.markers.delete(id); GT.clusters.schedule(); }
   if (state.selected === id) { state.selected = null; layers.selection.clearLayers(); }
 }
 
@@ -99,7 +101,7 @@ function upsertUnit(u) {
   if (u.location) {
     const ll = [u.location.lat, u.location.lon];
     if (!entry.marker) {
-      entry.marker = L.circleMarker(ll, style).addTo(layers.units);
+      entry.marker = new GT.SquareMarker(ll, style).addTo(layers.units);
       entry.marker.bindTooltip("", { direction: "top" });
     } else { entry.marker.setLatLng(ll); entry.marker.setStyle(style); }
     entry.marker.setTooltipContent(document.createTextNode(`${u.unit_id} · ${label("unitKind", u.kind)} · ${label("unitStatus", u.status)}`));
@@ -239,7 +241,6 @@ function apply(batch) {
 function flush() {
   renderQueued = false;
   const batch = pending.splice(0, pending.length);
-  if (!batch.length) { render(); return; }
   const t0 = performance.now();
   apply(batch);
   if (!state.fitted && baseReady && state.incidents.size) {
@@ -248,6 +249,7 @@ function flush() {
     state.fitted = true;
   }
   render();
+  if (!batch.length) return;  // a re-render (selection, filter, places): not an update
   const ms = performance.now() - t0;
   C.renderMs.push(ms);
   if (C.renderMs.length > 20000) C.renderMs.splice(0, 10000);
@@ -312,4 +314,5 @@ const link = GT.socket("/ws/console", TOKEN, (msg) => {
 C.link = link;
 GT.conn.start(link);
 GT.alarms.start(C);
+GT.clusters.start(C);
 GT.keys.start(C);

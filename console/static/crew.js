@@ -27,7 +27,7 @@ function draw(view) {
   const bounds = [];
   if (u && u.location) {
     const ll = [u.location.lat, u.location.lon];
-    L.circleMarker(ll, { renderer, radius: 8, color: "#fff", weight: 2, fillColor: GT.UNIT_COLOURS[u.status] || "#999", fillOpacity: 1 })
+    new GT.SquareMarker(ll, { renderer, radius: 8, color: "#fff", weight: 2, fillColor: GT.UNIT_COLOURS[u.status] || "#999", fillOpacity: 1 })
       .bindTooltip(document.createTextNode(u.unit_id)).addTo(drawn);
     bounds.push(ll);
   }
