@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from streams.contract import Command, ContractError, IncidentStatus, IncidentType
@@ -206,3 +208,33 @@ def test_rulings_on_missing_or_closed_incidents_are_refused_with_a_reason() -> N
 def test_incomplete_rulings_are_not_commands(values: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         command("cmd-bad", **values)
+
+
+@given(
+    kinds=st.lists(st.sampled_from([T.FIRE, T.MEDICAL, T.RESCUE, T.OTHER]), min_size=2, max_size=8),
+    leaving=st.sets(st.integers(0, 7), min_size=1),
+)
+def test_split_then_merge_back_loses_and_doubles_no_evidence(
+    kinds: list[IncidentType], leaving: set[int]
+) -> None:
+    incidents: dict[str, Any] = {}
+    z = zone(incidents)
+    first = opened(z, 0, kinds[0])
+    for n, kind in enumerate(kinds[1:], start=1):
+        z.evidence(call_evidence(n, at_s=n * 10, kind=kind, lon=east(n * 5)), NOW)
+    owner = z.get(first)
+    assert owner is not None
+    before = [ref.id for ref in owner.incident.evidence]
+    ids = [before[i] for i in sorted(leaving) if i < len(before)]
+    if not ids or len(ids) == len(before):
+        return
+    split = command("cmd-p1", "split_evidence", incident_id=first, evidence_ids=ids)
+    z.command(split, NOW)
+    rest, new = evidence_ids(z, first), evidence_ids(z, split_id(split))
+    assert sorted(rest + new) == sorted(before) and not set(rest) & set(new)
+    z.command(
+        command("cmd-p2", "merge_incident", incident_id=split_id(split), into_incident_id=first),
+        NOW,
+    )
+    assert sorted(evidence_ids(z, first)) == sorted(before)
+    assert sorted(evidence_ids(zone(incidents), first)) == sorted(before)  # after a restart

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 import streams.words
 from streams.contract import Call, IncidentType
 from streams.evidence import from_call
-from streams.fusion import PRECEDENCE
 from streams.words import CLEAR, combine, read
 from tests.streams.classifier_report import SETS, labelled, predicted, scores
 
@@ -120,10 +119,6 @@ def test_a_call_becomes_evidence_of_what_its_words_say() -> None:
     assert bare.type is T.OTHER and bare.uncertain and bare.kind == "other"
     fire = from_call(Call.model_validate({**base, "category": "fire", "description": "불이야"}))
     assert fire.type is T.FIRE and not fire.uncertain and fire.kind == "fire"
-
-
-def test_the_words_rank_types_as_fusion_does() -> None:
-    assert streams.words.PRECEDENCE is PRECEDENCE
 
 
 def test_word_examples_hold() -> None:
