@@ -13,6 +13,7 @@ visible; a dropped event is not)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from datetime import UTC, datetime
@@ -43,7 +44,7 @@ from streams.stage import (
 )
 from streams.topics import Topics
 from streams.transport.changelog import Changelog, queued_table
-from streams.zone import Effect, Follower, Zone
+from streams.zone import Effect, Zone
 from streams.zones import CITY_ZONE
 
 log = logging.getLogger("goldentime.worker")
@@ -59,156 +60,168 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(settings: Settings, city: City, *, intake_reported: bool = True) -> faust.App:
-    """A Faust app wired to this deployment's topics and tables (``intake_reported``: this
-    worker's intake stage runs beside it, and its heartbeat says how many partitions it holds)."""
-    topics = Topics(settings.topic_prefix)
-    app = faust_app(settings, f"goldentime-{settings.topic_prefix or 'main'}")
-    outbox = Outbox(faust_send(app), topics)
-    zone_topic = app.topic(topics.evidence, **RAW)
-    zone_inputs = app.topic(topics.evidence, topics.commands, **RAW)
+class FusionWorker:
+    """The zone stage of one worker process: its Faust app, the tables and the zone made
+    from them, what it sends (``outbox``), its heartbeat and its tick.
 
-    changelog = Changelog()  # the tables' changelog records, sent by the zone agent
+    The zone is rebuilt from the recovered tables at the first record after every
+    rebalance, and then publishes again the latest state of every active incident (see
+    :meth:`streams.zone.Zone.republish`)."""
 
-    def table(name: str) -> Any:
+    def __init__(self, settings: Settings, city: City, *, intake_reported: bool = True) -> None:
+        self.settings = settings
+        self.city = city
+        self.intake_reported = intake_reported
+        self.topics = Topics(settings.topic_prefix)
+        self.app = faust_app(settings, f"goldentime-{settings.topic_prefix or 'main'}")
+        self.outbox = Outbox(faust_send(self.app), self.topics)
+        self.changelog = Changelog()  # the tables' changelog records, sent by the zone agent
+        # "seen" (the changelog keeps its name) holds dispatcher command ids: evidence
+        # already counted is known from the incidents themselves. Units, assignments and
+        # plans are the dispatch stage's (streams.dispatch_stage); overlays and alerts the
+        # follow-up stage's (streams.follow).
+        self.command_ids, self.incidents = self._table("seen"), self._table("incidents")
+        self._ref_lat = (city.bbox[1] + city.bbox[3]) / 2
+        self._zone: Zone | None = None
+        self._republish = False
+        self._dispatch_relay = DispatchRelay()
+        self._follow_relay = Relay()
+        self._cache: aioredis.Redis | None = None
+        self._zone_topic = self.app.topic(self.topics.evidence, **RAW)
+        inputs = self.app.topic(self.topics.evidence, self.topics.commands, **RAW)
+        self.app.agent(inputs, name="zone")(self._zone_agent)
+        self.app.timer(2.0, name="heartbeat")(self._heartbeat)
+        self.app.timer(TICK_S, name="zone-tick")(self._tick)
+        self.app.on_partitions_assigned.connect(self._on_assigned)  # type: ignore[arg-type]
+        if settings.alert_webhook_url:
+            alerts = self.app.topic(self.topics.alerts, **RAW)
+            self.app.agent(alerts, name="alert-delivery")(self._deliver_alerts)
+
+    def _table(self, name: str) -> Any:
         return queued_table(
-            app, changelog, name, default=None, key_type=str, partitions=settings.partitions
+            self.app,
+            self.changelog,
+            name,
+            default=None,
+            key_type=str,
+            partitions=self.settings.partitions,
         )
 
-    # "seen" (the changelog keeps its name) now holds dispatcher command ids only: evidence
-    # already counted is known from the incidents themselves
-    command_ids, incidents = table("seen"), table("incidents")
-    # (units, assignments and plans are the dispatch stage's: streams.dispatch_stage;
-    # overlays-done, alerts and drafted the follow-up stage's: streams.follow)
-
-    def followers(z: Zone) -> list[Follower]:
-        holder["dispatch"], holder["relay"] = DispatchRelay(), Relay()
-        return [holder["dispatch"], holder["relay"]]
-
-    holder: dict[str, Any] = {"zone": None}
-    center_lat = (city.bbox[1] + city.bbox[3]) / 2
-
-    def district_of(lon: float, lat: float) -> str | None:
-        district = city.district_at(lon, lat)
+    def _district_of(self, lon: float, lat: float) -> str | None:
+        district = self.city.district_at(lon, lat)
         return district.name if district else None
 
-    def zone() -> Zone:
-        if holder["zone"] is None:
-            z = Zone(incidents, command_ids, district_of, ref_lat=center_lat)
-            for follower in followers(z):
-                z.add_follower(follower)
-            holder["zone"] = z
-            holder["republish"] = True
-        zone_: Zone = holder["zone"]
-        return zone_
+    @property
+    def zone(self) -> Zone:
+        """The zone over the tables as recovered (built at the first record after a
+        rebalance)."""
+        if self._zone is None:
+            self._dispatch_relay, self._follow_relay = DispatchRelay(), Relay()
+            zone = Zone(self.incidents, self.command_ids, self._district_of, ref_lat=self._ref_lat)
+            zone.add_follower(self._dispatch_relay)
+            zone.add_follower(self._follow_relay)
+            self._zone, self._republish = zone, True
+        return self._zone
 
-    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
-    async def on_assigned(sender: Any, *args: Any, **kwargs: Any) -> None:
-        holder["zone"] = None  # rebuilt from the recovered tables at the next message
+    async def _on_assigned(self, sender: Any, *args: Any, **kwargs: Any) -> None:
+        self._zone = None  # rebuilt from the recovered tables at the next record
 
-    async def item_dead_letter(item: dict[str, Any], error: str) -> None:
-        origin = item.get("origin") or {"topic": topics.evidence, "partition": -1, "offset": -1}
-        payload = item.get("evidence") or item.get("unit")
-        event_id = (payload or {}).get("id") or (payload or {}).get("unit_id")
-        await outbox.dead_letter(origin, orjson.dumps(payload), error, event_id, "zone")
-
-    async def emit(effects: list[Effect], origin: dict[str, Any] | None = None) -> None:
+    async def _emit(self, effects: list[Effect], origin: dict[str, Any] | None = None) -> None:
         """Send the effects, then hand the incident states among them to the dispatch stage
         (with unit reports and dispatch commands) and to the follow-up stage (with alert
         commands), each in order, with the incidents forgotten."""
-        await outbox.emit(e for e in effects if e.topic not in HANDED_OVER)
-        dispatch = dispatch_items(effects, holder["dispatch"].take_forgotten())
-        follow = follow_items(effects, holder["relay"].take_forgotten(), origin)
+        await self.outbox.emit(e for e in effects if e.topic not in HANDED_OVER)
+        dispatch = dispatch_items(effects, self._dispatch_relay.take_forgotten())
+        follow = follow_items(effects, self._follow_relay.take_forgotten(), origin)
         for topic, items, what in (
-            (topics.dispatch, dispatch, "dispatch"),
-            (topics.follow, follow, "follow-up"),
+            (self.topics.dispatch, dispatch, "dispatch"),
+            (self.topics.follow, follow, "follow-up"),
         ):
             for value in records.frame(items):
-                await outbox.send(topic, CITY_ZONE.encode(), value, what)
+                await self.outbox.send(topic, CITY_ZONE.encode(), value, what)
 
-    @app.agent(zone_inputs, name="zone")
-    async def zone_agent(stream: faust.StreamT[bytes]) -> None:
+    async def _zone_agent(self, stream: faust.StreamT[bytes]) -> None:
         manual = stream.noack()  # type: ignore[attr-defined]  # acked once applied, never earlier
         async for event in manual.events():
-
-            async def work(event: Event = event) -> None:
-                now = now_utc()
-                zone()
-                if holder.pop("republish", False):
-                    await emit(zone().republish(now))
-                if event.message.topic == topics.commands:
-                    command = decode(Command, event.value)
-                    await emit(zone().command(command, now), origin_of(event))
-                    return
-                if records.is_tick(event.value):
-                    await emit(zone().tick(now))
-                    return
-                effects: list[Effect] = []
-                zone().begin_batch()
-                for item in records.parse(event.value):
-                    try:
-                        if "evidence" in item:
-                            ev = Evidence.from_json(item["evidence"])
-                            effects += zone().evidence(ev, now)
-                        elif "advance" in item:  # from the dispatch stage
-                            change = item["advance"]
-                            reported = UnitStatusValue(change["status"])
-                            effects += zone().advance(change["incident_id"], reported, now)
-                        else:
-                            status = UnitStatus.model_validate(item["unit"])
-                            effects += zone().unit_status(status, now)
-                    except ContractError as exc:
-                        await item_dead_letter(item, exc.reason)
-                    except Exception as exc:
-                        log.exception("zone failed on an item")
-                        await item_dead_letter(item, f"internal error in zone: {exc!r}")
-                effects += zone().flush(now)
-                await emit(effects)
-
-            await outbox.guarded(event, "zone", work)
-            await changelog.drain(app.producer)  # the table changes, before the ack
+            await self.outbox.guarded(event, "zone", functools.partial(self._apply, event))
+            await self.changelog.drain(self.app.producer)  # the table changes, before the ack
             await manual.ack(event)
 
-    if settings.alert_webhook_url:
-        alerts_topic = app.topic(topics.alerts, **RAW)
+    async def _apply(self, event: Event) -> None:
+        """Apply one zone record (a batch of items, a dispatcher command, or a tick)."""
+        now = now_utc()
+        zone = self.zone
+        if self._republish:
+            self._republish = False
+            await self._emit(zone.republish(now))
+        if event.message.topic == self.topics.commands:
+            command = decode(Command, event.value)
+            await self._emit(zone.command(command, now), origin_of(event))
+            return
+        if records.is_tick(event.value):
+            await self._emit(zone.tick(now))
+            return
+        effects: list[Effect] = []
+        zone.begin_batch()
+        for item in records.parse(event.value):
+            try:
+                effects += self._apply_item(zone, item, now)
+            except ContractError as exc:
+                await self._item_dead_letter(item, exc.reason)
+            except Exception as exc:
+                log.exception("zone failed on an item")
+                await self._item_dead_letter(item, f"internal error in zone: {exc!r}")
+        effects += zone.flush(now)
+        await self._emit(effects)
 
-        @app.agent(alerts_topic, name="alert-delivery")
-        async def alert_delivery(stream: faust.StreamT[bytes]) -> None:
-            async with httpx.AsyncClient(timeout=10.0) as client:
-                channel = WebhookChannel(settings.alert_webhook_url, client, name="webhook")
-                manual = stream.noack()  # type: ignore[attr-defined]  # acked once handled
-                async for event in manual.events():
-                    try:
-                        letter = await deliver(
-                            channel,
-                            event.value,
-                            event.message.topic,
-                            event.message.partition,
-                            event.message.offset,
-                        )
-                    except Exception as exc:
-                        log.exception("alert delivery failed")
-                        letter = dead_letter(
-                            source_topic=event.message.topic,
-                            partition=event.message.partition,
-                            offset=event.message.offset,
-                            payload=event.value,
-                            error=f"internal error in delivery: {exc!r}",
-                            stage="delivery",
-                        )
-                    if letter is not None:
-                        await outbox.send(
-                            topics.deadletter, b"alerts", encode(letter), "dead letter"
-                        )
-                    await manual.ack(event)
+    @staticmethod
+    def _apply_item(zone: Zone, item: dict[str, Any], now: datetime) -> list[Effect]:
+        if "evidence" in item:
+            return zone.evidence(Evidence.from_json(item["evidence"]), now)
+        if "advance" in item:  # lifecycle feedback from the dispatch stage
+            change = item["advance"]
+            return zone.advance(change["incident_id"], UnitStatusValue(change["status"]), now)
+        return zone.unit_status(UnitStatus.model_validate(item["unit"]), now)
 
-    cache: dict[str, aioredis.Redis] = {}
+    async def _item_dead_letter(self, item: dict[str, Any], error: str) -> None:
+        where = {"topic": self.topics.evidence, "partition": -1, "offset": -1}
+        origin = item.get("origin") or where
+        payload = item.get("evidence") or item.get("unit") or item.get("advance")
+        event_id = (payload or {}).get("id") or (payload or {}).get("unit_id")
+        await self.outbox.dead_letter(origin, orjson.dumps(payload), error, event_id, "zone")
 
-    @app.timer(2.0, name="heartbeat")  # type: ignore[untyped-decorator]
-    async def heartbeat() -> None:
-        if "client" not in cache:
-            cache["client"] = aioredis.from_url(settings.redis_url, socket_timeout=2)
-        fusion = len(app.consumer.assignment())
+    async def _deliver_alerts(self, stream: faust.StreamT[bytes]) -> None:
+        """Send every alert record to the webhook channel; failures are dead-lettered."""
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            url = self.settings.alert_webhook_url
+            channel = WebhookChannel(url, client, name="webhook")
+            manual = stream.noack()  # type: ignore[attr-defined]  # acked once handled
+            async for event in manual.events():
+                m = event.message
+                try:
+                    letter = await deliver(channel, event.value, m.topic, m.partition, m.offset)
+                except Exception as exc:
+                    log.exception("alert delivery failed")
+                    letter = dead_letter(
+                        source_topic=m.topic,
+                        partition=m.partition,
+                        offset=m.offset,
+                        payload=event.value,
+                        error=f"internal error in delivery: {exc!r}",
+                        stage="delivery",
+                    )
+                if letter is not None:
+                    dead = self.topics.deadletter
+                    await self.outbox.send(dead, b"alerts", encode(letter), "dead letter")
+                await manual.ack(event)
+
+    async def _heartbeat(self) -> None:
+        """Report the partitions this worker holds (``{ns}:workers``), with its intake
+        stage's from that stage's own beat."""
+        settings = self.settings
+        if self._cache is None:
+            self._cache = aioredis.from_url(settings.redis_url, socket_timeout=2)
+        fusion = len(self.app.consumer.assignment())
         beat: dict[str, Any] = {
             "worker_id": settings.worker_id,
             "at": time.time(),
@@ -216,20 +229,23 @@ def create_app(settings: Settings, city: City, *, intake_reported: bool = True) 
             "fusion_assigned": fusion,  # Faust's group: zone, commands, changelogs
         }
         try:
-            if intake_reported:  # the intake group (input topics), from the stage's own beat
-                raw = await cache["client"].hget(f"{settings.namespace}:intake", settings.worker_id)
+            if self.intake_reported:  # the intake group (input topics)
+                raw = await self._cache.hget(f"{settings.namespace}:intake", settings.worker_id)
                 intake = orjson.loads(raw) if raw else {"at": 0, "assigned": 0}
                 fresh = time.time() - intake["at"] < INTAKE_BEAT_MAX_AGE_S
                 beat["intake_assigned"] = intake["assigned"] if fresh else 0
                 beat["assigned"] += beat["intake_assigned"]
-            await cache["client"].hset(
-                f"{settings.namespace}:workers", settings.worker_id, orjson.dumps(beat)
-            )
+            key = f"{settings.namespace}:workers"
+            await self._cache.hset(key, settings.worker_id, orjson.dumps(beat))
         except Exception:  # noqa: BLE001 - the cache being down must not stop the worker
             log.warning("heartbeat: cache unreachable")
 
-    @app.timer(TICK_S, name="zone-tick")  # type: ignore[untyped-decorator]
-    async def zone_tick() -> None:
-        await zone_topic.send(key=CITY_ZONE.encode(), value=records.tick(time.time()))
+    async def _tick(self) -> None:
+        """Ask the zone, in its order, to age its incidents."""
+        await self._zone_topic.send(key=CITY_ZONE.encode(), value=records.tick(time.time()))
 
-    return app
+
+def create_app(settings: Settings, city: City, *, intake_reported: bool = True) -> faust.App:
+    """The zone stage's Faust app for this deployment (``intake_reported``: this worker's
+    intake stage runs beside it, and the heartbeat says how many partitions it holds)."""
+    return FusionWorker(settings, city, intake_reported=intake_reported).app
