@@ -80,16 +80,26 @@ GT.queue = (() => {
     setText(meta, `${where} · ${label("incidentStatus", inc.status)} · ${inc.evidence.length} evidence`);
   }
 
-  // Patch #incidents to show ``rows`` (already ordered) under the filter, keyed by id.
-  function render(container, rows, filter, selectedId, rebuild) {
+  // Patch #incidents to show ``rows`` (already ordered) under the filter, keyed by id. With
+  // ``held`` (the keys shown before), rows keep those places: content changes, order does not.
+  function render(container, rows, filter, selectedId, rebuild, held) {
     const shown = rows.filter((r) => passes(r, filter));
     const counts = { pending: 0, active: 0, rest: 0 };
     for (const r of shown) counts[r.group] += 1;
-    const items = [];
+    let items = [];
     let last = null;
     for (const r of shown.slice(0, LIST_LIMIT)) {
       if (r.group !== last) { items.push(headerItem(r.group, counts[r.group])); last = r.group; }
       items.push(r);
+    }
+    let waiting = 0;
+    if (held) {
+      const fresh = new Map(shown.map((r) => [r.inc.id, r]));
+      for (const g of Object.keys(counts)) fresh.set(`h:${g}`, headerItem(g, counts[g]));
+      const now = held.map((k) => fresh.get(k)).filter(Boolean);
+      const kept = new Set(held);
+      waiting = items.filter((it) => !it.header && !kept.has(it.inc.id)).length;
+      items = now;
     }
     const spec = {
       key: (it) => (it.header ? `h:${it.header}` : it.inc.id),
@@ -99,7 +109,8 @@ GT.queue = (() => {
         : `${it.inc.version || 1}|${it.inc.status}|${it.group}|${it.inc.id === selectedId}|${it.inc.place || ""}`),
     };
     (rebuild ? GT.rebuild : GT.reconcile)(container, items, spec);
-    return { shown: shown.length, hidden: Math.max(0, shown.length - LIST_LIMIT), counts };
+    return { shown: shown.length, hidden: Math.max(0, shown.length - LIST_LIMIT), counts, waiting,
+             keys: items.map(spec.key) };
   }
 
   function tickCountdowns(container) {

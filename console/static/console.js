@@ -34,6 +34,7 @@ function upsertIncident(inc) {
   if (!SHOWN_INCIDENT.includes(inc.status)) { removeIncident(inc.id); return; }
   if (C.places.has(inc.id)) inc.place = C.places.get(inc.id);
   state.incidents.set(inc.id, inc);
+  queueDirty = true;
   const ll = [inc.location.lat, inc.location.lon];
   const done = inc.status === "resolved";
   const style = { radius: 6 + (6 - inc.priority), color: "#000", weight: 1.5,
@@ -55,6 +56,8 @@ function upsertIncident(inc) {
 
 function removeIncident(id) {
   state.incidents.delete(id);
+  placeAsked.delete(id);
+  queueDirty = true;
   const m = state.markers.get(id);
   if (m) { layers.incidents.removeLayer(m); state.markers.delete(id); GT.clusters.schedule(); }
   if (state.selected === id) { state.selected = null; layers.selection.clearLayers(); }
@@ -64,7 +67,7 @@ function removeIncident(id) {
 let placesInFlight = false;
 const placeAsked = new Set();
 async function requestPlaces() {
-  if (placesInFlight) return;
+  if (placesInFlight || placeAsked.size >= state.incidents.size) return;
   const points = [];
   for (const row of C.rows) {
     if (points.length >= 300) break;
@@ -122,6 +125,7 @@ function upsertAssignment(a) {
   const orders = state.byIncident.get(a.incident_id) || new Map();
   state.byIncident.set(a.incident_id, orders);
   orders.set(a.unit_id, a);
+  queueDirty = true;
   if (a.status === "cancelled") { state.assignments.set(key, { data: a, line: null }); return; }
   const lls = routeLatLngs(a.route);
   let line = null;
@@ -255,15 +259,24 @@ function flush() {
   if (C.renderMs.length > 20000) C.renderMs.splice(0, 10000);
 }
 
+// The queue is re-ordered only when an incident or assignment changed since the last render.
+let queueDirty = true;
 function render() {
-  C.rows = GT.queue.ordered(state.incidents, assignedCount);
+  if (queueDirty) {
+    C.rows = GT.queue.ordered(state.incidents, assignedCount);
+    GT.filters.refresh(C);
+    queueDirty = false;
+  }
+  const holding = hold.over && Date.now() - hold.movedAt < HOLD_MS && hold.keys !== null;
   const list = GT.queue.render(document.getElementById("incidents"), C.rows, C.filter, state.selected,
-                               C.renderMode === "rebuild");
-  setText(document.getElementById("more"), list.hidden ? `… and ${list.hidden} more (narrow the filter or see the map)` : "");
+                               C.renderMode === "rebuild", holding ? hold.keys : null);
+  hold.keys = list.keys;
+  setText(document.getElementById("more"), holding
+    ? `order held while pointing${list.waiting ? ` — ${list.waiting} more to place` : ""}`
+    : list.hidden ? `… and ${list.hidden} more (narrow the filter or see the map)` : "");
   GT.detail.render(C);
   GT.alertPanels.render(C);
   renderCounts(list.counts);
-  GT.filters.refresh(C);
   GT.actions.check();
   requestPlaces();
 }
@@ -278,6 +291,11 @@ function renderCounts(counts) {
     `units: ${Object.entries(byStatus).map(([k, v]) => `${v} ${label("unitStatus", k)}`).join(" · ") || "none reported"}`);
 }
 
+// ---- the list's order is held while the pointer is over it (rows never move under a click);
+// content still updates. It is released when the pointer leaves or rests for HOLD_MS.
+const HOLD_MS = 4000;
+const hold = { over: false, movedAt: 0, keys: null };
+
 // ---- list input: a row is chosen on pointer-down (a row that moves under a click still counts),
 // and with Enter/Space when focused; arrow keys move between rows.
 const listEl = document.getElementById("incidents");
@@ -286,6 +304,9 @@ listEl.addEventListener("pointerdown", (e) => {
   const li = e.target.closest("li.incident");
   if (li) select(li.dataset.id);
 });
+listEl.addEventListener("pointermove", () => { hold.over = true; hold.movedAt = Date.now(); });
+listEl.addEventListener("pointerleave", () => { hold.over = false; scheduleRender(); });
+setInterval(() => { if (hold.over && Date.now() - hold.movedAt >= HOLD_MS) { hold.over = false; scheduleRender(); } }, 500);
 listEl.addEventListener("keydown", (e) => {
   const li = e.target.closest("li.incident");
   if (!li) return;

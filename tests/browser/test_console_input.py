@@ -230,3 +230,31 @@ async def test_an_incident_without_an_address_is_placed_by_gu_dong_and_street(
         await page.locator("#detail .place", has_text=expected).wait_for()
     assert not any(ch.isdigit() for ch in expected.split()[0])  # a name, not coordinates
     assert not page.errors  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(120)
+async def test_rows_do_not_move_under_the_pointer_and_reorder_once_it_leaves(
+    browser: Browser, settings: Settings, console: Process
+) -> None:
+    incidents = [incident(f"inc-hold-{i}", *spot(i), priority=3, type="fire") for i in range(6)]
+    order = "[...document.querySelectorAll('#incidents li.incident')].map(li => li.dataset.id)"
+    with stream(settings) as live:
+        live.send("incidents", incidents)
+        page = await console_page(browser, settings)
+        await rendered(page, "document.querySelectorAll('#incidents li.incident').length === 6")
+        before = await page.evaluate(order)
+        box = await page.locator("#incidents li.incident").nth(2).bounding_box()
+        assert box is not None
+        await page.mouse.move(box["x"] + 10, box["y"] + 10)
+        await page.mouse.move(box["x"] + 12, box["y"] + 12)
+        last = next(i for i in incidents if i["id"] == before[-1])
+        live.send("incidents", [{**last, "priority": 1, "version": 2}])  # would go to the top
+        await rendered(page, f"GT.console.state.incidents.get('{last['id']}').priority === 1")
+        await rendered(page, "document.getElementById('more').textContent.includes('held')")
+        held = await page.evaluate(order)
+        title = await page.locator(f"#incidents li.incident[data-id='{last['id']}']").inner_text()
+        await page.mouse.move(700, 400)  # over the map: the pointer left the list
+        await rendered(page, f"({order})[0] === '{last['id']}'")
+    assert held == before  # nothing moved under the pointer
+    assert "P1" in title  # …while the row's content did change
+    assert not page.errors  # type: ignore[attr-defined]
