@@ -224,7 +224,8 @@ class DispatchFollower:
         """Recommend (or re-recommend) units when an incident is new or its needs change."""
         inc = state.incident
         if inc.status not in ACTIVE:
-            return self._withdraw(inc.id, now, "incident no longer active")
+            moved = self._follow_merge(inc, now) if inc.merged_into else []
+            return moved + self._withdraw(inc.id, now, "incident no longer active")
         if inc.unverified:
             return []
         plan_key = f"{inc.type.value}|{inc.priority}|{inc.patients}|{inc.mass_casualty}"
@@ -269,6 +270,35 @@ class DispatchFollower:
             effects += self._store(record)
             if auto:
                 effects += self._assign(key, "auto (priority 1)", None, now)
+        return effects
+
+    def _follow_merge(self, inc: Incident, now: datetime) -> list[Effect]:
+        """The units committed to an incident merged into another now serve the survivor:
+        each order moves (cancelled here, assigned there), the unit stays committed once."""
+        survivor = inc.merged_into
+        assert survivor is not None
+        effects: list[Effect] = []
+        for _key, value in self._orders(inc.id):
+            if value["status"] != "assigned":
+                continue
+            at = now.isoformat()
+            why = f"merged into {survivor}"
+            effects += self._store(
+                _revised(value, status="cancelled", issued_at=at, issued_by="merge", reason=why)
+            )
+            effects += self._store(
+                _revised(
+                    value,
+                    incident_id=survivor,
+                    status="assigned",
+                    issued_at=at,
+                    issued_by="merge",
+                    reason=f"moved with {inc.id} (merged)",
+                )
+            )
+            if self._unit_incident.get(value["unit_id"]) == inc.id:
+                self._unit_incident[value["unit_id"]] = survivor
+            effects += self._zone.advance(survivor, UnitStatusValue.DISPATCHED, now)
         return effects
 
     def _store(self, record: Assignment) -> list[Effect]:

@@ -286,3 +286,33 @@ def test_a_stale_recommendation_cannot_commit_a_unit_taken_since() -> None:
     assert all(a["status"] == "cancelled" and a["command_id"] == "c1" for a in refused)
     fresh = [a for a in accepted if a["status"] == "recommended"]
     assert fresh and not {a["unit_id"] for a in fresh} & contested
+
+
+def test_a_merged_incident_s_committed_units_go_with_it_to_the_survivor() -> None:
+    """Units already sent to an incident the dispatcher merges into another now serve the
+    survivor: still committed once, and the survivor shows them (dispatched)."""
+    p = Pipeline()
+    arrest = of(
+        p.hand_over(p.zone.evidence(moved(1, IncidentType.CARDIAC_ARREST, 0), NOW)), "incidents"
+    )
+    taken = {a["unit_id"] for a in of(p.dispatch(), "assignments") if a["status"] == "assigned"}
+    assert taken
+    other = of(p.hand_over(p.zone.evidence(moved(2, IncidentType.COLLAPSE, 900), NOW)), "incidents")
+    p.dispatch()
+    p.command(
+        1,
+        CommandAction.MERGE_INCIDENT,
+        arrest[0]["id"],
+        into_incident_id=other[0]["id"],
+        reason="one building",
+    )
+    out = p.dispatch()
+    moved_in = {
+        a["unit_id"]
+        for a in of(out, "assignments")
+        if a["status"] == "assigned" and a["incident_id"] == other[0]["id"]
+    }
+    assert taken <= moved_in
+    assert committed_twice(p.assignments) == []
+    survivor = p.zone.get(other[0]["id"])
+    assert survivor is not None and survivor.incident.status.value == "dispatched"
