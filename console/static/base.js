@@ -46,9 +46,11 @@ GT.fmtClock = function fmtClock(s) {
 };
 
 GT.PRIORITY_COLOURS = { 1: "#e53935", 2: "#fb8c00", 3: "#fdd835", 4: "#43a047", 5: "#1e88e5" };
+// Unit status colours stay clear of the priority colours (red, orange, yellow, green, blue):
+// cyans and purples, and units are squares where incidents are round.
 GT.UNIT_COLOURS = {
-  available: "#2ecc71", dispatched: "#ffb300", en_route: "#ff7043", on_scene: "#d81b60",
-  transporting: "#8e24aa", at_hospital: "#5e35b1", out_of_service: "#757575",
+  available: "#2ecc71", dispatched: "#80deea", en_route: "#00acc1", on_scene: "#ab47bc",
+  transporting: "#7e57c2", at_hospital: "#5c6bc0", out_of_service: "#757575",
 };
 
 // A square point marker for units (incidents are round), drawn on a canvas renderer.

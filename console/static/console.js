@@ -337,3 +337,6 @@ GT.conn.start(link);
 GT.alarms.start(C);
 GT.clusters.start(C);
 GT.keys.start(C);
+const langButton = document.getElementById("lang");
+langButton.textContent = GT.lang === "en" ? "한국어" : "EN";
+langButton.addEventListener("click", () => GT.setLang(GT.lang === "en" ? "ko" : "en"));

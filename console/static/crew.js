@@ -36,7 +36,10 @@ function draw(view) {
   if (!inc || !a) { if (bounds.length) map.setView(bounds[0], 15); return; }
   document.getElementById("type").textContent = `P${inc.priority} ${GT.label("type", inc.type)}`;
   document.getElementById("address").textContent = inc.address || view.place || inc.district || "위치 확인 중 locating…";
-  document.getElementById("eta").textContent = `ETA ${fmtClock(a.eta_s)} · ${(a.distance_m / 1000).toFixed(1)} km`;
+  const eta = document.getElementById("eta");
+  eta.textContent = `ETA ${fmtClock(a.eta_s)} · ${(a.distance_m / 1000).toFixed(1)} km` +
+    (a.within_golden_time ? "" : " · 골든타임 초과 beyond golden time");
+  eta.classList.toggle("late", !a.within_golden_time);
   document.getElementById("description").textContent = inc.description || "";
   if (view.hazard_zone) {
     const hz = L.geoJSON(view.hazard_zone, { renderer, interactive: false,

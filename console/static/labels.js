@@ -26,9 +26,19 @@ GT.LABELS = {
   group: { pending: "출동 대기 awaiting dispatch", active: "출동 중 active", rest: "처리 완료 resolved" },
 };
 
+// The interface language: Korean labels by default, the codes in plain English as a setting.
+GT.lang = (() => { try { return localStorage.getItem("gt-lang") || "ko"; } catch (_) { return "ko"; } })();
+
 GT.label = function label(table, code) {
+  const raw = String(code === undefined || code === null ? "" : code);
+  if (GT.lang === "en") return table === "tier" ? { critical: "Critical", emergency: "Emergency", safety: "Safety" }[raw] || raw : raw.replace(/_/g, " ");
   const t = GT.LABELS[table] || {};
-  return t[code] || String(code === undefined || code === null ? "" : code);
+  return t[code] || raw;
+};
+
+GT.setLang = function setLang(lang) {
+  try { localStorage.setItem("gt-lang", lang); } catch (_) { /* private mode: this page only */ }
+  location.reload();
 };
 
 // The alert's tier (the tier field, or its CAP severity when a producer left the tier out).

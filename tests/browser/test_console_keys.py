@@ -108,3 +108,22 @@ async def test_a_p1_awaiting_dispatch_sounds_until_acknowledged_and_timers_raise
     assert sounding is True
     assert quiet is False  # an acknowledged alarm stays quiet while its condition lasts
     assert not page.errors  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(120)
+async def test_labels_are_korean_and_english_is_a_setting(
+    browser: Browser, settings: Settings, console: Process
+) -> None:
+    with stream(settings) as live:
+        live.send("incidents", [incident("inc-lang-1", priority=1, type="cardiac_arrest")])
+        page = await console_page(browser, settings)
+        row = page.locator("#incidents li.incident[data-id='inc-lang-1'] .title")
+        korean = await row.inner_text()
+        async with page.expect_navigation():
+            await page.click("#lang")
+        await rendered(page, "document.getElementById('conn').textContent === 'live'")
+        await row.wait_for()
+        english = await row.inner_text()
+    assert korean == "P1 심정지"
+    assert english == "P1 cardiac arrest"
+    assert not page.errors  # type: ignore[attr-defined]

@@ -34,7 +34,7 @@ from tests.kafka_io import read_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.integration]
 
-DISPATCHED = "#ffb300"  # GT.UNIT_COLOURS.dispatched in console/static/base.js
+DISPATCHED = "#80deea"  # GT.UNIT_COLOURS.dispatched in console/static/base.js
 AVAILABLE = "#2ecc71"
 
 
