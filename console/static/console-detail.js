@@ -15,14 +15,15 @@ GT.detail = (() => {
   }
 
   const unitStatus = (C, id) => { const u = C.state.units.get(id); return u ? u.data : null; };
-  const isAvailable = (C, id) => { const u = unitStatus(C, id); return Boolean(u && u.status === "available"); };
+  // A unit that has not reported is taken as the recommender saw it (available): only a
+  // report of another status makes a recommendation out of date.
+  const isAvailable = (C, id) => { const u = unitStatus(C, id); return !u || u.status === "available"; };
   const split = (input) => input.value.split(",").map((x) => x.trim()).filter(Boolean);
 
   // Why a unit recommended for incidentId can no longer go (null while it can).
   function unavailable(C, incidentId, unitId) {
     const u = unitStatus(C, unitId);
-    if (!u) return `${unitId}: no report from this unit`;
-    if (u.status === "available") return null;
+    if (!u || u.status === "available") return null;
     const elsewhere = u.incident_id && u.incident_id !== incidentId ? ` (${u.incident_id})` : "";
     return `${unitId} is ${label("unitStatus", u.status)} ${u.status}${elsewhere}`;
   }
@@ -170,7 +171,7 @@ GT.detail = (() => {
         const status = u ? u.status : "unknown";
         const [name, order, statusCell, eta, act] = tr.children;
         setText(name, `${a.unit_id} ${label("unitKind", a.unit_kind || (u && u.kind) || "")}`);
-        const stale = a.status === "recommended" && status !== "available";
+        const stale = a.status === "recommended" && !isAvailable(C, a.unit_id);
         setText(order, (ORDER[a.status] || a.status) + (stale ? " · out of date" : ""));
         order.classList.toggle("stale", stale);
         const badge = statusCell.firstChild;
