@@ -235,17 +235,22 @@ def create_dispatch_app(settings: Settings, city: City) -> faust.App:
 
             async def work(event: Any = event) -> None:
                 now = now_utc()
-                effects: list[Effect] = []
+                feedback: list[Effect] = []
                 for item in records.parse(event.value):
                     try:
-                        effects += stage().apply(item, now)
+                        effects = stage().apply(item, now)
                     except ContractError as exc:
                         await refuse(item, exc.reason, event)
+                        continue
                     except Exception as exc:
                         log.exception("dispatch failed on an item")
                         await refuse(item, f"internal error in dispatch: {exc!r}", event)
-                await outbox.emit(e for e in effects if e.topic != FEEDBACK)
-                for value in feedback_records(effects):
+                        continue
+                    # each incident's orders go out as soon as they are made, not after the
+                    # whole record (a record may hold hundreds of new incidents)
+                    await outbox.emit(e for e in effects if e.topic != FEEDBACK)
+                    feedback += [e for e in effects if e.topic == FEEDBACK]
+                for value in feedback_records(feedback):
                     await outbox.send(topics.evidence, CITY_ZONE.encode(), value, "feedback")
 
             await outbox.guarded(event, "dispatch", work)
