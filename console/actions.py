@@ -19,7 +19,14 @@ from console.context import DISPATCH, Context
 from console.units import unit_state
 from streams.contract import Command, CommandAction, UnitStatus, encode
 
-__all__ = ["ActionBody", "actions_router", "command_for"]
+__all__ = [
+    "ActionBody",
+    "MergeBody",
+    "RetypeBody",
+    "SplitBody",
+    "actions_router",
+    "command_for",
+]
 
 COMMAND_KEY = b"city"
 SEND_TIMEOUT_S = 5.0
@@ -32,6 +39,32 @@ class ActionBody(BaseModel):
     remove_unit_ids: list[str] = Field(default_factory=list, max_length=50)
     reason: str | None = Field(default=None, max_length=300)
 
+
+class MergeBody(BaseModel):
+    """Merge this incident into another (the survivor), and why."""
+
+    into_incident_id: str | None = None
+    reason: str | None = None
+
+
+class SplitBody(BaseModel):
+    """Split these pieces of evidence off into a new incident (of ``type``), and why."""
+
+    evidence_ids: list[str] = Field(default_factory=list)
+    type: str | None = None
+    reason: str | None = None
+
+
+class RetypeBody(BaseModel):
+    """Set the incident's type and/or priority, and why."""
+
+    type: str | None = None
+    priority: int | None = None
+    reason: str | None = None
+
+
+RulingBody = MergeBody | SplitBody | RetypeBody
+"""Bodies checked by the command itself, so a bad one is refused with the contract's words."""
 
 INCIDENT_ACTIONS = {
     "accept": CommandAction.ACCEPT_RECOMMENDATION,
@@ -47,10 +80,16 @@ ALERT_ACTIONS = {
 
 
 def command_for(
-    action: CommandAction, who: Principal, target: str, body: ActionBody, now: datetime
+    action: CommandAction,
+    who: Principal,
+    target: str,
+    body: ActionBody | RulingBody,
+    now: datetime,
 ) -> Command:
     """The command a principal's action becomes (raises ValidationError when incomplete)."""
     on_alert = action in ALERT_ACTIONS.values()
+    fields = body.model_dump(exclude_none=True)
+    fields["reason"] = fields.get("reason") or None
     return Command(
         id=f"cmd-{int(now.timestamp() * 1000)}-{secrets.token_hex(4)}",
         at=now,
@@ -59,10 +98,18 @@ def command_for(
         role=who.role.value,
         incident_id=None if on_alert else target,
         alert_id=target if on_alert else None,
-        unit_ids=body.unit_ids,
-        remove_unit_ids=body.remove_unit_ids,
-        reason=body.reason or None,
+        **fields,
     )
+
+
+def refusal(exc: ValidationError) -> str:
+    """Why a command was refused, in the contract's words (field first, when there is one)."""
+    reasons = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        reasons.append(f"{where}: {message}" if where else message)
+    return "; ".join(reasons)
 
 
 def actions_router(ctx: Context) -> APIRouter:
@@ -81,13 +128,12 @@ def actions_router(ctx: Context) -> APIRouter:
             ) from None
 
     async def act(
-        action: CommandAction, target: str, who: Principal, body: ActionBody
+        action: CommandAction, target: str, who: Principal, body: ActionBody | RulingBody
     ) -> JSONResponse:
         try:
             command = command_for(action, who, target, body, datetime.now(UTC))
         except ValidationError as exc:
-            reasons = "; ".join(str(e["msg"]) for e in exc.errors())
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, reasons) from None
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, refusal(exc)) from None
         record = AuditRecord(
             at=command.at.isoformat(),
             who=who.subject,
@@ -135,6 +181,28 @@ def actions_router(ctx: Context) -> APIRouter:
 
     for path, action in INCIDENT_ACTIONS.items():
         incident_route(path, action)
+
+    @router.post("/api/incidents/{incident_id}/merge", status_code=202)
+    async def merge(
+        incident_id: str, body: MergeBody, who: Principal = Depends(dispatcher)
+    ) -> JSONResponse:
+        """Merge this incident into ``into_incident_id`` (reason required; audited)."""
+        return await act(CommandAction.MERGE_INCIDENT, incident_id, who, body)
+
+    @router.post("/api/incidents/{incident_id}/split", status_code=202)
+    async def split(
+        incident_id: str, body: SplitBody, who: Principal = Depends(dispatcher)
+    ) -> JSONResponse:
+        """Split ``evidence_ids`` off into a new incident (reason required; audited)."""
+        return await act(CommandAction.SPLIT_EVIDENCE, incident_id, who, body)
+
+    @router.post("/api/incidents/{incident_id}/retype", status_code=202)
+    async def retype(
+        incident_id: str, body: RetypeBody, who: Principal = Depends(dispatcher)
+    ) -> JSONResponse:
+        """Set the incident's type and/or priority (reason required; audited)."""
+        return await act(CommandAction.RETYPE_INCIDENT, incident_id, who, body)
+
     for path, action in ALERT_ACTIONS.items():
         alert_route(path, action)
 

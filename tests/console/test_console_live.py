@@ -79,6 +79,59 @@ async def test_actions_are_audited_then_produced_as_commands(
     assert cancel["target"] == "alert-1" and cancel["at"] and cancel["outcome"] == "requested"
 
 
+async def test_rulings_are_refused_with_a_reason_or_audited_then_produced(
+    settings: Settings, console: Process
+) -> None:
+    topics = Topics(settings.topic_prefix)
+    dispatcher = bearer(token(settings, Role.DISPATCHER))
+    async with httpx.AsyncClient(base_url=settings.console_url, timeout=10) as http:
+        for path, body, why in [
+            ("/api/incidents/inc-2/merge", {"into_incident_id": "inc-1"}, "needs a reason"),
+            ("/api/incidents/inc-2/merge", {"into_incident_id": "inc-2", "reason": "x"}, "another"),
+            ("/api/incidents/inc-1/split", {"reason": "x"}, "needs evidence_ids"),
+            (
+                "/api/incidents/inc-1/split",
+                {"evidence_ids": ["c-1"], "type": "ufo", "reason": "x"},
+                "type",
+            ),
+            ("/api/incidents/inc-1/retype", {"reason": "x"}, "type or a priority"),
+            ("/api/incidents/inc-1/retype", {"priority": 0, "reason": "x"}, "priority"),
+        ]:
+            r = await http.post(path, json=body, headers=dispatcher)
+            assert r.status_code == 422 and why in r.json()["detail"], (path, body, r.text)
+        no_body = await http.post("/api/incidents/inc-1/retype", headers=dispatcher)
+        assert no_body.status_code == 422
+        sent = {}
+        for path, body in [
+            ("/api/incidents/inc-2/merge", {"into_incident_id": "inc-1", "reason": "같은 화재"}),
+            (
+                "/api/incidents/inc-1/split",
+                {"evidence_ids": ["call-9"], "type": "medical", "reason": "다른 환자"},
+            ),
+            ("/api/incidents/inc-1/retype", {"type": "hazmat", "priority": 1, "reason": "약품"}),
+        ]:
+            r = await http.post(path, json=body, headers=dispatcher)
+            assert r.status_code == 202, r.text
+            sent[r.json()["id"]] = path
+        audit = await http.get("/api/audit", headers=bearer(token(settings, Role.SUPERVISOR)))
+    records = await read_until(settings.kafka_bootstrap, topics.commands, lambda r: len(r) >= 3)
+    assert len(records) == 3  # the refused ones never reached the worker
+    by_action = {c.action.value: c for c in (decode(Command, orjson.dumps(r)) for r in records)}
+    assert {c.id for c in by_action.values()} == set(sent)
+    merge, split, retype = (
+        by_action[a] for a in ("merge_incident", "split_evidence", "retype_incident")
+    )
+    assert merge.incident_id == "inc-2" and merge.into_incident_id == "inc-1"
+    assert split.evidence_ids == ["call-9"] and split.type == "medical"
+    assert retype.type == "hazmat" and retype.priority == 1 and retype.reason == "약품"
+    trail = {a["command_id"]: a for a in audit.json()}
+    assert set(trail) == set(sent)
+    assert (
+        trail[merge.id]["action"] == "merge_incident" and trail[merge.id]["reason"] == "같은 화재"
+    )
+    assert trail[merge.id]["who"] == "test-dispatcher" and trail[merge.id]["target"] == "inc-2"
+
+
 async def test_out_of_service_is_published_and_shown(settings: Settings, console: Process) -> None:
     dispatcher = bearer(token(settings, Role.DISPATCHER))
     publish(

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from access import Principal, Role
-from console.actions import ActionBody, command_for
+from console.actions import ActionBody, MergeBody, RetypeBody, SplitBody, command_for
 from console.crew import crew_view, current_assignment, nearest_points
 from console.hub import FrameQueue, Hub, batch_frame
 from console.layers import compact_roads, round_coords
@@ -168,6 +168,58 @@ def test_commands_carry_who_and_why_and_need_a_reason_to_override() -> None:
         command_for(CommandAction.CLOSE_INCIDENT, WHO, "i", ActionBody(), NOW).id for _ in range(50)
     }
     assert len(ids) == 50
+
+
+def test_rulings_become_commands_that_name_the_other_incident_evidence_and_type() -> None:
+    merge = command_for(
+        CommandAction.MERGE_INCIDENT,
+        WHO,
+        "inc-2",
+        MergeBody(into_incident_id="inc-1", reason="같은 건물 same building"),
+        NOW,
+    )
+    assert merge.incident_id == "inc-2" and merge.into_incident_id == "inc-1"
+    assert merge.reason == "같은 건물 same building" and merge.by == "kim"
+    split = command_for(
+        CommandAction.SPLIT_EVIDENCE,
+        WHO,
+        "inc-1",
+        SplitBody(evidence_ids=["call-7"], type="medical", reason="다른 환자"),
+        NOW,
+    )
+    assert split.evidence_ids == ["call-7"] and split.type == "medical"
+    retype = command_for(
+        CommandAction.RETYPE_INCIDENT, WHO, "inc-1", RetypeBody(priority=1, reason="MCI"), NOW
+    )
+    assert retype.priority == 1 and retype.type is None
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "why"),
+    [
+        (CommandAction.MERGE_INCIDENT, MergeBody(into_incident_id="inc-1"), "reason"),
+        (CommandAction.MERGE_INCIDENT, MergeBody(reason="dup"), "into_incident_id"),
+        (
+            CommandAction.MERGE_INCIDENT,
+            MergeBody(into_incident_id="inc-2", reason="dup"),
+            "another incident",
+        ),
+        (CommandAction.SPLIT_EVIDENCE, SplitBody(reason="two patients"), "evidence_ids"),
+        (CommandAction.SPLIT_EVIDENCE, SplitBody(evidence_ids=["c-1"], reason=""), "reason"),
+        (
+            CommandAction.SPLIT_EVIDENCE,
+            SplitBody(evidence_ids=["c-1"], type="volcano", reason="x"),
+            "type",
+        ),
+        (CommandAction.RETYPE_INCIDENT, RetypeBody(reason="x"), "type or a priority"),
+        (CommandAction.RETYPE_INCIDENT, RetypeBody(priority=9, reason="x"), "priority"),
+    ],
+)
+def test_an_incomplete_ruling_is_refused_with_a_readable_reason(
+    action: CommandAction, body: MergeBody | SplitBody | RetypeBody, why: str
+) -> None:
+    with pytest.raises(ValidationError, match=why):
+        command_for(action, WHO, "inc-2", body, NOW)
 
 
 class FakeSocket:
