@@ -143,12 +143,13 @@ GT.detail = (() => {
     form.addEventListener("submit", (e) => { e.preventDefault(); override(C, C.state.incidents.get(inc.id), form); });
     b.cameras = el("ul", "cameras");
     b.evidence = el("ol", "evidence");
+    b.rulings = GT.rulings.build(C, inc.id, () => [...b.evidence.querySelectorAll("input[type=checkbox]:checked")].map((c) => c.value));
     const closeBtn = button("✕", "close-detail", () => C.select(null));
     closeBtn.setAttribute("aria-label", "close detail");
     const top = el("div", "detail-head"); top.append(b.title, closeBtn);
     box.replaceChildren(top, b.place, b.meta, b.description, actions, b.recNote,
       el("h4", "", "Units"), table, form, el("h4", "", "Cameras at the scene"), b.cameras,
-      el("h4", "", "Evidence timeline"), b.evidence);
+      el("h4", "", "Evidence timeline"), b.evidence, b.rulings.box);
     return b;
   }
 
@@ -215,9 +216,20 @@ GT.detail = (() => {
     });
     const evidence = [...inc.evidence].sort((x, y) => String(x.at || "").localeCompare(String(y.at || "")));
     GT.reconcile(b.evidence, evidence, {
-      key: (e) => `${e.source}:${e.id}`, create: () => el("li"),
-      update: (li, e) => setText(li, `${e.at || ""} ${e.source} ${e.kind || ""} ${e.id}`),
+      key: (e) => `${e.source}:${e.id}`,
+      create: (e) => {
+        const li = el("li");
+        li.dataset.evidence = e.id;
+        const pick = el("input");
+        pick.type = "checkbox"; pick.value = e.id; pick.setAttribute("aria-label", `split ${e.id}`);
+        const text = el("label");
+        text.append(pick, el("span"));
+        li.append(text);
+        return li;
+      },
+      update: (li, e) => setText(li.querySelector("span"), ` ${e.at || ""} ${e.source} ${e.kind || ""} ${e.id}`),
     });
+    GT.rulings.render(C, inc, b.rulings);
   }
 
   function focusOverride() {

@@ -24,6 +24,7 @@ const C = GT.console = {
   filter: { group: "", district: "", type: "", priority: "" },
   renderMs: [], renderMode: "keyed", rows: [], selections: 0, places: new Map(),
   assignmentsOf, select,
+  mergedInto: new Map(),  // incident id -> the incident a dispatcher merged it into
 };
 
 // ---- incidents -------------------------------------------------------------------------
@@ -31,7 +32,13 @@ function upsertIncident(inc) {
   const old = state.incidents.get(inc.id);
   if (old && (old.version || 1) > (inc.version || 1)) return;
   if (!old || (old.version || 1) !== (inc.version || 1) || old.status !== inc.status) GT.conn.noteChange(inc);
-  if (!SHOWN_INCIDENT.includes(inc.status)) { removeIncident(inc.id); return; }
+  if (inc.merged_into) C.mergedInto.set(inc.id, inc.merged_into);
+  if (!SHOWN_INCIDENT.includes(inc.status)) {
+    const into = state.selected === inc.id && inc.merged_into;
+    removeIncident(inc.id);
+    if (into && state.incidents.has(into)) Promise.resolve().then(() => select(into));  // follow the merge
+    return;
+  }
   if (C.places.has(inc.id)) inc.place = C.places.get(inc.id);
   state.incidents.set(inc.id, inc);
   queueDirty = true;
