@@ -50,15 +50,15 @@ GT.actions = (() => {
     for (const o of outcomes) {
       if (o.state !== "pending" || !o.sentAt) continue;
       if (o.expect && o.expect(context.state, o)) { settle(o, "done"); changed = true; continue; }
-      const why = o.refusal ? o.refusal(context.state, now - o.sentAt) : null;
+      const why = o.refusal ? o.refusal(context.state, now - o.sentAt, o) : null;
       if (why) { settle(o, "refused", why); changed = true; continue; }
       if (now - o.sentAt > settings.timeoutS * 1000) { settle(o, "unconfirmed"); changed = true; }
     }
     if (changed) { render(); if (context.onSettled) context.onSettled(); }
   }
 
-  // POST an action and track it: spec = {label, path, body, expect(state, outcome), refusal(state, ms)}
-  // (the outcome carries the command id the console gave the action, once sent).
+  // POST an action and track it: spec = {label, path, body, expect(state, outcome),
+  // refusal(state, ms, outcome)} (the outcome carries the action's command id, once sent).
   async function run(spec) {
     const o = { id: ++seq, label: spec.label, state: "pending", expect: spec.expect,
                 refusal: spec.refusal, incidentId: spec.incidentId, alertId: spec.alertId,

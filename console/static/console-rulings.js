@@ -3,7 +3,8 @@
 // incident into another (one click from "possibly related", or chosen), split checked evidence
 // off into a new incident, retype (type, priority); and the incident's rulings (who, why, when)
 // with merged-into / split-from links. Built once per selection, patched in place (keyed).
-// A ruling is done when it shows on the incident's rulings with its command id.
+// A ruling is done when it shows on the incident's rulings with its command id, refused when
+// the worker dead-letters that command (why shown).
 
 GT.rulings = (() => {
   const { el, label, setText } = GT;
@@ -27,14 +28,16 @@ GT.rulings = (() => {
   }
 
   const ruled = (C, id, o) => ((C.state.incidents.get(id) || {}).rulings || []).some((r) => r.command_id === o.commandId);
-  const gone = (C, id) => (C.state.incidents.has(id) ? null : `${id} is no longer active`);
+  // The worker's refusal of the command (its dead letter), else a target no longer shown.
+  const refused = (C, o, ...ids) => C.refusals.get(o.commandId)
+    || ids.map((id) => (C.state.incidents.has(id) ? null : `${id} is no longer active`)).find(Boolean) || null;
 
   function merge(C, id, into, reason) {
     return GT.actions.run({
       label: `병합 merge ${id} → ${into}`, incidentId: id,
       path: `/api/incidents/${encodeURIComponent(id)}/merge`, body: { into_incident_id: into, reason },
       expect: (_state, o) => ruled(C, into, o) || C.mergedInto.get(id) === into,
-      refusal: () => (C.mergedInto.has(id) ? null : gone(C, into)),
+      refusal: (_state, _ms, o) => C.refusals.get(o.commandId) || (C.mergedInto.has(id) ? null : refused(C, o, into)),
     });
   }
 
@@ -54,7 +57,7 @@ GT.rulings = (() => {
       label: `분리 split ${evidenceIds.join(", ")} ← ${id}`, incidentId: id,
       path: `/api/incidents/${encodeURIComponent(id)}/split`, body,
       expect: (_state, o) => ruled(C, id, o),
-      refusal: () => gone(C, id),
+      refusal: (_state, _ms, o) => refused(C, o, id),
     });
   }
 
@@ -66,7 +69,7 @@ GT.rulings = (() => {
       label: `재분류 retype ${id}${type ? ` ${label("type", type)}` : ""}${priority ? ` P${priority}` : ""}`,
       incidentId: id, path: `/api/incidents/${encodeURIComponent(id)}/retype`, body,
       expect: (_state, o) => ruled(C, id, o),
-      refusal: () => gone(C, id),
+      refusal: (_state, _ms, o) => refused(C, o, id),
     });
   }
 
@@ -112,13 +115,17 @@ GT.rulings = (() => {
     r.into = el("select");
     r.into.name = "into_incident_id";
     r.into.setAttribute("aria-label", "merge into");
+    r.chosen = "";  // kept apart from the select: re-ordering options must not change the choice
+    r.into.addEventListener("change", () => { r.chosen = r.into.value; });
     const mergeReason = input(REASON, "사유 reason (required)");
     mergeReason.required = true;
     const mergeBtn = el("button", "danger merge", "병합 Merge into"); mergeBtn.type = "submit";
-    mergeForm.append(r.into, mergeReason, mergeBtn);
+    r.mergeNote = el("span", "merge-note");
+    mergeForm.append(r.into, mergeReason, mergeBtn, r.mergeNote);
     mergeForm.addEventListener("submit", (e) => {
       e.preventDefault();
-      if (!r.into.value) return;
+      if (!r.into.value) { setText(r.mergeNote, "choose the incident to merge into"); return; }
+      setText(r.mergeNote, "");
       merge(C, id, r.into.value, mergeReason.value.trim())
         .then((o) => { if (o.state !== "refused") mergeReason.value = ""; });
     });
@@ -195,12 +202,15 @@ GT.rulings = (() => {
       },
       sig: (x) => { const o = C.state.incidents.get(x); return o ? `${o.priority}|${o.type}|${o.place || o.district}` : ""; },
     });
+    if (r.into.value !== r.chosen) r.into.value = [...r.into.options].some((o) => o.value === r.chosen) ? r.chosen : "";
     GT.reconcile(r.rulings, inc.rulings || [], {
       key: (x) => `${x.command_id}:${x.action}`,
       create: (x) => {
         const li = el("li", "ruling");
         li.dataset.action = x.action;
-        li.append(el("span", "", `${x.at} ${ACTION[x.action] || x.action} · ${x.by}`));
+        const when = el("time", "", new Date(x.at).toLocaleString("sv-SE", { timeZone: "Asia/Seoul" }));
+        when.dateTime = x.at;
+        li.append(when, el("span", "", ` ${ACTION[x.action] || x.action} · ${x.by}`));
         const set = [x.type ? label("type", x.type) : "", x.priority ? `P${x.priority}` : ""].filter(Boolean).join(" ");
         if (set) li.append(el("span", "", ` → ${set}`));
         if (x.other_incident_id) { li.append(el("span", "", " · ")); li.append(link(C, x.other_incident_id)); }

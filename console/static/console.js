@@ -25,7 +25,9 @@ const C = GT.console = {
   renderMs: [], renderMode: "keyed", rows: [], selections: 0, places: new Map(),
   assignmentsOf, select,
   mergedInto: new Map(),  // incident id -> the incident a dispatcher merged it into
+  refusals: new Map(),  // command id -> why the worker refused it (its dead letter), newest last
 };
+const REFUSALS_KEPT = 200;
 
 // ---- incidents -------------------------------------------------------------------------
 function upsertIncident(inc) {
@@ -241,7 +243,10 @@ function apply(batch) {
     else if (msg.type === "unit") upsertUnit(d);
     else if (msg.type === "assignment") upsertAssignment(d);
     else if (msg.type === "alert") upsertAlert(d);
-    else if (msg.type === "overlay") {
+    else if (msg.type === "deadletter") {
+      if (d.event_id) C.refusals.set(d.event_id, d.error);
+      if (C.refusals.size > REFUSALS_KEPT) C.refusals.delete(C.refusals.keys().next().value);
+    } else if (msg.type === "overlay") {
       state.overlays.set(d.incident_id, d);
       selectionChanged = selectionChanged || d.incident_id === state.selected;
     }

@@ -10,17 +10,22 @@ Real broker, cache, worker, console and Chromium.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
+import orjson
 import pytest
 from playwright.async_api import Browser, Page
 
 from access import Role
 from stack.settings import Settings
-from tests.browser.live import console_page, rendered
+from streams.topics import Topics
+from tests.browser.live import console_page, rendered, stream
 from tests.conftest import Process
 from tests.console.conftest import bearer
-from tests.console.console_samples import token
+from tests.console.console_samples import incident, token
 from tests.integration.scenario_events import TOWER, at, call
+from tests.kafka_io import produce, read_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.integration]
 
@@ -79,6 +84,9 @@ async def test_split_retype_and_merge_from_the_console_through_the_worker(
     new = await owner(page, "b-fire-2")
     assert new not in (fire, flood)
     await detail.locator("ol.rulings li.ruling[data-action=split_evidence]").wait_for()
+    into = detail.locator("form.merge select[name=into_incident_id]")
+    await into.locator(f"option[value='{new}']").wait_for(state="attached")
+    assert await into.input_value() == ""  # a new choice never selects itself
 
     # retype: the fire to P1
     await detail.locator("form.retype select[name=priority]").select_option("1")
@@ -118,4 +126,40 @@ async def test_split_retype_and_merge_from_the_console_through_the_worker(
     )
     assert actions == ["split_evidence", "retype_incident", "merge_incident"]
     assert "test-dispatcher" in await detail.locator("ol.rulings").inner_text()
+    assert not page.errors  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(120)
+async def test_a_ruling_the_worker_refuses_shows_refused_with_its_reason(
+    browser: Browser, settings: Settings, console: Process
+) -> None:
+    """No worker here: the test reads the command and publishes the worker's dead letter."""
+    topics = Topics(settings.topic_prefix)
+    with stream(settings) as live:
+        live.send("incidents", [incident("inc-refuse-1", priority=3)])
+        page = await console_page(browser, settings)
+        await page.locator("#incidents li.incident[data-id='inc-refuse-1']").click()
+        detail = page.locator("#detail")
+        await detail.locator("form.retype select[name=type]").select_option("hazmat")
+        await detail.locator("form.retype input[name=ruling_reason]").fill("약품 냄새")
+        await detail.locator("form.retype button.retype").click()
+        pending = "#outcomes li[data-incident='inc-refuse-1'][data-state=pending]"
+        await page.locator(pending).wait_for()
+        (command,) = await read_until(settings.kafka_bootstrap, topics.commands, bool)
+        assert command["action"] == "retype_incident" and command["type"] == "hazmat"
+        letter = {
+            "source_topic": topics.commands,
+            "partition": 0,
+            "offset": 0,
+            "received_at": datetime.now(UTC).isoformat(),
+            "error": "retype_incident: no active incident 'inc-refuse-1'",
+            "payload": orjson.dumps(command).decode(),
+            "event_id": command["id"],
+            "stage": "zone",
+        }
+        produce(settings.kafka_bootstrap, topics.name("deadletter"), [(None, letter)])
+        refused = page.locator("#outcomes li[data-incident='inc-refuse-1'][data-state=refused]")
+        await refused.wait_for()
+        assert "no active incident" in await refused.inner_text()
+        assert not await detail.locator("ol.rulings li").count()
     assert not page.errors  # type: ignore[attr-defined]
