@@ -13,10 +13,9 @@ visible; a dropped event is not)."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import faust
@@ -40,10 +39,13 @@ from streams.stage import (
     Outbox,
     faust_app,
     faust_send,
+    now_utc,
     origin_of,
+    record_agent,
+    stage_table,
 )
 from streams.topics import Topics
-from streams.transport.changelog import Changelog, queued_table
+from streams.transport.changelog import Changelog
 from streams.zone import Effect, Zone
 from streams.zones import CITY_ZONE
 
@@ -53,11 +55,6 @@ TICK_S = 15.0
 HANDED_OVER = frozenset({"dispatch", "follow"})
 """Effects for the dispatch and follow-up stages: sent on their own topics as items."""
 INTAKE_BEAT_MAX_AGE_S = 6.0
-
-
-def now_utc() -> datetime:
-    """The current time, timezone-aware."""
-    return datetime.now(UTC)
 
 
 class FusionWorker:
@@ -88,8 +85,8 @@ class FusionWorker:
         self._follow_relay = Relay()
         self._cache: aioredis.Redis | None = None
         self._zone_topic = self.app.topic(self.topics.evidence, **RAW)
-        inputs = self.app.topic(self.topics.evidence, self.topics.commands, **RAW)
-        self.app.agent(inputs, name="zone")(self._zone_agent)
+        inputs = [self.topics.evidence, self.topics.commands]
+        record_agent(self.app, inputs, "zone", self.outbox, self.changelog, self._apply)
         self.app.timer(2.0, name="heartbeat")(self._heartbeat)
         self.app.timer(TICK_S, name="zone-tick")(self._tick)
         self.app.on_partitions_assigned.connect(self._on_assigned)  # type: ignore[arg-type]
@@ -98,14 +95,7 @@ class FusionWorker:
             self.app.agent(alerts, name="alert-delivery")(self._deliver_alerts)
 
     def _table(self, name: str) -> Any:
-        return queued_table(
-            self.app,
-            self.changelog,
-            name,
-            default=None,
-            key_type=str,
-            partitions=self.settings.partitions,
-        )
+        return stage_table(self.app, self.changelog, self.settings, name)
 
     def _district_of(self, lon: float, lat: float) -> str | None:
         district = self.city.district_at(lon, lat)
@@ -139,13 +129,6 @@ class FusionWorker:
         ):
             for value in records.frame(items):
                 await self.outbox.send(topic, CITY_ZONE.encode(), value, what)
-
-    async def _zone_agent(self, stream: faust.StreamT[bytes]) -> None:
-        manual = stream.noack()  # type: ignore[attr-defined]  # acked once applied, never earlier
-        async for event in manual.events():
-            await self.outbox.guarded(event, "zone", functools.partial(self._apply, event))
-            await self.changelog.drain(self.app.producer)  # the table changes, before the ack
-            await manual.ack(event)
 
     async def _apply(self, event: Event) -> None:
         """Apply one zone record (a batch of items, a dispatcher command, or a tick)."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import MutableMapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import faust
@@ -44,14 +44,17 @@ from streams.contract import (
 from streams.dispatching import DispatchFollower
 from streams.fusion import IncidentState
 from streams.stage import (
-    RAW,
+    Event,
     Outbox,
     faust_app,
     faust_send,
+    now_utc,
     origin_of,
+    record_agent,
+    stage_table,
 )
 from streams.topics import Topics
-from streams.transport.changelog import Changelog, queued_table
+from streams.transport.changelog import Changelog
 from streams.zone import Effect
 from streams.zones import CITY_ZONE
 
@@ -185,25 +188,16 @@ def feedback_records(effects: list[Effect]) -> list[bytes]:
     return records.frame(items)
 
 
-def now_utc() -> datetime:
-    """The current time, timezone-aware."""
-    return datetime.now(UTC)
-
-
 def create_dispatch_app(settings: Settings, city: City) -> faust.App:
     """The dispatch stage's Faust app: assignments from the ``gt-dispatch`` topic."""
     topics = Topics(settings.topic_prefix)
     app = faust_app(settings, f"goldentime-{settings.topic_prefix or 'main'}-dispatch")
     outbox = Outbox(faust_send(app), topics)
     changelog = Changelog()
-
-    def table(name: str) -> Any:
-        return queued_table(
-            app, changelog, name, default=None, key_type=str, partitions=settings.partitions
-        )
-
-    units, assignments, plans = table("units"), table("assignments"), table("plans")
-    commands_seen = table("commands-seen")
+    units, assignments, plans, commands_seen = (
+        stage_table(app, changelog, settings, name)
+        for name in ("units", "assignments", "plans", "commands-seen")
+    )
     recommender = Recommender(city)
     recommender.prepare_coverage()
     started_at = now_utc()
@@ -228,33 +222,25 @@ def create_dispatch_app(settings: Settings, city: City) -> faust.App:
         letter = orjson.dumps(payload)
         await outbox.dead_letter(origin_of(event), letter, error, event_id, "dispatch")
 
-    @app.agent(app.topic(topics.dispatch, **RAW), name="dispatch")
-    async def dispatch_agent(stream: faust.StreamT[bytes]) -> None:
-        manual = stream.noack()  # type: ignore[attr-defined]  # acked once applied, never earlier
-        async for event in manual.events():
+    async def work(event: Event) -> None:
+        now = now_utc()
+        feedback: list[Effect] = []
+        for item in records.parse(event.value):
+            try:
+                effects = stage().apply(item, now)
+            except ContractError as exc:
+                await refuse(item, exc.reason, event)
+                continue
+            except Exception as exc:
+                log.exception("dispatch failed on an item")
+                await refuse(item, f"internal error in dispatch: {exc!r}", event)
+                continue
+            # each incident's orders go out as soon as they are made, not after the whole
+            # record (a record may hold hundreds of new incidents)
+            await outbox.emit(e for e in effects if e.topic != FEEDBACK)
+            feedback += [e for e in effects if e.topic == FEEDBACK]
+        for value in feedback_records(feedback):
+            await outbox.send(topics.evidence, CITY_ZONE.encode(), value, "feedback")
 
-            async def work(event: Any = event) -> None:
-                now = now_utc()
-                feedback: list[Effect] = []
-                for item in records.parse(event.value):
-                    try:
-                        effects = stage().apply(item, now)
-                    except ContractError as exc:
-                        await refuse(item, exc.reason, event)
-                        continue
-                    except Exception as exc:
-                        log.exception("dispatch failed on an item")
-                        await refuse(item, f"internal error in dispatch: {exc!r}", event)
-                        continue
-                    # each incident's orders go out as soon as they are made, not after the
-                    # whole record (a record may hold hundreds of new incidents)
-                    await outbox.emit(e for e in effects if e.topic != FEEDBACK)
-                    feedback += [e for e in effects if e.topic == FEEDBACK]
-                for value in feedback_records(feedback):
-                    await outbox.send(topics.evidence, CITY_ZONE.encode(), value, "feedback")
-
-            await outbox.guarded(event, "dispatch", work)
-            await changelog.drain(app.producer)  # the table changes, before the ack
-            await manual.ack(event)
-
+    record_agent(app, [topics.dispatch], "dispatch", outbox, changelog, work)
     return app

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import MutableMapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import faust
@@ -34,9 +34,18 @@ from streams.alerting import AlertFollower
 from streams.contract import Command, CommandAction, ContractError, Incident, UnitStatus
 from streams.fusion import IncidentState
 from streams.overlaying import OverlayFollower
-from streams.stage import RAW, Outbox, faust_app, faust_send, origin_of
+from streams.stage import (
+    Event,
+    Outbox,
+    faust_app,
+    faust_send,
+    now_utc,
+    origin_of,
+    record_agent,
+    stage_table,
+)
 from streams.topics import Topics
-from streams.transport.changelog import Changelog, queued_table
+from streams.transport.changelog import Changelog
 from streams.zone import Effect
 
 log = logging.getLogger("goldentime.follow")
@@ -142,25 +151,16 @@ class FollowUp:
         return []
 
 
-def now_utc() -> datetime:
-    """The current time, timezone-aware."""
-    return datetime.now(UTC)
-
-
 def create_follow_app(settings: Settings, city: City) -> faust.App:
     """The follow-up stage's Faust app: overlays and alerts from the ``gt-follow`` topic."""
     topics = Topics(settings.topic_prefix)
     app = faust_app(settings, f"goldentime-{settings.topic_prefix or 'main'}-follow")
     outbox = Outbox(faust_send(app), topics)
     changelog = Changelog()
-
-    def table(name: str) -> Any:
-        return queued_table(
-            app, changelog, name, default=None, key_type=str, partitions=settings.partitions
-        )
-
-    overlays_done, alerts, drafted = table("overlays-done"), table("alerts"), table("drafted")
-    commands_seen = table("commands-seen")
+    overlays_done, alerts, drafted, commands_seen = (
+        stage_table(app, changelog, settings, name)
+        for name in ("overlays-done", "alerts", "drafted", "commands-seen")
+    )
     holder: dict[str, FollowUp] = {}
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
@@ -178,26 +178,18 @@ def create_follow_app(settings: Settings, city: City) -> faust.App:
         event_id = payload.get("id") if isinstance(payload, dict) else None
         await outbox.dead_letter(origin, orjson.dumps(payload), error, event_id, "follow")
 
-    @app.agent(app.topic(topics.follow, **RAW), name="follow")
-    async def follow_agent(stream: faust.StreamT[bytes]) -> None:
-        manual = stream.noack()  # type: ignore[attr-defined]  # acked once applied, never earlier
-        async for event in manual.events():
+    async def work(event: Event) -> None:
+        now = now_utc()
+        effects: list[Effect] = []
+        for item in records.parse(event.value):
+            try:
+                effects += follow_up().apply(item, now)
+            except ContractError as exc:
+                await refuse(item, exc.reason, event)
+            except Exception as exc:
+                log.exception("follow-up failed on an item")
+                await refuse(item, f"internal error in follow-up: {exc!r}", event)
+        await outbox.emit(effects)
 
-            async def work(event: Any = event) -> None:
-                now = now_utc()
-                effects: list[Effect] = []
-                for item in records.parse(event.value):
-                    try:
-                        effects += follow_up().apply(item, now)
-                    except ContractError as exc:
-                        await refuse(item, exc.reason, event)
-                    except Exception as exc:
-                        log.exception("follow-up failed on an item")
-                        await refuse(item, f"internal error in follow-up: {exc!r}", event)
-                await outbox.emit(effects)
-
-            await outbox.guarded(event, "follow", work)
-            await changelog.drain(app.producer)  # the table changes, before the ack
-            await manual.ack(event)
-
+    record_agent(app, [topics.follow], "follow", outbox, changelog, work)
     return app

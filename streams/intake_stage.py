@@ -15,7 +15,6 @@ import logging
 import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -27,7 +26,7 @@ from stack.settings import Settings
 from streams import records
 from streams.contract import ContractError
 from streams.intake import Intake, ServiceArea
-from streams.stage import PRODUCER_BATCH_BYTES, Outbox
+from streams.stage import PRODUCER_BATCH_BYTES, Outbox, now_utc
 from streams.topics import INPUT_TOPICS, Topics
 from streams.transport.batch_consumer import BatchConsumer
 from streams.zones import CITY_ZONE
@@ -36,11 +35,6 @@ log = logging.getLogger("goldentime.intake")
 
 INTAKE_BATCH = 500
 HEARTBEAT_S = 2.0
-
-
-def now_utc() -> datetime:
-    """The current time, timezone-aware."""
-    return datetime.now(UTC)
 
 
 def group_id(settings: Settings) -> str:

@@ -7,8 +7,10 @@ input and repeated failure end on the dead-letter topic.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
@@ -19,6 +21,7 @@ from stack.settings import Settings
 from streams.contract import ContractError, encode
 from streams.deadletter import dead_letter
 from streams.topics import Topics
+from streams.transport.changelog import Changelog, queued_table
 from streams.zone import Effect
 
 log = logging.getLogger("goldentime.worker")
@@ -68,6 +71,41 @@ def faust_app(settings: Settings, name: str) -> faust.App:
 PRODUCER_BATCH_BYTES = 512 * 1024
 """Bytes a producer gathers per partition into one request (aiokafka's default, 16 KB, sent
 a surge's records in many small requests, each waiting for the broker's acknowledgement)."""
+
+
+def now_utc() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def stage_table(app: faust.App, changelog: Changelog, settings: Settings, name: str) -> Any:
+    """A table of a stage, keyed by text, whose changelog records the stage's agent sends
+    itself (``streams.transport.changelog``)."""
+    return queued_table(
+        app, changelog, name, default=None, key_type=str, partitions=settings.partitions
+    )
+
+
+def record_agent(
+    app: faust.App,
+    topics: list[str],
+    name: str,
+    outbox: Outbox,
+    changelog: Changelog,
+    work: Callable[[Event], Awaitable[None]],
+) -> None:
+    """Run ``work`` on each record of ``topics`` in order, guarded (bad input and repeated
+    failure end on the dead-letter topic); a record is acknowledged once its table changes
+    are handed to the producer, never earlier."""
+
+    async def agent(stream: faust.StreamT[bytes]) -> None:
+        manual = stream.noack()  # type: ignore[attr-defined]
+        async for event in manual.events():
+            await outbox.guarded(event, name, functools.partial(work, event))
+            await changelog.drain(app.producer)  # the table changes, before the ack
+            await manual.ack(event)
+
+    app.agent(app.topic(*topics, **RAW), name=name)(agent)
 
 
 def too_large(exc: BaseException | None) -> bool:
