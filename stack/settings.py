@@ -10,6 +10,18 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEOUL_DATA = REPO_ROOT.parent / "shared" / "data" / "seoul"
+"""The team's full Seoul reference data, when it sits beside the checkout."""
+SEOUL_PACK = REPO_ROOT / "geo" / "data" / "seoul"
+"""Seoul as shipped inside the package (geo.pack): the city of a fresh clone or install."""
+
+
+def default_data_dir() -> Path | None:
+    """The city used when ``GT_DATA_DIR`` is unset: Seoul beside the checkout, else the pack."""
+    if (DEFAULT_SEOUL_DATA / "seoul_nodelink_nodes.csv").exists():
+        return DEFAULT_SEOUL_DATA
+    if (SEOUL_PACK / "pack.json").exists():
+        return SEOUL_PACK
+    return None
 
 
 class SettingsError(ValueError):
@@ -66,8 +78,9 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build settings from an environment mapping (unknown ``GT_`` names are refused).
 
-        ``GT_DATA_DIR`` unset means the Seoul data next to this checkout when it exists;
-        set to an empty string it means the built-in city.
+        ``GT_DATA_DIR`` unset means Seoul: the data next to this checkout when it exists,
+        else the Seoul city pack shipped inside the package; set to an empty string it means
+        the generated grid city (a fast fixture for tests).
         """
         unknown = sorted(k for k in env if k.startswith("GT_") and k not in _VAR_TO_FIELD)
         if unknown:
@@ -77,9 +90,8 @@ class Settings:
             if var in env and env[var] != "":
                 values[name] = _convert(name, env[var])
         settings = cls(**values)  # type: ignore[arg-type]
-        seoul_here = (DEFAULT_SEOUL_DATA / "seoul_nodelink_nodes.csv").exists()
-        if "GT_DATA_DIR" not in env and seoul_here:
-            settings = settings.replace(data_dir=DEFAULT_SEOUL_DATA)
+        if "GT_DATA_DIR" not in env:
+            settings = settings.replace(data_dir=default_data_dir())
         if settings.partitions < 1:
             raise SettingsError("GT_PARTITIONS must be at least 1")
         if settings.ws_client_buffer_mb < 1:

@@ -1,4 +1,5 @@
-"""Fixtures of the geo tests: the built-in city always, the Seoul city when its data is there."""
+"""Fixtures of the geo tests: the grid city, and Seoul (the reference data when it is beside
+the checkout, else the city pack shipped in the package)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import pytest
 
 from geo import City, load_city
 from geo.load import has_seoul_data
-from tests.geo.geo_seoul_data import SEOUL_DIR, SEOUL_SKIP_REASON
+from geo.pack import BUILTIN_SEOUL_PACK
+from tests.geo.geo_seoul_data import SEOUL_DIR
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +19,5 @@ def builtin() -> City:
 
 @pytest.fixture(scope="session")
 def seoul() -> City:
-    """The Seoul city (skips when the data directory is absent)."""
-    if not has_seoul_data(SEOUL_DIR):
-        pytest.skip(SEOUL_SKIP_REASON)
-    return load_city(SEOUL_DIR)
+    """The Seoul city: from the reference data directory when present, else from the pack."""
+    return load_city(SEOUL_DIR if has_seoul_data(SEOUL_DIR) else BUILTIN_SEOUL_PACK)
