@@ -22,7 +22,7 @@ const layers = {
 const C = GT.console = {
   state, map, layers, token: TOKEN, subject: GT.tokenClaims(TOKEN).sub || "",
   filter: { group: "", district: "", type: "", priority: "" },
-  renderMs: [], renderMode: "keyed", rows: [], selections: 0, places: new Map(),
+  renderMs: [], frameMs: [], renderMode: "keyed", rows: [], selections: 0, places: new Map(),
   assignmentsOf, select,
   mergedInto: new Map(),  // incident id -> the incident a dispatcher merged it into
   refusals: new Map(),  // command id -> why the worker refused it (its dead letter), newest last
@@ -266,9 +266,21 @@ function flush() {
   }
   render();
   if (!batch.length) return;  // a re-render (selection, filter, places): not an update
+  // The cost of an update includes the style and layout it causes: read layout here so that
+  // work is done (once, as the frame would do it anyway) inside the measured time.
+  void listEl.offsetHeight;
   const ms = performance.now() - t0;
-  C.renderMs.push(ms);
-  if (C.renderMs.length > 20000) C.renderMs.splice(0, 10000);
+  keep(C.renderMs, ms);
+  // The whole frame, up to paint and commit: a message posted now runs after the frame's
+  // rendering steps (and after any task queued before it, so this is an upper bound).
+  const after = new MessageChannel();
+  after.port1.onmessage = () => { keep(C.frameMs, performance.now() - t0); after.port1.close(); };
+  after.port2.postMessage(null);
+}
+
+function keep(list, ms) {
+  list.push(ms);
+  if (list.length > 20000) list.splice(0, 10000);
 }
 
 // The queue is re-ordered only when an incident or assignment changed since the last render.
