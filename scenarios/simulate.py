@@ -1,4 +1,10 @@
-"""Send simulated city traffic to the broker at a steady rate until stopped."""
+"""Play a day of the city (and optionally a disaster scenario on top) to the broker.
+
+The scenario clock runs ``settings.sim_speed`` times faster than the wall clock from
+``settings.sim_start``; the normal day's emergencies, a scenario's timeline and the crews'
+reports are due at scenario times and sent, stamped with the wall clock, when they fall
+due. The clock and running counts are published to Redis for the console.
+"""
 
 from __future__ import annotations
 
@@ -8,28 +14,103 @@ import signal
 import time
 from datetime import UTC, datetime
 from types import FrameType
+from typing import Any
 
 import orjson
 
-from geo import load_city
+from geo import City, load_city
+from scenarios.clock import CLOCK_TTL_S, ScenarioClock, clock_key, parse_start
 from scenarios.crews import CrewSimulator
-from scenarios.generator import CityTraffic
+from scenarios.day import NormalDay
+from scenarios.pace import load_pace
+from scenarios.schedule import TIME_FIELDS, Schedule, iso
 from stack.settings import Settings
 from streams.topics import Topics
 
+__all__ = ["Simulation", "run"]
+
 log = logging.getLogger("goldentime.simulate")
 
+UNIT_HEARTBEAT_S = 60.0
+"""Idle units re-report their position at their station this often (wall seconds)."""
+HEARTBEAT_STATIONS = 20
 
-def run(settings: Settings, duration_s: float | None = None) -> int:
-    """Produce incidents at ``settings.sim_rate_per_s`` (events/s); return events sent."""
+
+class Simulation:
+    """The schedule of one simulated run: the normal day, a scenario, and the crews."""
+
+    def __init__(
+        self,
+        city: City,
+        settings: Settings,
+        *,
+        start: datetime,
+        scenario: str | None = None,
+        normal_day: bool = True,
+    ) -> None:
+        self.city = city
+        self.schedule = Schedule()
+        pace = load_pace()
+        self.day = NormalDay(city, pace, random.Random(settings.sim_seed), start, self.schedule)
+        self.normal_day = normal_day
+        self.crews = CrewSimulator(
+            city, pace.crews, random.Random(settings.sim_seed + 1), self.schedule
+        )
+        self.scenario_name = scenario
+        self.scenario_end_s = 0.0
+        if scenario:
+            from scenarios.disasters import load_scenario
+
+            script = load_scenario(scenario)
+            self.scenario_end_s = script.play(self.day)
+
+    def advance(self, now_s: float) -> list[tuple[str, str, dict[str, Any]]]:
+        """Every event due by scenario second ``now_s``: (topic, key, value without time)."""
+        if self.normal_day:
+            self.day.advance(now_s)
+        out = []
+        for due in self.schedule.pop_due(now_s):
+            value: dict[str, Any] | None = due.value
+            if due.topic == "unit-status":
+                value = self.crews.release(due.value)
+            if value is not None:
+                out.append((due.topic, due.key, value))
+        return out
+
+    def counts(self) -> dict[str, int]:
+        """Running counts: dispatches by category, calls, sensor and camera events, crews."""
+        return {**self.day.counts, **{f"crew:{k}": v for k, v in self.crews.counts.items()}}
+
+
+def run(
+    settings: Settings,
+    duration_s: float | None = None,
+    *,
+    scenario_s: float | None = None,
+    scenario: str | None = None,
+    normal_day: bool = True,
+    clock_name: str | None = None,
+) -> int:
+    """Play until stopped, ``duration_s`` wall seconds or ``scenario_s`` scenario seconds;
+    return the number of events sent. Without ``normal_day`` only the scenario plays (on
+    a stack whose own simulator plays the day); ``clock_name`` is the Redis key suffix
+    the clock is published under (the main clock when None)."""
+    import redis
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
     city = load_city(settings.data_dir)
-    traffic = CityTraffic(city, random.Random(settings.sim_seed))
+    name = scenario or settings.sim_scenario or None
+    start_text = settings.sim_start
+    if not start_text and name:
+        from scenarios.disasters import load_scenario
+
+        start_text = load_scenario(name).start  # the scenario's own hour of the day
+    clock = ScenarioClock(parse_start(start_text, datetime.now(UTC)), settings.sim_speed)
+    sim = Simulation(city, settings, start=clock.start, scenario=name, normal_day=normal_day)
+    published_as = clock_key(settings.namespace) + (f":{clock_name}" if clock_name else "")
     topics = Topics(settings.topic_prefix)
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5)
-    crews = CrewSimulator(random.Random(settings.sim_seed + 1))
-    home = {u.unit_id: (st.lon, st.lat) for st in city.stations for u in st.units}
+    cache = redis.Redis.from_url(settings.redis_url)
     # No consumer group: kafka-python's group protocol does not get past JoinGroup on Tansu.
     follower = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
@@ -46,34 +127,76 @@ def run(settings: Settings, duration_s: float | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     sent = 0
     started = time.monotonic()
-    next_units = started
-    log.info("simulating %s at %.1f events/s", city.name, settings.sim_rate_per_s)
+    next_heartbeat = 0.0
+    next_publish = 0.0
+    rng = random.Random(settings.sim_seed + 2)
+    log.info(
+        "simulating %s from %s at %g× (%s)",
+        city.name,
+        iso(clock.start),
+        clock.speed,
+        f"scenario {name}" if name else "a normal day",
+    )
+
+    def send(topic: str, key: str, value: dict[str, Any], wall: datetime) -> None:
+        record = {**value, TIME_FIELDS[topic]: iso(wall)}
+        producer.send(topics.name(topic), key=key.encode(), value=orjson.dumps(record))
+
     try:
-        while not stop["now"] and (duration_s is None or time.monotonic() - started < duration_s):
-            now = datetime.now(UTC)
-            batch = list(traffic.incident(now))
-            if time.monotonic() >= next_units:
-                batch += list(traffic.unit_reports(now, busy=crews.busy))
-                next_units = time.monotonic() + 30
-            for ev in batch:
-                value = ev.value if isinstance(ev.value, bytes) else orjson.dumps(ev.value)
-                producer.send(topics.name(ev.topic), key=ev.key.encode(), value=value)
-                sent += 1
-            pause_s = len(batch) / max(settings.sim_rate_per_s, 0.01)
-            for records in follower.poll(timeout_ms=int(pause_s * 1000)).values():
-                for record in records:
-                    assignment = orjson.loads(record.value)
-                    origin = home.get(assignment["unit_id"])
-                    if origin:
-                        crews.on_assignment(assignment, time.monotonic(), origin)
-            for report in crews.due(time.monotonic(), datetime.now(UTC)):
-                producer.send(
-                    topics.unit_status, key=report["unit_id"].encode(), value=orjson.dumps(report)
-                )
+        first_heartbeat = True
+        while not stop["now"]:
+            if duration_s is not None and time.monotonic() - started >= duration_s:
+                break
+            now_s = clock.now_s()
+            last = scenario_s is not None and now_s >= scenario_s
+            if last and scenario_s is not None:
+                now_s = scenario_s
+            wall = datetime.now(UTC)
+            if time.monotonic() >= next_heartbeat:
+                stations = list(city.stations)
+                if not first_heartbeat:
+                    stations = rng.sample(stations, min(HEARTBEAT_STATIONS, len(stations)))
+                first_heartbeat = False
+                for value in idle_units(stations, sim.crews.busy):
+                    send("unit-status", value["unit_id"], value, wall)
+                    sent += 1
+                next_heartbeat = time.monotonic() + UNIT_HEARTBEAT_S
+            for topic, key, value in sim.advance(now_s):
+                send(topic, key, value, wall)
                 sent += 1
             producer.flush()
+            if time.monotonic() >= next_publish:
+                snapshot = orjson.dumps(clock.snapshot(name, sim.counts()))
+                cache.set(published_as, snapshot, ex=CLOCK_TTL_S)
+                next_publish = time.monotonic() + 1.0
+            if last:
+                break
+            upcoming = sim.schedule.next_at_s()
+            wait_s = 0.25 if upcoming is None else min(0.25, clock.wall_s_until(upcoming))
+            for records in follower.poll(timeout_ms=max(1, int(wait_s * 1000))).values():
+                for record in records:
+                    sim.crews.on_assignment(orjson.loads(record.value), clock.now_s())
     finally:
         producer.flush()
         producer.close()
         follower.close()
+        snapshot = orjson.dumps({**clock.snapshot(name, sim.counts()), "stopped": True})
+        cache.set(published_as, snapshot, ex=CLOCK_TTL_S * 20)
+        cache.close()
     return sent
+
+
+def idle_units(stations: list[Any], busy: frozenset[str]) -> list[dict[str, Any]]:
+    """Position reports of the idle units of some stations, available at their station."""
+    return [
+        {
+            "unit_id": unit.unit_id,
+            "kind": unit.kind,
+            "station_id": station.id,
+            "status": "available",
+            "location": {"lon": station.lon, "lat": station.lat},
+        }
+        for station in stations
+        for unit in station.units
+        if unit.unit_id not in busy
+    ]

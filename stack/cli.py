@@ -72,6 +72,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     settings = settings.replace(console_port=port, video_port=video_port)
     if args.partitions:
         settings = settings.replace(partitions=args.partitions)
+    settings = _sim_options(settings, args)
     return up(
         settings,
         kafka=args.kafka,
@@ -222,16 +223,82 @@ def cmd_video(args: argparse.Namespace) -> int:
     return relay_main(argv, env=settings.to_env())
 
 
+def _sim_options(settings: Settings, args: argparse.Namespace) -> Settings:
+    """The simulator options of ``up`` and ``simulate`` (--speed, --start, --scenario)."""
+    if args.speed is not None:
+        if args.speed <= 0:
+            raise SystemExit("goldentime: --speed must be positive")
+        settings = settings.replace(sim_speed=args.speed)
+    if args.start is not None:
+        settings = settings.replace(sim_start=args.start)
+    if args.scenario is not None:
+        from scenarios.disasters import ScenarioError, load_scenario
+
+        try:
+            load_scenario(args.scenario)
+        except ScenarioError as exc:
+            raise SystemExit(f"goldentime: {exc}") from None
+        settings = settings.replace(sim_scenario=args.scenario)
+    return settings
+
+
+def _add_sim_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--speed", type=float, help="scenario clock speed: N simulated seconds per second (1)"
+    )
+    p.add_argument("--start", help="scenario start time of day, HH:MM in KST (default: now)")
+    p.add_argument("--scenario", help="play this disaster scenario on top of the normal day")
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from scenarios.simulate import run
 
-    settings = _settings()
+    settings = _sim_options(_settings(), args)
     _logging(settings.log_level)
-    if args.rate:
-        settings = settings.replace(sim_rate_per_s=args.rate)
-    sent = run(settings, duration_s=args.duration)
+    scenario_s = None if args.minutes is None else args.minutes * 60.0
+    sent = run(settings, duration_s=args.duration, scenario_s=scenario_s)
     print(f"sent {sent} events")
     return 0
+
+
+def cmd_scenario(args: argparse.Namespace) -> int:
+    from scenarios.disasters import describe
+
+    if args.list or not args.name:
+        rows = describe()
+        width = max((len(name) for name, _ in rows), default=0)
+        for name, line in rows:
+            print(f"{name:<{width}}  {line}")
+        return 0
+    from scenarios.disasters import ScenarioError, load_scenario
+    from scenarios.live import play_on_running_stack
+
+    try:
+        load_scenario(args.name)
+    except ScenarioError as exc:
+        raise SystemExit(f"goldentime: {exc}") from None
+
+    settings = _settings()
+    if args.ready_file:
+        settings = _stack_settings(settings, args.ready_file)
+    _logging(settings.log_level)
+    if args.speed is not None:
+        settings = settings.replace(sim_speed=args.speed)
+    sent = play_on_running_stack(settings, args.name, speed_given=args.speed is not None)
+    print(f"scenario {args.name}: sent {sent} events")
+    return 0
+
+
+def _stack_settings(settings: Settings, ready_file: Path) -> Settings:
+    """The running stack's broker, cache and prefix, from the ready file of ``up``."""
+    import json
+
+    info = json.loads(ready_file.read_text())
+    return settings.replace(
+        kafka_bootstrap=info["kafka_bootstrap"],
+        redis_url=info["redis_url"],
+        topic_prefix=info.get("topic_prefix", ""),
+    )
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -293,6 +360,7 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--run-dir", type=Path, help="directory for logs and tokens")
     up.add_argument("--port", type=int, help="console port (default 8080, or a free one)")
     up.add_argument("--partitions", type=int, help="partitions per topic")
+    _add_sim_options(up)
     up.set_defaults(func=cmd_up)
     worker = sub.add_parser(
         "worker", help="run a stream worker (fusion, with its intake and follow-up stages)"
@@ -332,10 +400,21 @@ def parser() -> argparse.ArgumentParser:
     follow.set_defaults(func=cmd_follow)
     sub.add_parser("console", help="run the console server").set_defaults(func=cmd_console)
     sub.add_parser("video", help="run the video relay").set_defaults(func=cmd_video)
-    sim = sub.add_parser("simulate", help="send simulated city traffic")
-    sim.add_argument("--rate", type=float, help="events per second")
-    sim.add_argument("--duration", type=float, help="seconds (default: until stopped)")
+    sim = sub.add_parser("simulate", help="play a normal day of the city (and a scenario)")
+    _add_sim_options(sim)
+    sim.add_argument("--duration", type=float, help="wall seconds (default: until stopped)")
+    sim.add_argument("--minutes", type=float, help="stop after this many scenario minutes")
     sim.set_defaults(func=cmd_simulate)
+    scen = sub.add_parser(
+        "scenario", help="play a disaster scenario against a running stack (--list: show them)"
+    )
+    scen.add_argument("name", nargs="?", help="the scenario to play")
+    scen.add_argument("--list", action="store_true", help="list the scenarios")
+    scen.add_argument("--speed", type=float, help="clock speed (default: the running day's)")
+    scen.add_argument(
+        "--ready-file", type=Path, help="the ready file of the running `goldentime up`"
+    )
+    scen.set_defaults(func=cmd_scenario)
     schema = sub.add_parser("schema", help="write JSON Schema of every event")
     schema.add_argument("--out", type=Path, default=Path("docs/schemas"))
     schema.add_argument("--check", action="store_true", help="fail if the files are stale")

@@ -49,7 +49,9 @@ class Settings:
     worker_state_dir: Path = Path("/tmp/goldentime-worker")
     log_level: str = "info"
     alert_webhook_url: str = ""
-    sim_rate_per_s: float = 2.0
+    sim_speed: float = 1.0
+    sim_start: str = ""
+    sim_scenario: str = ""
     sim_seed: int = 119
 
     @property
@@ -94,6 +96,8 @@ class Settings:
             settings = settings.replace(data_dir=default_data_dir())
         if settings.partitions < 1:
             raise SettingsError("GT_PARTITIONS must be at least 1")
+        if settings.sim_speed <= 0:
+            raise SettingsError("GT_SIM_SPEED must be positive")
         if settings.ws_client_buffer_mb < 1:
             raise SettingsError("GT_WS_CLIENT_BUFFER_MB must be at least 1")
         return settings
