@@ -30,7 +30,7 @@ from alerts.errors import (
 )
 from alerts.feed import ATOM_MEDIA_TYPE, atom_feed, current_alerts
 from alerts.intake import context_from_incident
-from alerts.lifecycle import all_clear, approve, audit_delivery, cancel, mark_sent
+from alerts.lifecycle import all_clear, approve, audit_delivery, cancel, mark_sent, withdraw
 from alerts.message import ComposedMessage, compose, compose_all, ksc5601_bytes, measure
 from alerts.model import (
     KST,
@@ -46,6 +46,7 @@ from alerts.model import (
     Mode,
     MsgType,
     Tier,
+    public_action,
 )
 from alerts.phrases import PHRASEBOOKS, Phrasebook
 from alerts.policy import Decision, Policy, decide, load_policy
@@ -120,10 +121,12 @@ __all__ = [
     "load_policy",
     "mark_sent",
     "measure",
+    "public_action",
     "public_event",
     "public_view",
     "quiet_until",
     "redact_personal",
     "to_cap",
     "validate_cap",
+    "withdraw",
 ]

@@ -69,8 +69,13 @@ def draft_alert(
     languages: Sequence[str] = ("ko", "en"),
     phrasebooks: Mapping[str, Phrasebook] = PHRASEBOOKS,
     actor: str = "system",
+    own: Alert | None = None,
 ) -> DraftOutcome:
-    """Draft the public alert an incident warrants, or fold it into a duplicate as an Update."""
+    """Draft the public alert an incident warrants, or fold it into a duplicate as an Update.
+
+    ``own`` is the incident's own live alert, if it has one: a change of the incident then
+    updates that alert (same id) instead of drafting a second one.
+    """
     policy = policy or load_policy()
     hazard_m2 = 0.0  # decide() reads it only for types that may alert
     if ctx.hazard_zone is not None and policy.type_rule(ctx.incident_type).alert:
@@ -81,7 +86,7 @@ def draft_alert(
     rule = decision.rule
     radius = ctx.radius_m if ctx.radius_m is not None else rule.default_radius_m
     area = alert_area(ctx.hazard_zone, ctx.lon, ctx.lat, districts, policy, radius_m=radius)
-    dup = find_duplicate(rule.hazard, area.polygon, ctx.mode, now, existing, policy)
+    dup = own or find_duplicate(rule.hazard, area.polygon, ctx.mode, now, existing, policy)
     if dup is not None:
         merged_zone = shapely.union_all([dup.area, area.polygon])
         area = alert_area(merged_zone, ctx.lon, ctx.lat, districts, policy, radius_m=radius)
@@ -147,6 +152,9 @@ def _build(
         overshoot_ratio=area.overshoot_ratio,
         approvals_required=tier.approvals_required,
         facts=facts,
+        rule_id=decision.rule.rule_id,
+        why="; ".join(decision.reasons),
+        evidence=ctx.evidence_summary,
     )
 
 
@@ -173,7 +181,10 @@ def _fold(
         if f.name in _CONTENT_FIELDS
     }
     out = dataclasses.replace(base, **content, status=AlertStatus.DRAFT, incident_ids=ids)
-    detail = f"{ctx.incident_id} folded into {dup.id} (same hazard, overlapping area)"
+    if ctx.incident_id in (dup.incident_ids or (dup.incident_id,)):
+        detail = f"{ctx.incident_id} changed: {fresh.why} ({fresh.evidence})"
+    else:
+        detail = f"{ctx.incident_id} folded into {dup.id} (same hazard, overlapping area)"
     folded = _audit_fold(out, now, actor, action, detail)
     return DraftOutcome(action, decision, folded, area, dup.id)
 
@@ -213,5 +224,10 @@ _CONTENT_FIELDS = frozenset(
         "overshoot_ratio",
         "approvals_required",
         "facts",
+        "hazard",
+        "incident_type",
+        "rule_id",
+        "why",
+        "evidence",
     }
 )

@@ -24,8 +24,10 @@ def context_from_incident(
     population_affected: int | None = None,
     vulnerable_facilities: int = 0,
     radius_m: float | None = None,
+    on_major_road: bool = False,
 ) -> AlertContext:
-    """AlertContext from an Incident dict (id, type, priority, location, opened_at).
+    """AlertContext from an Incident dict (id, type, priority, location, opened_at, and the
+    evidence counted by source).
 
     Only the fields a public alert may use are read; caller details never enter.
     """
@@ -51,9 +53,18 @@ def context_from_incident(
             population_affected=population_affected,
             vulnerable_facilities=vulnerable_facilities,
             radius_m=radius_m,
+            calls=_count(incident, "call"),
+            sensors=_count(incident, "sensor"),
+            cameras=_count(incident, "cctv"),
+            on_major_road=on_major_road,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise AlertError(f"incident cannot be turned into an alert context: {exc!r}") from exc
     if opened_at.tzinfo is None:
         raise AlertError("incident opened_at needs an offset (RFC 3339)")
     return ctx
+
+
+def _count(incident: Mapping[str, Any], source: str) -> int:
+    """How many pieces of the incident's evidence came from a source."""
+    return sum(1 for ref in incident.get("evidence") or () if ref.get("source") == source)

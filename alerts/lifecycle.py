@@ -35,6 +35,7 @@ __all__ = [
     "cancel",
     "mark_sent",
     "supersede",
+    "withdraw",
 ]
 
 _OPEN = (AlertStatus.DRAFT, AlertStatus.APPROVED)
@@ -149,6 +150,17 @@ def cancel(
     out = _reword(supersede(alert, at, MsgType.CANCEL), "cancel", at, issuer, policy, phrasebooks)
     out = dataclasses.replace(out, status=AlertStatus.CANCELLED, sent_at=at)
     return audited(out, at, who, "cancel", reason)
+
+
+def withdraw(alert: Alert, at: datetime, reason: str, actor: str = "system") -> Alert:
+    """Withdraw a draft nobody approved yet (its incident ended or no longer warrants it, or
+    a supervisor's silence covers it): the record says why; nothing was public."""
+    if alert.status is not AlertStatus.DRAFT or alert.approvals:
+        raise TransitionError(
+            f"alert {alert.id} is {alert.status.value}; only a draft is withdrawn"
+        )
+    out = dataclasses.replace(alert, status=AlertStatus.CANCELLED)
+    return audited(out, at, actor, "withdraw", reason)
 
 
 def all_clear(

@@ -25,6 +25,7 @@ __all__ = [
     "Mode",
     "MsgType",
     "Tier",
+    "public_action",
     "rfc3339",
 ]
 
@@ -89,7 +90,9 @@ class AlertContext:
     """What alerts needs to know about an incident to decide on and word a public alert.
 
     Never carries caller data. `place` is free text (it is scrubbed of phone numbers before
-    use); `patients` is informational (the packaged policy escalates on `mass_casualty`).
+    use); `patients` is informational: no count of patients makes an individual emergency a
+    public hazard. `calls`, `sensors` and `cameras` count the incident's evidence by source;
+    `on_major_road` says the incident sits on a major road (expressway class).
     """
 
     incident_id: str
@@ -107,6 +110,22 @@ class AlertContext:
     population_affected: int | None = None
     vulnerable_facilities: int = 0
     radius_m: float | None = None
+    calls: int = 0
+    sensors: int = 0
+    cameras: int = 0
+    on_major_road: bool = False
+
+    @property
+    def evidence_summary(self) -> str:
+        """The evidence behind a decision in a few words (no personal data)."""
+        parts = [f"{self.calls} calls", f"{self.sensors} sensor alarms", f"{self.cameras} camera"]
+        parts[-1] += " detections"
+        extra = [f"{self.patients} patients"] if self.patients else []
+        if self.mass_casualty:
+            extra.append("mass casualty")
+        if self.on_major_road:
+            extra.append("on a major road")
+        return ", ".join(parts + extra) + f"; priority {self.priority}"
 
     @property
     def exercise(self) -> bool:
@@ -227,6 +246,10 @@ class Alert:
     audit: tuple[AuditEntry, ...] = ()
     sent_at: datetime | None = None
     facts: MessageInput | None = field(default=None, repr=False)
+    rule_id: str = ""
+    why: str = ""
+    evidence: str = ""
+    silenced_by: str | None = None
 
     @property
     def cap_identifier(self) -> str:
@@ -272,7 +295,24 @@ class Alert:
             "event": dict(self.event),
             "instruction": dict(self.instruction),
             "facts": self.facts.to_dict() if self.facts else None,
+            "why": {"rule": self.rule_id, "reasons": self.why, "evidence": self.evidence}
+            if self.rule_id
+            else None,
+            "silenced_by": self.silenced_by,
+            "public_action": public_action(self),
         }
+
+
+def public_action(alert: Alert) -> str:
+    """What a public page does with this record: 'none' (a draft: never shown), 'show'
+    (approved or sent), 'drop' (withdrawn before it was sent: remove it wherever it is
+    shown), 'replace' (the CAP Cancel or all-clear of a sent alert: shown in place of the
+    alert it revises, which has the same id)."""
+    if alert.status in (AlertStatus.APPROVED, AlertStatus.SENT):
+        return "show"
+    if alert.status in (AlertStatus.CANCELLED, AlertStatus.ALL_CLEAR):
+        return "replace" if alert.sent_at is not None else "drop"
+    return "none"
 
 
 def rfc3339(at: datetime, *, fraction: bool = True) -> str:

@@ -90,6 +90,10 @@ def alert_from_dict(d: Mapping[str, Any]) -> Alert:
             ),
             sent_at=_time(d["sent_at"]) if d.get("sent_at") else None,
             facts=facts_from_dict(d["facts"]) if d.get("facts") else None,
+            rule_id=str((d.get("why") or {}).get("rule", "")),
+            why=str((d.get("why") or {}).get("reasons", "")),
+            evidence=str((d.get("why") or {}).get("evidence", "")),
+            silenced_by=d.get("silenced_by"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise AlertError(f"not an alert record: {exc!r}") from exc

@@ -14,7 +14,8 @@ A city's alerts are still drafted in one place, in order: de-duplication compare
 with every live alert of its hazard, and approvals come after the drafts they approve.
 Nothing here is lost or doubled on a restart: the record is acknowledged once its effects
 and table changes are handed to the producer, and the ``overlays-done``, ``drafted`` and
-``commands-seen`` tables make a replayed record change nothing.
+``commands-seen`` tables make a replayed record change nothing. The ``alert-silences`` table
+holds the supervisors' silences until they end.
 """
 
 from __future__ import annotations
@@ -51,7 +52,13 @@ from streams.zone import Effect
 log = logging.getLogger("goldentime.follow")
 
 ALERT_ACTIONS = frozenset(
-    {CommandAction.APPROVE_ALERT, CommandAction.CANCEL_ALERT, CommandAction.ALL_CLEAR_ALERT}
+    {
+        CommandAction.APPROVE_ALERT,
+        CommandAction.CANCEL_ALERT,
+        CommandAction.ALL_CLEAR_ALERT,
+        CommandAction.SILENCE_ALERTS,
+        CommandAction.LIFT_SILENCE,
+    }
 )
 
 
@@ -120,9 +127,10 @@ class FollowUp:
         alerts: MutableMapping[str, Any],
         drafted: MutableMapping[str, Any],
         commands_seen: MutableMapping[str, Any],
+        silences: MutableMapping[str, Any] | None = None,
     ) -> None:
         self._overlay = OverlayFollower(city, overlays_done)
-        self._alert = AlertFollower(city, alerts, drafted)
+        self._alert = AlertFollower(city, alerts, drafted, silences)
         self._commands_seen = commands_seen
 
     def apply(self, item: dict[str, Any], now: datetime) -> list[Effect]:
@@ -157,9 +165,9 @@ def create_follow_app(settings: Settings, city: City) -> faust.App:
     app = faust_app(settings, f"goldentime-{settings.topic_prefix or 'main'}-follow")
     outbox = Outbox(faust_send(app), topics)
     changelog = Changelog()
-    overlays_done, alerts, drafted, commands_seen = (
+    overlays_done, alerts, drafted, commands_seen, silences = (
         stage_table(app, changelog, settings, name)
-        for name in ("overlays-done", "alerts", "drafted", "commands-seen")
+        for name in ("overlays-done", "alerts", "drafted", "commands-seen", "alert-silences")
     )
     holder: dict[str, FollowUp] = {}
 
@@ -169,7 +177,9 @@ def create_follow_app(settings: Settings, city: City) -> faust.App:
 
     def follow_up() -> FollowUp:
         if "stage" not in holder:
-            holder["stage"] = FollowUp(city, overlays_done, alerts, drafted, commands_seen)
+            holder["stage"] = FollowUp(
+                city, overlays_done, alerts, drafted, commands_seen, silences
+            )
         return holder["stage"]
 
     async def refuse(item: dict[str, Any], error: str, event: Any) -> None:

@@ -16,6 +16,7 @@ from streams.contract.inputs import (
 )
 from streams.contract.outputs import (
     Alert,
+    AlertReason,
     AlertStatus,
     Assignment,
     AssignmentStatus,
@@ -27,6 +28,7 @@ from streams.contract.outputs import (
     IncidentType,
     MapFeature,
     Overlay,
+    PublicAction,
     Ruling,
     Severity,
 )
@@ -49,6 +51,7 @@ __all__ = [
     "INPUT_MODELS",
     "OUTPUT_MODELS",
     "Alert",
+    "AlertReason",
     "AlertStatus",
     "Assignment",
     "AssignmentStatus",
@@ -70,6 +73,7 @@ __all__ = [
     "MapFeature",
     "Overlay",
     "Position",
+    "PublicAction",
     "Ruling",
     "SensorAlarm",
     "SensorKind",

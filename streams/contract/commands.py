@@ -11,7 +11,13 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from streams.contract.common import ContractModel, EventId, ShortText, Timestamp
+from streams.contract.common import (
+    ContractModel,
+    EventId,
+    GeoJSONGeometry,
+    ShortText,
+    Timestamp,
+)
 from streams.contract.outputs import IncidentType
 
 
@@ -30,13 +36,20 @@ class CommandAction(StrEnum):
     MERGE_INCIDENT = "merge_incident"  # incident_id joins into_incident_id; reason required
     SPLIT_EVIDENCE = "split_evidence"  # evidence_ids leave incident_id for a new incident
     RETYPE_INCIDENT = "retype_incident"  # set type and/or priority; fusion keeps them
+    SILENCE_ALERTS = "silence_alerts"  # no drafts of hazard in area for duration_s; reason
+    LIFT_SILENCE = "lift_silence"  # end the silence silence_id before its time
 
 
 RULINGS = frozenset(
     {CommandAction.MERGE_INCIDENT, CommandAction.SPLIT_EVIDENCE, CommandAction.RETYPE_INCIDENT}
 )
 """A dispatcher's rulings on what fusion made of the evidence (``streams.rulings``)."""
-NEEDS_REASON = frozenset({CommandAction.OVERRIDE, CommandAction.CANCEL_ALERT}) | RULINGS
+SILENCES = frozenset({CommandAction.SILENCE_ALERTS, CommandAction.LIFT_SILENCE})
+"""A supervisor's silences of public-alert drafts (applied by the follow-up stage)."""
+NEEDS_REASON = (
+    frozenset({CommandAction.OVERRIDE, CommandAction.CANCEL_ALERT, CommandAction.SILENCE_ALERTS})
+    | RULINGS
+)
 NEEDS_INCIDENT = (
     frozenset(
         {
@@ -78,6 +91,15 @@ class Command(ContractModel):
     """retype_incident: the incident's type; split_evidence: the new incident's type."""
     priority: int | None = Field(default=None, ge=1, le=5)
     """retype_incident: the incident's priority (1 most urgent)."""
+    hazard: str | None = Field(default=None, min_length=1, max_length=20)
+    """silence_alerts: the hazard silenced, as alerts name it (``gas``, ``chemical``, ``smoke``,
+    ``flood``, ``collapse``, ``crowd``, ``traffic``)."""
+    area: GeoJSONGeometry | None = None
+    """silence_alerts: where (a Polygon or MultiPolygon): incidents located in it draft none."""
+    duration_s: int | None = Field(default=None, ge=60, le=86_400)
+    """silence_alerts: for how long from ``at`` (1 minute to 24 hours)."""
+    silence_id: EventId | None = None
+    """lift_silence: the id of the silence_alerts command to end."""
 
     @model_validator(mode="after")
     def _complete(self) -> Command:
@@ -95,4 +117,11 @@ class Command(ContractModel):
             raise ValueError("split_evidence needs evidence_ids")
         if self.action is CommandAction.RETYPE_INCIDENT and self.type is None is self.priority:
             raise ValueError("retype_incident needs a type or a priority")
+        if self.action is CommandAction.SILENCE_ALERTS:
+            if not self.hazard or self.duration_s is None:
+                raise ValueError("silence_alerts needs hazard and duration_s")
+            if self.area is None or self.area["type"] not in ("Polygon", "MultiPolygon"):
+                raise ValueError("silence_alerts needs an area (Polygon or MultiPolygon)")
+        if self.action is CommandAction.LIFT_SILENCE and not self.silence_id:
+            raise ValueError("lift_silence needs silence_id")
         return self

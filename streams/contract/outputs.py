@@ -188,6 +188,24 @@ class DistrictRef(ContractModel):
     level: str = Field(max_length=10)
 
 
+class AlertReason(ContractModel):
+    """Why a draft was made: the policy rule (alerts/policy.toml), the conditions it met and
+    the evidence they were met on (counts only, never personal data)."""
+
+    rule: str = Field(max_length=80)
+    reasons: str = Field(default="", max_length=1000)
+    evidence: str = Field(default="", max_length=300)
+
+
+class PublicAction(StrEnum):
+    """What a public page and feed do with an alert record."""
+
+    NONE = "none"  # a draft: never shown
+    SHOW = "show"  # approved or sent
+    DROP = "drop"  # withdrawn before it was sent: removed wherever it is shown
+    REPLACE = "replace"  # a sent alert's CAP Cancel or all-clear: shown in its place (same id)
+
+
 class Alert(ContractModel):
     """A public warning and each change of its status."""
 
@@ -203,7 +221,19 @@ class Alert(ContractModel):
     tier: str | None = Field(default=None, max_length=20)
     exercise: bool = False
     version: int = Field(default=1, ge=1)
-    references: list[str] = Field(default_factory=list)
+    references: list[str | dict[str, str]] = Field(default_factory=list)
+    """The CAP messages this revision references (identifier and when it was sent)."""
+    hazard: str | None = Field(default=None, max_length=20)
+    """The hazard (``gas``, ``chemical``, ``smoke``, ``flood``, ``collapse``, ``crowd``,
+    ``traffic``): with the area, what a dispatcher's queue groups drafts by."""
+    incident_ids: list[EventId] = Field(default_factory=list)
+    """Every incident folded into this alert (the first is ``incident_id``)."""
+    why: AlertReason | None = None
+    """Why it was drafted (drafts made by the policy; absent on older records)."""
+    public_action: PublicAction | None = None
+    """What public pages do with this record (absent on older records: judge by status)."""
+    silenced_by: EventId | None = None
+    """Set on a draft withdrawn by a supervisor's silence: the silence_alerts command id."""
 
 
 class DeadLetter(ContractModel):

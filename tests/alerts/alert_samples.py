@@ -54,9 +54,31 @@ def gas_leak(
     radius_m: float = 300.0,
     **kw: object,
 ) -> AlertContext:
-    """A priority-2 gas leak with a circular hazard zone."""
-    fields: dict[str, Any] = {"place": "세종대로 110"}
+    """A priority-2 gas leak measured by one sensor, with a circular hazard zone."""
+    fields: dict[str, Any] = {"place": "세종대로 110", "sensors": 1}
     fields.update(kw)
     return AlertContext(
         incident_id, "gas_leak", 2, lon, lat, NOW, hazard_zone=circle(lon, lat, radius_m), **fields
     )
+
+
+def crowd_crush(incident_id: str = "inc-crowd-1", **kw: Any) -> AlertContext:
+    """A crowd crush in progress (fusion's mass-casualty signal) at CITY_HALL."""
+    lon, lat = CITY_HALL
+    return AlertContext(
+        incident_id,
+        "crowd",
+        1,
+        lon,
+        lat,
+        NOW,
+        hazard_zone=circle(lon, lat, 150),
+        mass_casualty=True,
+        calls=6,
+        **kw,
+    )
+
+
+def smoky_fire(at: datetime = NOW, calls: int = 12) -> AlertContext:
+    """A fire reported by many separate callers: its smoke reaches the public."""
+    return AlertContext("inc-fire", "fire", 1, *CITY_HALL, at, calls=calls)

@@ -53,7 +53,7 @@ def test_second_report_before_sending_merges_into_the_draft(policy):
 
 def test_other_hazard_far_away_or_old_is_a_new_alert(policy):
     first = _sent_first(policy)
-    flood = AlertContext("inc-flood", "flood", 2, *CITY_HALL, NOW + timedelta(minutes=5))
+    flood = AlertContext("inc-flood", "flood", 2, *CITY_HALL, NOW + timedelta(minutes=5), sensors=1)
     assert (
         draft_alert(
             flood, LITERAL_DISTRICTS, now=flood.opened_at, existing=[first], policy=policy

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from alert_samples import CITY_HALL, LITERAL_DISTRICTS, NOW, gas_leak
+from alert_samples import CITY_HALL, LITERAL_DISTRICTS, NOW, crowd_crush, gas_leak, smoky_fire
 
 from alerts import (
     KST,
@@ -29,14 +29,14 @@ from alerts import (
 
 
 def critical_draft(policy, **kw):
-    ctx = gas_leak(mass_casualty=True, **kw)
+    ctx = crowd_crush(**kw)
     alert = draft_alert(ctx, LITERAL_DISTRICTS, now=NOW, policy=policy).alert
     assert alert is not None and alert.tier is Tier.CRITICAL
     return alert
 
 
 def safety_draft(policy, at):
-    ctx = AlertContext("inc-fire", "fire", 2, *CITY_HALL, at)
+    ctx = smoky_fire(at)
     alert = draft_alert(ctx, LITERAL_DISTRICTS, now=at, policy=policy).alert
     assert alert is not None and alert.tier is Tier.SAFETY
     return alert
@@ -115,12 +115,12 @@ def test_rate_limit_per_district(policy):
     sent = []
     for k in range(policy.rate_max_per_district):
         at = NOW + timedelta(minutes=k)
-        ctx = AlertContext(f"inc-{k}", "collapse", 1, *CITY_HALL, at)
+        ctx = AlertContext(f"inc-{k}", "collapse", 1, *CITY_HALL, at, calls=3)
         alert = draft_alert(ctx, LITERAL_DISTRICTS, now=at, policy=policy).alert
         assert alert is not None
         sent.append(mark_sent(approve(alert, "kim", at), "kim", at, policy, live=True, recent=sent))
     at = NOW + timedelta(minutes=10)
-    ctx = AlertContext("inc-next", "traffic", 1, *CITY_HALL, at)
+    ctx = AlertContext("inc-next", "traffic", 1, *CITY_HALL, at, on_major_road=True)
     alert = approve(draft_alert(ctx, LITERAL_DISTRICTS, now=at, policy=policy).alert, "kim", at)
     with pytest.raises(RateLimitedError):
         mark_sent(alert, "kim", at, policy, live=True, recent=sent)

@@ -140,6 +140,7 @@ def gas_leak_draft(incident_id: str = "inc-gas-1") -> Any:
         at,
         hazard_zone=circle(CITY_HALL[0], CITY_HALL[1], 300.0),
         place="세종대로 110 (문의 010-1234-5678)",
+        sensors=1,  # a measured leak: the policy drafts for it
     )
     out = draft_alert(ctx, [JUNG_GU], now=at, policy=load_policy())
     assert out.alert is not None, out

@@ -14,7 +14,7 @@ from streams.contract import Command, CommandAction, ContractError, IncidentType
 from streams.dispatching import DispatchFollower
 from streams.follow import FollowUp, Relay, follow_items
 from streams.zone import RETAIN_CLOSED, Effect, Zone
-from tests.streams.test_followers import CITY, NOW, evidence, of
+from tests.streams.test_followers import CITY, NOW, measured, of
 
 ORIGIN = {"topic": "gt-commands", "partition": 0, "offset": 7}
 
@@ -68,7 +68,7 @@ class Pipeline:
 
 def test_the_zone_publishes_incidents_and_orders_and_leaves_overlays_and_alerts_to_follow() -> None:
     p = Pipeline()
-    effects = p.zone.evidence(evidence(1, IncidentType.HAZMAT), NOW)
+    effects = p.zone.evidence(measured(1, IncidentType.HAZMAT), NOW)
     assert {e.topic for e in effects} == {"incidents", "assignments"}
     p.hand_over(effects)
     out = p.follow()
@@ -81,7 +81,7 @@ def test_the_zone_publishes_incidents_and_orders_and_leaves_overlays_and_alerts_
 
 def test_a_replayed_item_changes_nothing() -> None:
     p = Pipeline()
-    p.hand_over(p.zone.evidence(evidence(1, IncidentType.HAZMAT), NOW))
+    p.hand_over(p.zone.evidence(measured(1, IncidentType.HAZMAT), NOW))
     first = p.follow()
     assert of(first, "overlays") and of(first, "alerts")
     assert p.follow() == []  # the same records again, as after a crash before the commit
@@ -89,7 +89,7 @@ def test_a_replayed_item_changes_nothing() -> None:
 
 def test_alert_approvals_follow_their_draft_and_count_once() -> None:
     p = Pipeline()
-    p.hand_over(p.zone.evidence(evidence(1, IncidentType.HAZMAT), NOW))
+    p.hand_over(p.zone.evidence(measured(1, IncidentType.HAZMAT), NOW))
     (draft,) = of(p.follow(), "alerts")
     relayed = p.approve(1, "dispatcher-1", draft["id"])
     assert [e.topic for e in relayed] == ["follow"]  # the zone only relays it
@@ -110,7 +110,7 @@ def test_an_approval_of_an_unknown_alert_is_refused_with_a_reason() -> None:
 
 def test_a_forgotten_incident_is_forgotten_by_the_follow_up_stage_too() -> None:
     p = Pipeline()
-    effects = p.zone.evidence(evidence(1, IncidentType.HAZMAT), NOW)
+    effects = p.zone.evidence(measured(1, IncidentType.HAZMAT), NOW)
     p.hand_over(effects)
     inc_id = of(effects, "incidents")[0]["id"]
     close = Command(

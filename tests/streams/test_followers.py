@@ -17,6 +17,7 @@ from streams.contract import (
     Command,
     CommandAction,
     ContractError,
+    EvidenceSource,
     IncidentType,
     Overlay,
     UnitStatus,
@@ -55,6 +56,13 @@ def of(effects: list[Effect], topic: str) -> list[dict[str, Any]]:
 def evidence(n: int, kind: IncidentType, **kw: Any) -> Any:
     ev = call_evidence(n, kind=kind, lon=CENTRE[0], lat=CENTRE[1], **kw)
     return ev.__class__(**{**ev.to_json(), "at": NOW, "source": ev.source, "type": kind})
+
+
+def measured(n: int, kind: IncidentType) -> Any:
+    """Evidence of a measured hazard (a sensor alarm), which the alert policy drafts for."""
+    ev = evidence(n, kind)
+    fields = {**ev.to_json(), "at": NOW, "type": kind, "kind": "tunnel_co"}
+    return ev.__class__(**{**fields, "source": EvidenceSource.SENSOR, "reporter": f"sensor:{n}"})
 
 
 def test_a_fire_gets_recommended_units_with_routes_and_an_overlay() -> None:
@@ -160,7 +168,7 @@ def test_units_on_scene_move_their_incident_on_scene() -> None:
 
 def test_gas_leak_drafts_an_alert_that_needs_approval() -> None:
     zone, _ = build()
-    effects = zone.evidence(evidence(1, IncidentType.HAZMAT), NOW)
+    effects = zone.evidence(measured(1, IncidentType.HAZMAT), NOW)
     alerts = of(effects, "alerts")
     assert alerts, "a hazmat incident warrants a public alert draft"
     alert = Alert.model_validate(alerts[0])
@@ -190,10 +198,10 @@ def test_gas_leak_drafts_an_alert_that_needs_approval() -> None:
 
 
 def test_a_redraft_after_a_crash_keeps_the_alert_id() -> None:
-    first = of(build()[0].evidence(evidence(1, IncidentType.HAZMAT), NOW), "alerts")
+    first = of(build()[0].evidence(measured(1, IncidentType.HAZMAT), NOW), "alerts")
     # a restarted worker whose alert table lost the draft re-processes the same evidence later
     again = of(
-        build()[0].evidence(evidence(1, IncidentType.HAZMAT), NOW + timedelta(seconds=9)), "alerts"
+        build()[0].evidence(measured(1, IncidentType.HAZMAT), NOW + timedelta(seconds=9)), "alerts"
     )
     assert first and again and first[0]["id"] == again[0]["id"]
 
@@ -201,7 +209,7 @@ def test_a_redraft_after_a_crash_keeps_the_alert_id() -> None:
 def test_a_closed_incident_is_forgotten_by_every_follower_after_the_retention() -> None:
     t: dict[str, dict[str, Any]] = {name: {} for name in TABLES}
     zone, _ = build(t)
-    effects = zone.evidence(evidence(1, IncidentType.HAZMAT), NOW)
+    effects = zone.evidence(measured(1, IncidentType.HAZMAT), NOW)
     inc_id = of(effects, "incidents")[0]["id"]
     assert all(t[n] for n in ("incidents", "assignments", "plans", "overlays", "alerts"))
     close = Command(
