@@ -68,7 +68,9 @@ from scenarios.generator import KST, CityTraffic
 from stack.embedded import EmbeddedBroker, EmbeddedCache, local_settings, spawn, stop_process
 from stack.settings import DEFAULT_SEOUL_DATA, REPO_ROOT
 from stack.supervisor import child_env, wait_until, worker_ready
+from streams import records
 from streams.topics import Topics, ensure_topics
+from streams.zones import ZoneMap
 
 DUPLICATE_SHARE = 0.03
 MALFORMED_SHARE = 0.005
@@ -152,6 +154,8 @@ class Observer:
     unverified: set[str] = field(default_factory=set)  # incidents waiting for confirmation
     forwarded: int = 0
     last_at: float = 0.0
+    border_items: int = 0  # incident states the zones announced to the merge stage
+    merged: set[str] = field(default_factory=set)  # incidents merged away across a border
 
     def take(self, topic: str, value: bytes, now: float) -> None:
         """Account for one record of a watched topic."""
@@ -159,8 +163,13 @@ class Observer:
             rec = orjson.loads(value)
             marker = rec.get("event_id") or rec.get("payload") or ""
             self.dead.add(marker.split('"')[3] if marker.startswith("{") else marker)
+        elif topic.endswith("gt-merge"):
+            self.border_items += len(records.parse(value))
+            return  # the merge stage's load is counted apart (border_items)
         elif topic.endswith("incidents"):
             rec = orjson.loads(value)
+            if rec.get("merged_into"):
+                self.merged.add(rec["id"])
             ids = [e["id"] for e in rec["evidence"]]
             for eid in ids:
                 self.first_seen.setdefault(eid, now)
@@ -371,6 +380,26 @@ def rss_mb(pid: int) -> dict[str, float | None]:
     return {"worker_rss_mb": round(rss / 2**20, 1), "worker_peak_rss_mb": round(peak / 2**20, 1)}
 
 
+STAGES = {"--intake-only": "intake", "dispatch": "dispatch", "follow": "follow"}
+
+
+def cpu_s(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) so far of the worker's zone stage (its main process: the
+    zones and, with several zones, the merge stage) and of each child stage."""
+    out: dict[str, float] = {}
+    try:
+        main = psutil.Process(pid)
+        for proc in [main, *main.children(recursive=True)]:
+            argv = proc.cmdline()
+            stage = "zone" if proc.pid == pid else "other"
+            stage = next((name for arg, name in STAGES.items() if arg in argv), stage)
+            t = proc.cpu_times()
+            out[stage] = out.get(stage, 0.0) + t.user + t.system
+    except (psutil.Error, OSError):
+        pass
+    return out
+
+
 def _peak_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -400,7 +429,7 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             partitions=args.partitions,
             data_dir=args.data_dir,
             log_level="warning",
-        )
+        ).replace(zones=args.zones)
         topics = Topics(settings.topic_prefix)
         ensure_topics(broker.bootstrap, topics, settings.partitions)
         pt = Topics("bench-pt-")
@@ -439,6 +468,7 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
                     topics.deadletter,
                     topics.overlays,
                     topics.assignments,
+                    topics.merge,
                     pt.alerts,
                 ],
                 obs,
@@ -475,11 +505,13 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             # Throughput: everything as fast as possible; the rate counts every id accounted
             # in the window (a paced backlog left over is work done in it too).
             before = obs.accounted(paced, mix)
+            cpu_before = cpu_s(worker.pid)
             t0 = time.time()
             await produce(broker.bootstrap, topics, mix.inputs)
             produced_s = time.time() - t0
             note(f"produced {len(mix.inputs)} inputs in {produced_s:.1f} s; worker {worker.pid}")
             drained = await until(lambda: not obs.missing(mix), args.drain_s, 0.1) and drained
+            cpu_after = cpu_s(worker.pid)
             elapsed = max(obs.last_at, t0) - t0
             done = obs.accounted(paced, mix) - before
             note(f"accounted {done} ids in {elapsed:.1f} s (drained: {drained})")
@@ -497,6 +529,13 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         events = len(mix.inputs)
         distinct = len(mix.valid) + len(mix.malformed)
         unaccounted = sum(len(obs.missing(m)) for m in (mix, paced, idle))
+        cpu_us = {
+            f"{stage}_cpu_us_per_event": round(
+                (cpu_after[stage] - cpu_before.get(stage, 0.0)) / events * 1e6, 1
+            )
+            for stage in sorted(cpu_after)
+        }
+        zones = ZoneMap.parse(args.zones, city.bbox)
         return {
             "mix": args.mix,
             "events_per_emergency": round(len(mix.valid) / max(1, len(mix.emergencies)), 2),
@@ -528,6 +567,10 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             "lost": unaccounted if drained else None,
             "duplicate_incidents": obs.duplicates(),
             "crew_reports": crew_reports,
+            "zones": zones.count,
+            **cpu_us,
+            "border_items": obs.border_items,
+            "border_merges": len(obs.merged),
             **memory,
             "city": city.name,
         }
@@ -548,6 +591,12 @@ def main(argv: list[str] | None = None) -> int:
         "incident per input, the worker's worst case",
     )
     p.add_argument("--partitions", type=int, default=4)
+    p.add_argument(
+        "--zones",
+        default="1",
+        help="fusion zones (GT_ZONES: 1, 8 or 4x2); reports CPU per event per stage and the "
+        "merge stage's load",
+    )
     p.add_argument("--seed", type=int, default=119)
     p.add_argument("--data-dir", type=Path, help="city data (default: Seoul data if present)")
     p.add_argument("--builtin", action="store_true", help="use the small built-in city")

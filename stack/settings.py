@@ -49,6 +49,8 @@ class Settings:
     worker_state_dir: Path = Path("/tmp/goldentime-worker")
     log_level: str = "info"
     alert_webhook_url: str = ""
+    zones: str = "1"
+    """Fusion zones (``streams.zones``): ``1`` (the city as one zone), ``8`` or ``4x2``."""
     sim_speed: float = 1.0
     sim_start: str = ""
     sim_scenario: str = ""

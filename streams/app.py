@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ from streams.delivery import deliver
 from streams.dispatch_stage import DispatchRelay, dispatch_items
 from streams.evidence import Evidence
 from streams.follow import Relay, follow_items
+from streams.merging import Merger
 from streams.stage import (
     RAW,
     Event,
@@ -46,14 +48,15 @@ from streams.stage import (
 )
 from streams.topics import Topics
 from streams.transport.changelog import Changelog
-from streams.zone import Effect, Zone
-from streams.zones import CITY_ZONE
+from streams.zone import MERGE_KEY, TO_MERGE, TO_ZONE, Effect, Zone
+from streams.zones import CITY_ZONE, OwnedStore, ZoneMap, owner_of
 
 log = logging.getLogger("goldentime.worker")
 
 TICK_S = 15.0
-HANDED_OVER = frozenset({"dispatch", "follow"})
-"""Effects for the dispatch and follow-up stages: sent on their own topics as items."""
+HANDED_OVER = frozenset({"dispatch", "follow", TO_ZONE, TO_MERGE})
+"""Effects for the dispatch and follow-up stages, other zones and the merge stage: sent on
+their own topics as items."""
 INTAKE_BEAT_MAX_AGE_S = 6.0
 
 
@@ -61,9 +64,11 @@ class FusionWorker:
     """The zone stage of one worker process: its Faust app, the tables and the zone made
     from them, what it sends (``outbox``), its heartbeat and its tick.
 
-    The zone is rebuilt from the recovered tables at the first record after every
+    Each zone (``streams.zones``: the city, or one of ``GT_ZONES``) whose records this
+    worker reads is rebuilt from the recovered tables at its first record after every
     rebalance, and then publishes again the latest state of every active incident (see
-    :meth:`streams.zone.Zone.republish`)."""
+    :meth:`streams.zone.Zone.republish`). With more than one zone the worker also runs the
+    merge stage (``streams.merging``) when it holds the merge topic's partition."""
 
     def __init__(self, settings: Settings, city: City, *, intake_reported: bool = True) -> None:
         self.settings = settings
@@ -79,14 +84,20 @@ class FusionWorker:
         # follow-up stage's (streams.follow).
         self.command_ids, self.incidents = self._table("seen"), self._table("incidents")
         self._ref_lat = (city.bbox[1] + city.bbox[3]) / 2
-        self._zone: Zone | None = None
-        self._republish = False
+        self.zones = ZoneMap.parse(settings.zones, city.bbox)
+        self._zones: dict[str, Zone] = {}
+        self._republish: set[str] = set()
         self._dispatch_relay = DispatchRelay()
         self._follow_relay = Relay()
         self._cache: aioredis.Redis | None = None
         self._zone_topic = self.app.topic(self.topics.evidence, **RAW)
         inputs = [self.topics.evidence, self.topics.commands]
         record_agent(self.app, inputs, "zone", self.outbox, self.changelog, self._apply)
+        self._merger: Merger | None = None
+        if self.zones.count > 1:
+            self.border = self._table("border")
+            merge_in = [self.topics.merge]
+            record_agent(self.app, merge_in, "merge", self.outbox, self.changelog, self._merge)
         self.app.timer(2.0, name="heartbeat")(self._heartbeat)
         self.app.timer(TICK_S, name="zone-tick")(self._tick)
         self.app.on_partitions_assigned.connect(self._on_assigned)  # type: ignore[arg-type]
@@ -101,20 +112,46 @@ class FusionWorker:
         district = self.city.district_at(lon, lat)
         return district.name if district else None
 
-    @property
-    def zone(self) -> Zone:
-        """The zone over the tables as recovered (built at the first record after a
-        rebalance)."""
-        if self._zone is None:
-            self._dispatch_relay, self._follow_relay = DispatchRelay(), Relay()
-            zone = Zone(self.incidents, self.command_ids, self._district_of, ref_lat=self._ref_lat)
+    def zone(self, name: str = CITY_ZONE) -> Zone:
+        """A zone over the tables as recovered (built at its first record after a
+        rebalance); :class:`ContractError` for a zone this deployment does not have."""
+        zone = self._zones.get(name)
+        if zone is None:
+            if name not in self.zones.names:
+                raise ContractError(
+                    f"a record for zone {name!r}, which is not among this deployment's "
+                    f"zones (GT_ZONES={self.settings.zones}); zones change only on a drained "
+                    "deployment"
+                )
+            if not self._zones:
+                self._dispatch_relay, self._follow_relay = DispatchRelay(), Relay()
+            store = self.incidents if self.zones.count == 1 else OwnedStore(self.incidents, name)
+            zone = Zone(
+                store,
+                self.command_ids,
+                self._district_of,
+                ref_lat=self._ref_lat,
+                name=name,
+                zones=self.zones,
+            )
             zone.add_follower(self._dispatch_relay)
             zone.add_follower(self._follow_relay)
-            self._zone, self._republish = zone, True
-        return self._zone
+            self._zones[name] = zone
+            self._republish.add(name)
+        return zone
+
+    @property
+    def merger(self) -> Merger:
+        """The merge stage over its table as recovered."""
+        if self._merger is None:
+            self._merger = Merger(self.border, self._ref_lat)
+        return self._merger
 
     async def _on_assigned(self, sender: Any, *args: Any, **kwargs: Any) -> None:
-        self._zone = None  # rebuilt from the recovered tables at the next record
+        # rebuilt from the recovered tables at their next record
+        self._zones.clear()
+        self._republish.clear()
+        self._merger = None
 
     async def _emit(self, effects: list[Effect], origin: dict[str, Any] | None = None) -> None:
         """Send the effects, then hand the incident states among them to the dispatch stage
@@ -129,18 +166,31 @@ class FusionWorker:
         ):
             for value in records.frame(items):
                 await self.outbox.send(topic, CITY_ZONE.encode(), value, what)
+        for key, items in by_key(e for e in effects if e.topic == TO_ZONE).items():
+            for value in records.frame(items):
+                await self.outbox.send(self.topics.evidence, key.encode(), value, "zone")
+        border = [e.value for e in effects if e.topic == TO_MERGE]
+        for value in records.frame(border):
+            await self.outbox.send(self.topics.merge, MERGE_KEY.encode(), value, "merge")
 
     async def _apply(self, event: Event) -> None:
         """Apply one zone record (a batch of items, a dispatcher command, or a tick)."""
         now = now_utc()
-        zone = self.zone
-        if self._republish:
-            self._republish = False
-            await self._emit(zone.republish(now))
         if event.message.topic == self.topics.commands:
             command = decode(Command, event.value)
+            if self.zones.count > 1:  # to the zone of its incident, in that zone's order
+                where = owner_of(command.incident_id) if command.incident_id else None
+                item = {"command": command.model_dump(mode="json"), "origin": origin_of(event)}
+                to = (where or self.zones.names[0]).encode()
+                for value in records.frame([orjson.dumps(item)]):
+                    await self.outbox.send(self.topics.evidence, to, value, "zone")
+                return
+            zone = await self._zone_of(CITY_ZONE, now)
             await self._emit(zone.command(command, now), origin_of(event))
             return
+        key: Any = event.key
+        name = key.decode(errors="replace") if isinstance(key, bytes) else CITY_ZONE
+        zone = await self._zone_of(name, now)
         if records.is_tick(event.value):
             await self._emit(zone.tick(now))
             return
@@ -150,11 +200,27 @@ class FusionWorker:
             try:
                 effects += self._apply_item(zone, item, now)
             except ContractError as exc:
-                await self._item_dead_letter(item, exc.reason)
+                await self._item_dead_letter(item, exc.reason, exc.event_id)
             except Exception as exc:
                 log.exception("zone failed on an item")
                 await self._item_dead_letter(item, f"internal error in zone: {exc!r}")
         effects += zone.flush(now)
+        await self._emit(effects)
+
+    async def _zone_of(self, name: str, now: datetime) -> Zone:
+        """The zone ``name``, having sent again its incidents' latest states if it was just
+        rebuilt."""
+        zone = self.zone(name)
+        if name in self._republish:
+            self._republish.discard(name)
+            await self._emit(zone.republish(now))
+        return zone
+
+    async def _merge(self, event: Event) -> None:
+        """Apply one record of border incidents to the merge stage."""
+        effects: list[Effect] = []
+        for item in records.parse(event.value):
+            effects += self.merger.on_incident(item["incident"])
         await self._emit(effects)
 
     @staticmethod
@@ -164,13 +230,27 @@ class FusionWorker:
         if "advance" in item:  # lifecycle feedback from the dispatch stage
             change = item["advance"]
             return zone.advance(change["incident_id"], UnitStatusValue(change["status"]), now)
-        return zone.unit_status(UnitStatus.model_validate(item["unit"]), now)
+        if "unit" in item:
+            return zone.unit_status(UnitStatus.model_validate(item["unit"]), now)
+        if "command" in item:  # a dispatcher command, routed to its incident's zone
+            return zone.command(Command.model_validate(item["command"]), now)
+        if "merge_away" in item:  # the steps of a merge across a border (streams.zones)
+            step = item["merge_away"]
+            return zone.merge_away(step["incident_id"], step["into"], now)
+        if "adopt" in item:
+            return zone.adopt(item["adopt"], now)
+        if "merged" in item:
+            return zone.merged(item["merged"], now)
+        raise ContractError(f"unknown zone item with keys {sorted(item)}")
 
-    async def _item_dead_letter(self, item: dict[str, Any], error: str) -> None:
+    async def _item_dead_letter(
+        self, item: dict[str, Any], error: str, event_id: str | None = None
+    ) -> None:
         where = {"topic": self.topics.evidence, "partition": -1, "offset": -1}
         origin = item.get("origin") or where
-        payload = item.get("evidence") or item.get("unit") or item.get("advance")
-        event_id = (payload or {}).get("id") or (payload or {}).get("unit_id")
+        payload = next((item[k] for k in ZONE_ITEMS if k in item), item)
+        if event_id is None and isinstance(payload, dict):
+            event_id = payload.get("id") or payload.get("unit_id")
         await self.outbox.dead_letter(origin, orjson.dumps(payload), error, event_id, "zone")
 
     async def _deliver_alerts(self, stream: faust.StreamT[bytes]) -> None:
@@ -224,8 +304,21 @@ class FusionWorker:
             log.warning("heartbeat: cache unreachable")
 
     async def _tick(self) -> None:
-        """Ask the zone, in its order, to age its incidents."""
-        await self._zone_topic.send(key=CITY_ZONE.encode(), value=records.tick(time.time()))
+        """Ask every zone, in its order, to age its incidents."""
+        for name in self.zones.names:
+            await self._zone_topic.send(key=name.encode(), value=records.tick(time.time()))
+
+
+ZONE_ITEMS = ("evidence", "unit", "advance", "command", "merge_away", "adopt", "merged")
+"""What a zone record's items carry."""
+
+
+def by_key(effects: Iterable[Effect]) -> dict[str, list[bytes]]:
+    """The values of ``effects`` grouped by key, in order."""
+    groups: dict[str, list[bytes]] = {}
+    for effect in effects:
+        groups.setdefault(effect.key, []).append(effect.value)
+    return groups
 
 
 def create_app(settings: Settings, city: City, *, intake_reported: bool = True) -> faust.App:

@@ -56,7 +56,7 @@ from streams.stage import (
 from streams.topics import Topics
 from streams.transport.changelog import Changelog
 from streams.zone import Effect
-from streams.zones import CITY_ZONE
+from streams.zones import owner_of
 
 log = logging.getLogger("goldentime.dispatch")
 
@@ -182,10 +182,14 @@ class DispatchStage:
         return []
 
 
-def feedback_records(effects: list[Effect]) -> list[bytes]:
-    """Zone records carrying the ``advance`` items among ``effects``, in order."""
-    items = [e.value for e in effects if e.topic == FEEDBACK]
-    return records.frame(items)
+def feedback_records(effects: list[Effect]) -> list[tuple[str, bytes]]:
+    """Zone records carrying the ``advance`` items among ``effects``, in order, each with
+    the zone that owns the incidents it names (``streams.zones``)."""
+    zones: dict[str, list[bytes]] = {}
+    for e in effects:
+        if e.topic == FEEDBACK:
+            zones.setdefault(owner_of(e.key), []).append(e.value)
+    return [(zone, value) for zone, items in zones.items() for value in records.frame(items)]
 
 
 def create_dispatch_app(settings: Settings, city: City) -> faust.App:
@@ -239,8 +243,8 @@ def create_dispatch_app(settings: Settings, city: City) -> faust.App:
             # record (a record may hold hundreds of new incidents)
             await outbox.emit(e for e in effects if e.topic != FEEDBACK)
             feedback += [e for e in effects if e.topic == FEEDBACK]
-        for value in feedback_records(feedback):
-            await outbox.send(topics.evidence, CITY_ZONE.encode(), value, "feedback")
+        for zone, value in feedback_records(feedback):
+            await outbox.send(topics.evidence, zone.encode(), value, "feedback")
 
     record_agent(app, [topics.dispatch], "dispatch", outbox, changelog, work)
     return app

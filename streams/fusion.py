@@ -222,6 +222,44 @@ def related(evidence: Evidence, candidates: Iterable[IncidentState]) -> list[str
     return sorted(found)[:MAX_RELATED]
 
 
+def pair_radius_m(a: IncidentType, b: IncidentType) -> float | None:
+    """How far apart an incident of type ``a`` and one of type ``b`` may lie and still be
+    one emergency: the wider of the two ways evidence of one joins the other (None: never)."""
+    radii = [r for r in (_RADIUS[a, b], _RADIUS[b, a]) if r is not None]
+    return max(radii, default=None)
+
+
+_BORDER_REACH = {a: max((pair_radius_m(a, b) or 0.0) for b in T) for a in T}
+
+
+def border_reach_m(kind: IncidentType) -> float:
+    """The farthest an incident of ``kind`` may lie from another incident and be one
+    emergency with it (of any type)."""
+    return _BORDER_REACH[kind]
+
+
+def same_emergency(a: Incident, b: Incident) -> bool:
+    """Whether two incidents fused apart (in two zones, ``streams.zones``) are one
+    emergency: the later one's first report would have joined the earlier one had both
+    been fused in one place (compatible types within their radius, in the join window).
+
+    A dispatcher's split is respected: an incident is never one emergency with the one it
+    was split from."""
+    if a.id == b.id or a.status not in ACTIVE or b.status not in ACTIVE:
+        return False
+    if a.split_from == b.id or b.split_from == a.id:
+        return False
+    first, later = sorted((a, b), key=lambda i: (i.opened_at, i.id))
+    radius = pair_radius_m(first.type, later.type)
+    if radius is None:
+        return False
+    window = CROWD_WINDOW if T.CROWD in (a.type, b.type) else JOIN_WINDOW
+    if not (first.opened_at - window <= later.opened_at <= first.updated_at + window):
+        return False
+    d = distance_m(first.location.lon, first.location.lat, later.location.lon, later.location.lat)
+    return d <= radius
+
+
 def open_incident(
     evidence: Evidence, district: str | None, possibly_related: Iterable[str] = ()
 ) -> IncidentState:

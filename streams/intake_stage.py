@@ -29,7 +29,7 @@ from streams.intake import Intake, ServiceArea
 from streams.stage import PRODUCER_BATCH_BYTES, Outbox, now_utc
 from streams.topics import INPUT_TOPICS, Topics
 from streams.transport.batch_consumer import BatchConsumer
-from streams.zones import CITY_ZONE
+from streams.zones import ZoneMap, owner_of
 
 log = logging.getLogger("goldentime.intake")
 
@@ -55,6 +55,7 @@ class IntakeStage:
             clock=now_utc,
         )
         self._names = {self._topics.name(base): base for base in INPUT_TOPICS}
+        self._zones = ZoneMap.parse(settings.zones, city.bbox)
         self.consumer = BatchConsumer(
             settings.kafka_bootstrap,
             list(self._names),
@@ -68,13 +69,14 @@ class IntakeStage:
     async def handle(self, batch: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Validate a batch, dead-letter the bad inputs, forward the rest to the zone topic;
         return once all of it is acknowledged by the broker (the batch is committed then)."""
-        items: list[bytes] = []
+        items: dict[str, list[bytes]] = {}
         sends: list[Awaitable[None]] = []
         for record in batch:
             base = self._names[record.topic]
             origin = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
             try:
-                items.append(orjson.dumps(self._item(base, record.value, origin)))
+                zone, item = self._item(base, record.value, origin)
+                items.setdefault(zone, []).append(orjson.dumps(item))
                 continue
             except ContractError as exc:
                 error, event_id = exc.reason, exc.event_id
@@ -84,17 +86,24 @@ class IntakeStage:
             sends.append(
                 self._outbox.dead_letter(origin, record.value, error, event_id, "intake", True)
             )
-        for value in records.frame(items, sent_at=time.time()):
-            sends.append(
-                self._outbox.send(self._topics.evidence, CITY_ZONE.encode(), value, "zone", True)
-            )
+        sent_at = time.time()
+        for zone, zone_items in items.items():
+            for value in records.frame(zone_items, sent_at=sent_at):
+                send = self._outbox.send(self._topics.evidence, zone.encode(), value, "zone", True)
+                sends.append(send)
         await asyncio.gather(*sends)
 
-    def _item(self, base: str, value: bytes | None, origin: dict[str, Any]) -> dict[str, Any]:
+    def _item(
+        self, base: str, value: bytes | None, origin: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """The zone an input goes to (``streams.zones``: evidence to the zone it lies in, a
+        unit report to its incident's), and the item it becomes there."""
         if base == "unit-status":
             status = self._intake.unit_status(value)
-            return {"unit": status.model_dump(mode="json"), "origin": origin}
-        return {"evidence": self._intake.evidence(base, value).to_json(), "origin": origin}
+            zone = owner_of(status.incident_id) if status.incident_id else self._zones.names[0]
+            return zone, {"unit": status.model_dump(mode="json"), "origin": origin}
+        ev = self._intake.evidence(base, value)
+        return self._zones.home(ev.lon, ev.lat), {"evidence": ev.to_json(), "origin": origin}
 
 
 def aiokafka_send(producer: AIOKafkaProducer) -> Callable[[str, bytes, bytes], Awaitable[Any]]:

@@ -90,17 +90,22 @@ def merge(
             ),
         }
     )
-    closed = g.model_copy(
+    return merged_away(g, s.id, command, now), IncidentState(merged, reporters)
+
+
+def merged_away(gone: Incident, into: str, command: Command, now: datetime) -> IncidentState:
+    """``gone`` closed as merged into the incident ``into`` (which now holds its evidence)."""
+    closed = gone.model_copy(
         update={
             "status": IncidentStatus.CLOSED,
-            "merged_into": s.id,
+            "merged_into": into,
             "evidence": [],
-            "updated_at": max(g.updated_at, now),
-            "version": g.version + 1,
-            "rulings": [*g.rulings, _ruling(command, other_incident_id=s.id)],
+            "updated_at": max(gone.updated_at, now),
+            "version": gone.version + 1,
+            "rulings": [*gone.rulings, _ruling(command, other_incident_id=into)],
         }
     )
-    return IncidentState(closed, {}), IncidentState(merged, reporters)
+    return IncidentState(closed, {})
 
 
 def split_id(command: Command) -> str:

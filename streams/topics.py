@@ -10,7 +10,7 @@ log = logging.getLogger(__name__)
 
 INPUT_TOPICS = ("calls", "cctv-events", "sensor-alarms", "unit-status")
 OUTPUT_TOPICS = ("incidents", "assignments", "overlays", "alerts", "deadletter")
-INTERNAL_TOPICS = ("evidence", "commands", "follow", "dispatch")
+INTERNAL_TOPICS = ("evidence", "commands", "follow", "dispatch", "merge")
 COMPACTED = frozenset({"incidents", "overlays"})
 
 
@@ -83,6 +83,12 @@ class Topics:
         order."""
         return self.name("gt-dispatch")
 
+    @property
+    def merge(self) -> str:
+        """Internal: incidents near a fusion zone border, from every zone to the merge stage
+        (``streams.merging``); unused when the city is one zone."""
+        return self.name("gt-merge")
+
     def all_contract(self) -> list[str]:
         """Every input and output topic of the contract."""
         return [self.name(t) for t in INPUT_TOPICS + OUTPUT_TOPICS]
@@ -115,7 +121,7 @@ def ensure_topics(
         for base in INPUT_TOPICS + OUTPUT_TOPICS:
             config = {"cleanup.policy": "compact"} if base in COMPACTED else {}
             wanted.append((topics.name(base), config))
-        internal = [topics.evidence, topics.commands, topics.follow, topics.dispatch]
+        internal = [topics.evidence, topics.commands, topics.follow, topics.dispatch, topics.merge]
         wanted += [(name, {}) for name in internal]
         new = [
             NewTopic(name, partitions, replication_factor, topic_configs=config)

@@ -31,6 +31,7 @@ from streams.fusion import (
     ACTIVE,
     IncidentState,
     absorb,
+    border_reach_m,
     join_radius_m,
     match,
     open_incident,
@@ -39,7 +40,8 @@ from streams.fusion import (
 )
 from streams.index import KindIndex
 from streams.intake import MAX_AGE
-from streams.rulings import merge, retype, split
+from streams.rulings import merge, merged_away, retype, split
+from streams.zones import CITY_ZONE, WIDEST_REACH_M, ZoneMap, owner_of, tag
 
 Store = MutableMapping[str, Any]
 
@@ -64,6 +66,29 @@ class Effect:
     topic: str
     key: str
     value: bytes
+
+
+TO_ZONE = "zone"
+"""Effects for another zone (or this one) on the zone topic, keyed by zone: the steps of a
+merge across a border."""
+TO_MERGE = "merge"
+"""Effects for the merge stage (``streams.merging``): incidents near a zone border."""
+MERGE_KEY = "merge"
+BORDER_MERGE_ROLE = "system"
+
+
+def border_merge(gone: str, into: str, version: int, now: datetime) -> Command:
+    """The merge the merge stage asks for: ``gone`` (as of ``version``) into ``into``."""
+    return Command(
+        id=f"merge:{gone}:{into}:{version}",
+        at=now,
+        action=CommandAction.MERGE_INCIDENT,
+        by="zone-merge",
+        role=BORDER_MERGE_ROLE,
+        incident_id=gone,
+        into_incident_id=into,
+        reason="one emergency across a zone border",
+    )
 
 
 class Follower(Protocol):
@@ -93,7 +118,11 @@ class Zone:
         district_of: Callable[[float, float], str | None],
         followers: list[Follower] | None = None,
         ref_lat: float = 37.5,
+        name: str = CITY_ZONE,
+        zones: ZoneMap | None = None,
     ) -> None:
+        self.name = name
+        self._zones = zones if zones is not None and zones.count > 1 else None
         self._incidents = incidents
         self._commands = commands  # command id → action, for replays of commands
         self._district_of = district_of
@@ -194,9 +223,20 @@ class Zone:
         inc = state.incident
         value = orjson.dumps(data if data is not None else inc.model_dump(mode="json"))
         effects = [Effect("incidents", inc.id, value)]
+        if self._zones is not None:
+            reach = border_reach_m(inc.type) if inc.status in ACTIVE else WIDEST_REACH_M
+            if self._zones.near_border(inc.location.lon, inc.location.lat, reach):
+                effects.append(Effect(TO_MERGE, MERGE_KEY, b'{"incident":' + value + b"}"))
         for follower in self._followers:
             effects += follower.on_incident(state, previous, now)
         return effects
+
+    def _own(self, state: IncidentState) -> IncidentState:
+        """A new incident with this zone's name in its id (``streams.zones``)."""
+        if self.name == CITY_ZONE:
+            return state
+        owned = state.incident.model_copy(update={"id": tag(state.incident.id, self.name)})
+        return IncidentState(owned, state.reporters, state.keys)
 
     def begin_batch(self) -> None:
         """Defer publishing until :meth:`flush`, so that each incident changed by several
@@ -262,7 +302,7 @@ class Zone:
         if state is None:
             nearby = [self._cache[i] for i in self._index.near(IncidentType.OTHER, ev.lon, ev.lat)]
             district = self._district_of(ev.lon, ev.lat)
-            new, previous = open_incident(ev, district, related(ev, nearby)), None
+            new, previous = self._own(open_incident(ev, district, related(ev, nearby))), None
             if self.get(new.incident.id) is not None:  # the same first evidence, replayed
                 self._owner[ev.key] = new.incident.id
                 return []
@@ -299,6 +339,8 @@ class Zone:
             assert state is not None
             return self._save(new, state.incident, now)
         if command.action is CommandAction.MERGE_INCIDENT:
+            if command.into_incident_id and owner_of(command.into_incident_id) != self.name:
+                return self._ask_adopt(state, command.into_incident_id, command)
             into = self.get(command.into_incident_id) if command.into_incident_id else None
             closed, survivor = merge(state, into, command, now)
             assert state is not None and into is not None
@@ -309,10 +351,106 @@ class Zone:
         where = state.incident.location if state else None
         district = self._district_of(where.lon, where.lat) if where else None
         rest, new = split(state, command, district, now)
+        new = self._own(new)
         assert state is not None
         for key in new.keys:
             self._owner[key] = new.incident.id
         return self._save(rest, state.incident, now) + self._save(new, None, now)
+
+    # A merge across a zone border (streams.zones), in three steps, each in its zone's
+    # order: the younger incident's zone sends it to the survivor's (``merge_away``), which
+    # takes it in (``adopt``) and says what it took (``merged``); only then does the younger
+    # close, sending first whatever it gained meanwhile. Evidence is never held by no
+    # incident; while a step is on its way it may be held by both.
+
+    def merge_away(self, gone_id: str, into_id: str, now: datetime) -> list[Effect]:
+        """The merge stage found ``gone_id`` (of this zone) one emergency with ``into_id``
+        (of another): send it there (nothing if it is no longer active)."""
+        state = self.get(gone_id)
+        if state is None or state.incident.status not in ACTIVE:
+            return []
+        command = border_merge(gone_id, into_id, state.incident.version, now)
+        return self._ask_adopt(state, into_id, command)
+
+    def _ask_adopt(
+        self,
+        state: IncidentState | None,
+        into_id: str,
+        command: Command,
+        held: list[str] | None = None,
+        patients_held: int = 0,
+    ) -> list[Effect]:
+        if state is None or state.incident.status not in ACTIVE:
+            raise ContractError(
+                f"{command.action.value}: no active incident {command.incident_id!r}", command.id
+            )
+        item = {
+            "adopt": {
+                "into": into_id,
+                "state": state.to_json(),
+                "command": command.model_dump(mode="json"),
+                "held": held or [],
+                "patients_held": patients_held,
+            }
+        }
+        return [Effect(TO_ZONE, owner_of(into_id), orjson.dumps(item))]
+
+    def adopt(self, item: dict[str, Any], now: datetime) -> list[Effect]:
+        """Take in an incident of another zone merged into one of this zone's (once per
+        command); refused (:class:`ContractError`) for a dispatcher's merge into an incident
+        no longer active, ignored for the merge stage's (the incidents stay apart)."""
+        command = Command.model_validate(item["command"])
+        done = f"adopt:{command.id}"
+        if self._commands.get(done) is not None:
+            return []
+        gone = IncidentState.from_json(item["state"])
+        survivor = self._survivor(item["into"])
+        if survivor is None:
+            if command.role == BORDER_MERGE_ROLE:
+                return []
+            raise ContractError(f"merge_incident: no active incident {item['into']!r}", command.id)
+        self._commands[done] = command.action.value
+        effects: list[Effect] = []
+        merged = survivor
+        if not gone.keys <= survivor.keys:  # not taken in already (by an earlier request)
+            into = command.model_copy(update={"into_incident_id": survivor.incident.id})
+            _, merged = merge(gone, survivor, into, now)
+            for key in merged.keys:
+                self._owner[key] = merged.incident.id
+            effects = self._save(merged, survivor.incident, now)
+        reply = {
+            "merged": {
+                "incident_id": gone.incident.id,
+                "into": merged.incident.id,
+                "keys": sorted(set(item["held"]) | gone.keys),
+                "patients": item["patients_held"] + gone.incident.patients,
+                "command": item["command"],
+            }
+        }
+        return [*effects, Effect(TO_ZONE, owner_of(gone.incident.id), orjson.dumps(reply))]
+
+    def merged(self, item: dict[str, Any], now: datetime) -> list[Effect]:
+        """The survivor's zone took this incident in: close it as merged, or first send
+        what it gained since it was sent."""
+        state = self.get(item["incident_id"])
+        if state is None or state.incident.status not in ACTIVE:
+            return []
+        inc, held = state.incident, set(item["keys"])
+        command = Command.model_validate(item["command"])
+        gained = [r for r in inc.evidence if f"{r.source.value}:{r.id}" not in held]
+        if gained:
+            rest = inc.model_copy(
+                update={"evidence": gained, "patients": max(0, inc.patients - item["patients"])}
+            )
+            again = command.model_copy(update={"id": f"{command.id}:{inc.version}"[:128]})
+            return self._ask_adopt(
+                IncidentState(rest, state.reporters),
+                item["into"],
+                again,
+                sorted(held),
+                item["patients"],
+            )
+        return self._save(merged_away(inc, item["into"], command, now), inc, now)
 
     def unit_status(self, status: UnitStatus, now: datetime) -> list[Effect]:
         """Apply a unit report: lifecycle of the incident it names, then followers."""

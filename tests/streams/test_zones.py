@@ -1,0 +1,321 @@
+"""Zones: a border through an emergency still gives the incidents one zone would.
+
+The zones, the merge stage and the steps of a merge run here as in the worker, each zone
+its own sequence, with the records between them delivered in an order the test draws.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from streams.contract import (
+    Command,
+    CommandAction,
+    ContractError,
+    EvidenceSource,
+    IncidentStatus,
+    IncidentType,
+)
+from streams.evidence import Evidence
+from streams.fusion import ACTIVE, JOIN_RADIUS_M
+from streams.merging import Merger
+from streams.zone import TO_MERGE, TO_ZONE, Effect, Zone
+from streams.zones import CITY_ZONE, ZoneMap, ZoneSpecError, owner_of, tag
+
+T0 = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
+LAT0, LON0 = 37.55, 126.98
+M_LAT = 1 / 111_320
+M_LON = 1 / (111_320 * math.cos(math.radians(LAT0)))
+BBOX = (LON0, LAT0, LON0 + 12_000 * M_LON, LAT0 + 12_000 * M_LAT)  # 12 km square
+
+
+def at_m(x: float, y: float) -> tuple[float, float]:
+    return LON0 + x * M_LON, LAT0 + y * M_LAT
+
+
+def evidence(n: int, kind: IncidentType, x: float, y: float, minute: float) -> Evidence:
+    lon, lat = at_m(x, y)
+    return Evidence(
+        source=EvidenceSource.CALL,
+        id=f"call-{n}",
+        at=T0 + timedelta(minutes=minute),
+        type=kind,
+        lon=lon,
+        lat=lat,
+        weight=0.55,
+        reporter=f"caller-{n}",
+        kind=kind.value,
+        patients=1,
+    )
+
+
+def district(lon: float, lat: float) -> str:
+    return "중구"
+
+
+class Network:
+    """K zones and the merge stage, with their records delivered in a drawn order."""
+
+    def __init__(self, zones: ZoneMap, rng: random.Random) -> None:
+        self.map = zones
+        self.rng = rng
+        self.stores: dict[str, dict[str, Any]] = {name: {} for name in zones.names}
+        self.zones = {
+            name: Zone(self.stores[name], {}, district, name=name, zones=zones)
+            for name in zones.names
+        }
+        self.merger = Merger({})
+        self.queues: dict[str, deque[dict[str, Any]]] = {n: deque() for n in [*zones.names, "m"]}
+        self.merges_asked = 0
+
+    def send(self, ev: Evidence) -> None:
+        self.queues[self.map.home(ev.lon, ev.lat)].append({"evidence": ev})
+
+    def _route(self, effects: list[Effect]) -> None:
+        for e in effects:
+            if e.topic == TO_ZONE:
+                self.queues[e.key].append(orjson.loads(e.value))
+            elif e.topic == TO_MERGE:
+                self.queues["m"].append(orjson.loads(e.value))
+
+    def step(self, now: datetime) -> bool:
+        ready = [name for name, q in self.queues.items() if q]
+        if not ready:
+            return False
+        name = self.rng.choice(ready)
+        item = self.queues[name].popleft()
+        if name == "m":
+            effects = self.merger.on_incident(item["incident"])
+            self.merges_asked += len(effects)
+        else:
+            zone = self.zones[name]
+            if "evidence" in item:
+                effects = zone.evidence(item["evidence"], now)
+            elif "merge_away" in item:
+                effects = zone.merge_away(
+                    item["merge_away"]["incident_id"], item["merge_away"]["into"], now
+                )
+            elif "adopt" in item:
+                effects = zone.adopt(item["adopt"], now)
+            elif "merged" in item:
+                effects = zone.merged(item["merged"], now)
+            else:
+                effects = zone.command(Command.model_validate(item["command"]), now)
+        self._route(effects)
+        return True
+
+    def run(self, now: datetime, interleave: list[Evidence]) -> None:
+        """Send the evidence, a few at a time, while the zones work."""
+        pending = deque(interleave)
+        while pending or any(self.queues.values()):
+            if pending and (self.rng.random() < 0.5 or not any(self.queues.values())):
+                self.send(pending.popleft())
+            else:
+                self.step(now)
+
+    def incidents(self) -> list[Any]:
+        out = []
+        for zone in self.zones.values():
+            for raw in zone._incidents.values():
+                out.append(raw["incident"])
+        return out
+
+
+def single_zone(evs: list[Evidence], now: datetime) -> list[Any]:
+    store: dict[str, Any] = {}
+    zone = Zone(store, {}, district)
+    for ev in evs:
+        zone.evidence(ev, now)
+    return [raw["incident"] for raw in store.values()]
+
+
+def active_groups(incidents: list[Any]) -> set[frozenset[str]]:
+    return {
+        frozenset(f"{r['source']}:{r['id']}" for r in inc["evidence"])
+        for inc in incidents
+        if IncidentStatus(inc["status"]) in ACTIVE
+    }
+
+
+def test_layouts_parse_and_name_their_zones() -> None:
+    assert ZoneMap.parse("1", BBOX).names == [CITY_ZONE]
+    eight = ZoneMap.parse("8", BBOX)
+    assert (eight.cols, eight.rows, eight.count) == (4, 2, 8)
+    assert ZoneMap.parse("3x2", BBOX).names == ["Z0", "Z1", "Z2", "Z3", "Z4", "Z5"]
+    for bad in ("0", "x", "2x0", "5000"):
+        with pytest.raises(ZoneSpecError):
+            ZoneMap.parse(bad, BBOX)
+
+
+def test_a_point_has_one_home_and_knows_how_far_the_border_is() -> None:
+    grid = ZoneMap.parse("2x2", BBOX)
+    assert grid.home(*at_m(1_000, 1_000)) == "Z0"
+    assert grid.home(*at_m(11_000, 1_000)) == "Z1"
+    assert grid.home(*at_m(1_000, 11_000)) == "Z2"
+    assert grid.home(*at_m(-500, 13_000)) == "Z2"  # outside the box: the nearest edge cell
+    assert grid.border_distance_m(*at_m(5_900, 1_000)) == pytest.approx(100, abs=2)
+    assert grid.border_distance_m(*at_m(1_000, 6_050)) == pytest.approx(50, abs=2)
+    assert grid.border_distance_m(*at_m(100, 100)) == pytest.approx(5_900, abs=5)
+    assert ZoneMap.parse("1", BBOX).border_distance_m(*at_m(6_000, 6_000)) == math.inf
+
+
+def test_an_incident_id_names_its_zone() -> None:
+    assert owner_of("INC-ABCDEF012345") == CITY_ZONE
+    assert tag("INC-ABCDEF012345", "Z5") == "INC-Z5-ABCDEF012345"
+    assert owner_of(tag("INC-ABCDEF012345", "Z5")) == "Z5"
+    assert tag("INC-ABCDEF012345", CITY_ZONE) == "INC-ABCDEF012345"
+
+
+def test_two_calls_across_a_border_become_one_incident() -> None:
+    """Two calls about one fire 60 m apart, on either side of a border, each opening an
+    incident in its zone: the merge stage merges the younger into the older."""
+    grid = ZoneMap.parse("2x1", BBOX)
+    net = Network(grid, random.Random(1))
+    a = evidence(1, IncidentType.FIRE, 5_970, 3_000, 0)
+    b = evidence(2, IncidentType.FIRE, 6_030, 3_000, 1)
+    assert grid.home(a.lon, a.lat) != grid.home(b.lon, b.lat)
+    net.run(T0 + timedelta(minutes=2), [a, b])
+    incidents = net.incidents()
+    assert active_groups(incidents) == {frozenset({"call:call-1", "call:call-2"})}
+    (gone,) = [i for i in incidents if i["merged_into"]]
+    (survivor,) = [i for i in incidents if IncidentStatus(i["status"]) in ACTIVE]
+    assert gone["evidence"] == [] and gone["merged_into"] == survivor["id"]
+    assert owner_of(survivor["id"]) == grid.home(a.lon, a.lat)  # the older survives
+    assert survivor["patients"] == 2
+    assert [r["action"] for r in survivor["rulings"]] == ["merge_incident"]
+
+
+def test_calls_far_from_any_border_are_never_announced() -> None:
+    grid = ZoneMap.parse("2x1", BBOX)
+    zone = Zone({}, {}, district, name="Z0", zones=grid)
+    effects = zone.evidence(evidence(1, IncidentType.MEDICAL, 2_000, 3_000, 0), T0)
+    assert [e.topic for e in effects] == ["incidents"]
+    near = zone.evidence(evidence(2, IncidentType.MEDICAL, 5_900, 3_000, 0), T0)
+    assert TO_MERGE in [e.topic for e in near]
+
+
+def test_a_dispatcher_merge_across_zones_takes_two_steps_and_a_refusal_is_named() -> None:
+    grid = ZoneMap.parse("2x1", BBOX)
+    net = Network(grid, random.Random(2))
+    a = evidence(1, IncidentType.MEDICAL, 1_000, 3_000, 0)
+    b = evidence(2, IncidentType.MEDICAL, 11_000, 3_000, 1)
+    net.run(T0 + timedelta(minutes=2), [a, b])
+    left, right = (net.zones["Z0"], net.zones["Z1"])
+    (ia,) = list(net.stores["Z0"])
+    (ib,) = list(net.stores["Z1"])
+    command = Command(
+        id="cmd-merge-1",
+        at=T0,
+        action=CommandAction.MERGE_INCIDENT,
+        by="d1",
+        role="dispatcher",
+        incident_id=ib,
+        into_incident_id=ia,
+        reason="same patient, called twice",
+    )
+    net.queues["Z1"].append({"command": command.model_dump(mode="json")})
+    net.run(T0 + timedelta(minutes=3), [])
+    assert active_groups(net.incidents()) == {frozenset({"call:call-1", "call:call-2"})}
+    assert right.get(ib).incident.merged_into == ia
+    # into an incident no longer active: refused with the command's id, nothing closed
+    c = evidence(3, IncidentType.MEDICAL, 11_000, 5_000, 2)
+    net.run(T0 + timedelta(minutes=4), [c])
+    (ic,) = [i for i in net.stores["Z1"] if i != ib]
+    left.command(
+        Command(
+            id="close-a",
+            at=T0,
+            action=CommandAction.CLOSE_INCIDENT,
+            by="d1",
+            role="dispatcher",
+            incident_id=ia,
+            reason="done",
+        ),
+        T0,
+    )
+    late = Command(
+        id="cmd-merge-2",
+        at=T0,
+        action=CommandAction.MERGE_INCIDENT,
+        by="d1",
+        role="dispatcher",
+        incident_id=ic,
+        into_incident_id=ia,
+        reason="same scene",
+    )
+    (ask,) = right.command(late, T0 + timedelta(minutes=5))
+    with pytest.raises(ContractError) as refused:
+        left.adopt(orjson.loads(ask.value)["adopt"], T0 + timedelta(minutes=5))
+    assert refused.value.event_id == "cmd-merge-2"
+    assert right.get(ic).incident.status is IncidentStatus.OPEN
+
+
+KINDS = [IncidentType.FIRE, IncidentType.MEDICAL, IncidentType.TRAFFIC, IncidentType.CARDIAC_ARREST]
+
+
+@st.composite
+def border_clusters(draw: st.DrawFn) -> tuple[ZoneMap, list[Evidence], int]:
+    """Clusters of reports about separate emergencies, each centred on a zone border or
+    corner (with jitter), each cluster's reports within half its join radius of its centre."""
+    cols, rows = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    grid = ZoneMap.parse(f"{cols}x{rows}", BBOX)
+    lines_x = [12_000 * c / cols for c in range(1, cols)] or [6_000.0]
+    lines_y = [12_000 * r / rows for r in range(1, rows)] or [6_000.0]
+    n_clusters = draw(st.integers(1, 5))
+    evs: list[Evidence] = []
+    used: list[tuple[float, float]] = []
+    n = 0
+    for c in range(n_clusters):
+        kind = KINDS[c % len(KINDS)]
+        radius = JOIN_RADIUS_M[kind] / 2
+        cx = draw(st.sampled_from(lines_x)) + draw(st.floats(-radius, radius))
+        cy = draw(st.sampled_from(lines_y)) + draw(st.floats(-radius, radius))
+        if any(math.dist((cx, cy), u) < 1_500 for u in used):
+            continue  # emergencies apart: another cluster would be one emergency with it
+        used.append((cx, cy))
+        for _ in range(draw(st.integers(1, 6))):
+            angle = draw(st.floats(0, 2 * math.pi))
+            r = draw(st.floats(0, radius * 0.98))
+            minute = draw(st.floats(0, 10))
+            n += 1
+            evs.append(
+                evidence(n, kind, cx + r * math.cos(angle), cy + r * math.sin(angle), minute)
+            )
+    evs.sort(key=lambda e: e.at)
+    return grid, evs, draw(st.integers(0, 2**32 - 1))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(border_clusters())
+def test_borders_through_emergencies_give_the_single_zone_incidents(
+    case: tuple[ZoneMap, list[Evidence], int],
+) -> None:
+    grid, evs, seed = case
+    now = T0 + timedelta(minutes=12)
+    expected = active_groups(single_zone(evs, now))
+    net = Network(grid, random.Random(seed))
+    net.run(now, evs)
+    incidents = net.incidents()
+    assert active_groups(incidents) == expected
+    counted = [
+        k
+        for inc in incidents
+        if inc["status"] != "closed"
+        for k in (f"{r['source']}:{r['id']}" for r in inc["evidence"])
+    ]
+    assert len(counted) == len(set(counted)) == len(evs)  # every report counted once
+    patients = sum(i["patients"] for i in incidents if IncidentStatus(i["status"]) in ACTIVE)
+    assert patients == len(evs)
+    for inc in incidents:
+        assert owner_of(inc["id"]) in grid.names
+        if inc["merged_into"]:
+            assert inc["evidence"] == [] and inc["status"] == "closed"
