@@ -29,8 +29,9 @@ merged: the younger into the older, through its zone (``streams.zone.Zone.merge_
 The survivor's zone takes in the younger's evidence, reporters and patients; only then is
 the younger closed as merged, so nothing is ever held by no incident, and evidence counted
 by both for that moment ends on the survivor alone. Units follow the survivor in the
-dispatch stage (it moves a merged incident's units), alerts in the follow-up stage. The
-result does not depend on which zone saw what first: the merge stage compares incidents,
+dispatch stage (it moves a merged incident's units); in the follow-up stage the merged
+incident's alert draft ends with it, and the survivor, holding all the evidence, is judged
+for an alert afresh. The result does not depend on which zone saw what first: the merge stage compares incidents,
 not arrivals, so a border through an emergency yields the incident a single zone would
 (property-tested in ``tests/streams/test_zones.py``).
 
