@@ -10,7 +10,13 @@ scaled linearly to the full count (time_sample * devices / sample), divided by `
 The two methods must agree on the sample or the run fails.
 
 `evidence_to_draft_p50_ms` / `_p99_ms` go through the real embedded broker and a worker
-process: a gas alarm is produced, and the clock stops when its draft appears on `alerts`.
+process, over the genuine public hazards in turn (a measured gas leak, a measured chemical
+release, a water-level alarm, a crowd crush, a large fire): the clock starts before the
+scenario's evidence is produced and stops when a draft at the policy's tier covers its place.
+
+`drafts_per_simulated_day` (bench.alert_budget): one simulated Seoul day (the normal day of
+scenarios/seoul_day.toml, or ``--day city-traffic``) through the same worker before the
+hazards: the drafts it makes, by rule and tier, and the share a reviewer judges justified.
 `draft_alert_p50_ms` / `_p99_ms` are the in-process decision only (policy + area + messages +
 dedup), no broker.
 """
@@ -119,25 +125,87 @@ def time_loop(area: Any, lon: np.ndarray, lat: np.ndarray) -> tuple[float, np.nd
     return time.perf_counter() - t0, out
 
 
-def measure_evidence_to_draft(data_dir: Path | None, count: int) -> dict[str, float]:
-    """Gas-leak alarms on the real broker -> the worker's draft on `alerts`, p50/p99 in ms.
-
-    Each alarm is several km from the others (no de-duplication into one alert); the clock
-    starts when the producer has the broker's acknowledgement and stops when a consumer sees
-    an alert naming that alarm's incident.
-    """
+def measure_on_worker(
+    data_dir: Path | None, count: int, day: str | None, seed: int = 7
+) -> dict[str, Any]:
+    """One worker: a simulated day's alert budget (unless ``day`` is None), then the
+    evidence-to-draft latency of the genuine public hazards."""
     import asyncio
 
+    from bench.alert_budget import measure_day
     from bench.stackrun import BenchStack
+    from geo import load_city
 
+    out: dict[str, Any] = {}
     with BenchStack(data_dir) as stack:
-        return asyncio.run(_evidence_to_draft(stack, count))
+        if day is not None:
+            out.update(measure_day(stack, load_city(data_dir), day, seed))
+        out.update(asyncio.run(_evidence_to_draft(stack, count)))
+    return out
 
 
-async def _evidence_to_draft(stack: Any, count: int) -> dict[str, float]:
-    import hashlib
+HAZARDS = ("gas", "chemical", "flood", "crowd", "fire")
+"""The genuine public hazards timed, in turn, and the tier each must draft at."""
+HAZARD_TIER = {
+    "gas": "emergency",
+    "chemical": "emergency",
+    "flood": "emergency",
+    "crowd": "critical",
+    "fire": "emergency",
+}
 
+
+def hazard_evidence(kind: str, n: int, lon: float, lat: float) -> list[tuple[str, str, Any]]:
+    """(topic, key, value) of one genuine public hazard at (lon, lat)."""
+    now = datetime.now(KST)
+
+    def at(s: float) -> str:
+        return (now + timedelta(seconds=s)).isoformat()
+
+    def sensor(kind: str, value: float, unit: str) -> tuple[str, str, Any]:
+        sid = f"{kind}-bench-{n}"
+        body = {
+            "id": sid,
+            "measured_at": at(0),
+            "sensor_id": f"S-{sid}",
+            "kind": kind,
+            "value": value,
+            "unit": unit,
+            "threshold": value / 4,
+            "location": {"lon": lon, "lat": lat},
+        }
+        return ("sensor_alarms", f"S-{sid}", body)
+
+    def calls(category: str, k: int, patients: int = 0) -> list[tuple[str, str, Any]]:
+        return [
+            (
+                "calls",
+                f"{category}-bench-{n}-{i}",
+                {
+                    "id": f"{category}-bench-{n}-{i}",
+                    "received_at": at(i),
+                    "location": {"lon": lon + (i % 5) * 2e-5, "lat": lat + (i // 5) * 2e-5},
+                    "category": category,
+                    "patients": patients,
+                },
+            )
+            for i in range(k)
+        ]
+
+    if kind == "gas":
+        return [sensor("gas", 40.0, "%LEL")]
+    if kind == "chemical":
+        return [sensor("tunnel_co", 400.0, "ppm")]
+    if kind == "flood":
+        return [sensor("water_level", 1.6, "m")]
+    if kind == "crowd":
+        return calls("crowd", 5, patients=1)
+    return calls("fire", 20)
+
+
+async def _evidence_to_draft(stack: Any, count: int) -> dict[str, Any]:
     import orjson
+    import shapely
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
     consumer = AIOKafkaConsumer(
@@ -150,43 +218,39 @@ async def _evidence_to_draft(stack: Any, count: int) -> dict[str, float]:
     producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap, acks="all")
     await consumer.start()
     await producer.start()
-    sent: dict[str, float] = {}
-    seen: dict[str, float] = {}
+    sent: dict[int, float] = {}
+    seen: dict[int, float] = {}
+    places: dict[int, tuple[str, Any]] = {}
+    began = datetime.now(KST) - timedelta(seconds=1)  # alerts drafted before are not ours
     try:
         for i in range(count):
-            lon = 126.90 + 0.045 * (i % 5)  # ≈ 4 km apart
+            lon = 126.90 + 0.045 * (i % 5)  # ≈ 4 km apart: no two share an alert
             lat = 37.50 + 0.036 * ((i // 5) % 5)
-            alarm_id = f"gas-bench-{i}"
-            incident = (
-                "INC-" + hashlib.sha256(f"sensor:{alarm_id}".encode()).hexdigest()[:12].upper()
-            )
-            value = orjson.dumps(
-                {
-                    "id": alarm_id,
-                    "measured_at": datetime.now(KST).isoformat(),
-                    "sensor_id": f"GAS-{i}",
-                    "kind": "gas",
-                    "value": 40.0,
-                    "unit": "%LEL",
-                    "threshold": 10.0,
-                    "location": {"lon": lon, "lat": lat},
-                }
-            )
-            await producer.send_and_wait(stack.topics.sensor_alarms, value, key=f"GAS-{i}".encode())
-            sent[incident] = time.perf_counter()
+            kind = HAZARDS[i % len(HAZARDS)]
+            places[i] = (kind, shapely.Point(lon, lat))
+            sent[i] = time.perf_counter()  # before the first evidence: an upper bound
+            for topic, key, value in hazard_evidence(kind, i, lon, lat):
+                name = getattr(stack.topics, topic)
+                await producer.send(name, orjson.dumps(value), key=key.encode())
+            await producer.flush()
             deadline = time.perf_counter() + 10
-            while incident not in seen and time.perf_counter() < deadline:
+            while i not in seen and time.perf_counter() < deadline:
                 for records in (await consumer.getmany(timeout_ms=50)).values():
                     for record in records:
                         alert = orjson.loads(record.value)
-                        for inc in alert.get("incident_ids") or [alert["incident_id"]]:
-                            seen.setdefault(inc, time.perf_counter())
+                        if datetime.fromisoformat(alert["issued_at"]) < began:
+                            continue
+                        area = shapely.geometry.shape(alert["area"])
+                        for j, (want, point) in places.items():
+                            if alert["tier"] == HAZARD_TIER[want] and area.contains(point):
+                                seen.setdefault(j, time.perf_counter())
     finally:
         await producer.stop()
         await consumer.stop()
     latencies = sorted((seen[k] - sent[k]) * 1000 for k in sent if k in seen)
     if not latencies:
-        raise RuntimeError("no draft alert arrived: is gas_leak still alert-worthy in policy?")
+        raise RuntimeError("no draft alert arrived: do the hazards still qualify in policy?")
+    missing = sorted({places[k][0] for k in sent if k not in seen})
     return {
         "evidence_to_draft_p50_ms": round(statistics.median(latencies), 1),
         "evidence_to_draft_p99_ms": round(
@@ -194,6 +258,8 @@ async def _evidence_to_draft(stack: Any, count: int) -> dict[str, float]:
         ),
         "evidence_to_draft_samples": len(latencies),
         "evidence_to_draft_missing": len(sent) - len(latencies),
+        "evidence_to_draft_missing_hazards": missing,
+        "evidence_to_draft_hazards": list(HAZARDS),
     }
 
 
@@ -203,7 +269,7 @@ def draft_latency_ms(districts: Sequence[DistrictShape], runs: int) -> tuple[flo
     now = datetime(2026, 11, 21, 13, 5, tzinfo=KST)
     zone = plume(*CITY_HALL, 45.0, 1500.0, 20.0)
     first = draft_alert(
-        AlertContext("bench-0", "gas_leak", 2, *CITY_HALL, now, hazard_zone=zone),
+        AlertContext("bench-0", "gas_leak", 2, *CITY_HALL, now, hazard_zone=zone, sensors=1),
         districts,
         now=now,
         policy=policy,
@@ -220,6 +286,7 @@ def draft_latency_ms(districts: Sequence[DistrictShape], runs: int) -> tuple[flo
             CITY_HALL[1],
             at,
             hazard_zone=zone,
+            sensors=1,  # measured: the policy drafts for it
         )
         t0 = time.perf_counter()
         draft_alert(ctx, districts, now=at, existing=existing, policy=policy)
@@ -234,6 +301,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer loop samples and drafts")
     parser.add_argument("--devices", type=int, default=1_000_000)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument(
+        "--day",
+        choices=["normal", "city-traffic", "none"],
+        default="normal",
+        help="the simulated day whose alert budget is measured (none: skip it)",
+    )
     args = parser.parse_args(argv)
     sample_n = 5_000 if args.quick else 50_000
     data_dir = args.data_dir if args.data_dir.exists() else None
@@ -244,9 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     policy = load_policy()
     now = datetime(2026, 11, 21, 13, 5, tzinfo=KST)
-    ctx = AlertContext(
-        "bench", "hazmat", 1, *CITY_HALL, now, hazard_zone=plume(*CITY_HALL, 60.0, 3000.0, 25.0)
-    )
+    zone = plume(*CITY_HALL, 60.0, 3000.0, 25.0)
+    ctx = AlertContext("bench", "hazmat", 1, *CITY_HALL, now, hazard_zone=zone, sensors=1)
     outcome = draft_alert(ctx, districts, now=now, policy=policy)
     assert outcome.alert is not None
     area = outcome.alert.area
@@ -287,10 +359,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p50, p99 = draft_latency_ms(districts, 50 if args.quick else 300)
     result["draft_alert_p50_ms"] = round(p50, 2)
     result["draft_alert_p99_ms"] = round(p99, 2)
-    result.update(measure_evidence_to_draft(data_dir, 10 if args.quick else 25))
+    day = None if args.day == "none" else args.day
+    result.update(measure_on_worker(data_dir, 10 if args.quick else 25, day))
     result["notes"] = (
-        "loop scaled linearly from loop_sample devices; evidence_to_draft: gas alarms produced "
-        "to the real embedded broker, worker process, draft seen on `alerts`; "
+        "loop scaled linearly from loop_sample devices; evidence_to_draft: gas, chemical, "
+        "flood, crowd-crush and large-fire evidence produced to the real embedded broker, "
+        "worker process, draft at its tier seen on `alerts`; drafts_per_simulated_day: "
+        "one simulated day's evidence through the same worker first; "
         f"shared {os.cpu_count()}-core machine, figures noisy"
     )
     result["seoul_data"] = data_dir is not None
