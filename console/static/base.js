@@ -74,9 +74,11 @@ GT.baseMap = function baseMap(elementId, options) {
                                  zoomSnap: 0.25 }).setView([37.5665, 126.978], 13);
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution("Roads © OpenStreetMap contributors / ITS 국가교통정보센터 · Leaflet");
-  // two canvases: the static base map is never redrawn when a marker or route changes
+  // two canvases: the static base map is never redrawn when a marker or route changes. The
+  // live one is redrawn on every update and handed whole to the compositor each time, so it
+  // is kept to the view and a small margin (Leaflet's default).
   const baseRenderer = L.canvas({ padding: 0.5 });
-  const renderer = L.canvas({ padding: 0.5, tolerance: 4 });
+  const renderer = L.canvas({ padding: 0.1, tolerance: 4 });
   const light = o.theme === "light";
   const districtStyle = light
     ? { color: "#5c6b7a", weight: 1.5, fill: true, fillColor: "#ffffff", fillOpacity: 0.25, dashArray: "4 3" }

@@ -23,14 +23,55 @@ GT.queue = (() => {
       || (a.inc.id < b.inc.id ? -1 : a.inc.id > b.inc.id ? 1 : 0);
   }
 
-  // Every incident with its group, sorted; ``assigned(id)`` counts its assigned units.
-  function ordered(incidents, assigned) {
-    const rows = [];
-    for (const inc of incidents.values()) {
-      if (inc._deadlineAt !== inc.deadline_at) { inc._deadline = Date.parse(inc.deadline_at); inc._deadlineAt = inc.deadline_at; }
-      rows.push({ inc, group: groupOf(inc, assigned(inc.id)), deadline: inc._deadline });
+  // Every incident with its group, sorted, kept from one render to the next: ``touch(id)``
+  // marks an incident whose state or assignments changed, and ``ordered`` moves only those
+  // rows (found and placed by binary search), re-sorting all only when many changed.
+  const rows = [];
+  const rowOf = new Map();
+  const touched = new Set();
+  let whole = true;
+
+  function touch(id) { touched.add(id); }
+  function changed() { return whole || touched.size > 0; }
+
+  function rowFor(inc, assigned) {
+    if (inc._deadlineAt !== inc.deadline_at) {
+      const t = Date.parse(inc.deadline_at);
+      inc._deadline = Number.isNaN(t) ? Infinity : t;
+      inc._deadlineAt = inc.deadline_at;
     }
-    return rows.sort(compare);
+    return { inc, group: groupOf(inc, assigned(inc.id)), deadline: inc._deadline };
+  }
+
+  // The index where ``row`` is (or would go) in the sorted rows.
+  function place(row) {
+    let lo = 0, hi = rows.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (compare(rows[mid], row) < 0) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+
+  // ``assigned(id)`` counts an incident's assigned units. Returns the rows (the same array
+  // each time, patched in place).
+  function ordered(incidents, assigned) {
+    if (whole || touched.size > rows.length / 8) {
+      rows.length = 0;
+      rowOf.clear();
+      for (const inc of incidents.values()) { const r = rowFor(inc, assigned); rows.push(r); rowOf.set(inc.id, r); }
+      rows.sort(compare);
+    } else {
+      for (const id of touched) {
+        const old = rowOf.get(id);
+        if (old) { rows.splice(place(old), 1); rowOf.delete(id); }
+        const inc = incidents.get(id);
+        if (!inc) continue;
+        const r = rowFor(inc, assigned);
+        rows.splice(place(r), 0, r);
+        rowOf.set(id, r);
+      }
+    }
+    touched.clear();
+    whole = false;
+    return rows;
   }
 
   function passes(row, f) {
@@ -123,5 +164,5 @@ GT.queue = (() => {
     }
   }
 
-  return { ordered, render, tickCountdowns, groupOf, LIST_LIMIT };
+  return { ordered, touch, changed, render, tickCountdowns, groupOf, LIST_LIMIT };
 })();

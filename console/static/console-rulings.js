@@ -73,7 +73,20 @@ GT.rulings = (() => {
     });
   }
 
-  // The other active incidents nearest ``inc`` (the ones a dispatcher would merge it into).
+  // The other active incidents nearest ``inc`` (the ones a dispatcher would merge it into),
+  // found again when an incident came or went (``C.roster`` counts those) and otherwise at
+  // most every NEAREST_MS: a scan of every incident is too dear for each update.
+  const NEAREST_MS = 2000;
+  function nearestOf(C, inc, r) {
+    const now = Date.now();
+    if (!r.near || r.roster !== C.roster || now - r.nearAt > NEAREST_MS) {
+      r.near = nearest(C, inc);
+      r.nearAt = now;
+      r.roster = C.roster;
+    }
+    return r.near.filter((x) => { const o = C.state.incidents.get(x); return o && o.status !== "resolved"; });
+  }
+
   function nearest(C, inc) {
     const { lon, lat } = inc.location;
     const k = Math.cos((lat * Math.PI) / 180);
@@ -193,7 +206,7 @@ GT.rulings = (() => {
         setText(li.children[1], other ? ` P${other.priority} ${label("type", other.type)} · ${label("incidentStatus", other.status)} ` : "");
       },
     });
-    GT.reconcile(r.into, [""].concat(nearest(C, inc)), {
+    GT.reconcile(r.into, [""].concat(nearestOf(C, inc, r)), {
       key: (x) => x,
       create: (x) => new Option(x ? x : "병합 대상 merge into…", x),
       update: (opt, x) => {

@@ -23,6 +23,7 @@ const C = GT.console = {
   state, map, layers, token: TOKEN, subject: GT.tokenClaims(TOKEN).sub || "",
   filter: { group: "", district: "", type: "", priority: "" },
   renderMs: [], frameMs: [], renderMode: "keyed", rows: [], selections: 0, places: new Map(),
+  roster: 0,  // counts incidents coming and going (a change to the set, not to one incident)
   assignmentsOf, select,
   mergedInto: new Map(),  // incident id -> the incident a dispatcher merged it into
   refusals: new Map(),  // command id -> why the worker refused it (its dead letter), newest last
@@ -43,7 +44,9 @@ function upsertIncident(inc) {
   }
   if (C.places.has(inc.id)) inc.place = C.places.get(inc.id);
   state.incidents.set(inc.id, inc);
-  queueDirty = true;
+  GT.queue.touch(inc.id);
+  if (!old) C.roster += 1;
+  if (!old || old.district !== inc.district || old.type !== inc.type) filtersDirty = true;
   const ll = [inc.location.lat, inc.location.lon];
   const done = inc.status === "resolved";
   const style = { radius: 6 + (6 - inc.priority), color: "#000", weight: 1.5,
@@ -64,9 +67,10 @@ function upsertIncident(inc) {
 }
 
 function removeIncident(id) {
-  state.incidents.delete(id);
+  if (state.incidents.delete(id)) C.roster += 1;
   placeAsked.delete(id);
-  queueDirty = true;
+  GT.queue.touch(id);
+  filtersDirty = true;
   const m = state.markers.get(id);
   if (m) { layers.incidents.removeLayer(m); state.markers.delete(id); GT.clusters.schedule(); }
   if (state.selected === id) { state.selected = null; layers.selection.clearLayers(); }
@@ -134,7 +138,7 @@ function upsertAssignment(a) {
   const orders = state.byIncident.get(a.incident_id) || new Map();
   state.byIncident.set(a.incident_id, orders);
   orders.set(a.unit_id, a);
-  queueDirty = true;
+  GT.queue.touch(a.incident_id);
   if (a.status === "cancelled") { state.assignments.set(key, { data: a, line: null }); return; }
   const lls = routeLatLngs(a.route);
   let line = null;
@@ -283,14 +287,12 @@ function keep(list, ms) {
   if (list.length > 20000) list.splice(0, 10000);
 }
 
-// The queue is re-ordered only when an incident or assignment changed since the last render.
-let queueDirty = true;
+// The queue is re-ordered only when an incident or assignment changed since the last render,
+// the filters' choices only when an incident came, went or changed district or type.
+let filtersDirty = true;
 function render() {
-  if (queueDirty) {
-    C.rows = GT.queue.ordered(state.incidents, assignedCount);
-    GT.filters.refresh(C);
-    queueDirty = false;
-  }
+  if (GT.queue.changed()) C.rows = GT.queue.ordered(state.incidents, assignedCount);
+  if (filtersDirty) { GT.filters.refresh(C); filtersDirty = false; }
   const holding = hold.over && Date.now() - hold.movedAt < HOLD_MS && hold.keys !== null;
   const list = GT.queue.render(document.getElementById("incidents"), C.rows, C.filter, state.selected,
                                C.renderMode === "rebuild", holding ? hold.keys : null);
