@@ -28,21 +28,36 @@ GT.detail = (() => {
     return `${unitId} is ${label("unitStatus", u.status)} ${u.status}${elsewhere}`;
   }
 
-  // Accept the recommendation (its available units, or the given ones among them).
+  // The units of incidentId's recommendation that can go now (a unit reported busy cannot).
+  const ready = (C, incidentId) => C.assignmentsOf(incidentId)
+    .filter((a) => a.status === "recommended" && isAvailable(C, a.unit_id)).map((a) => a.unit_id);
+
+  // Accept the recommendation (its available units, or the given ones among them). Once
+  // refused, the outcome offers the incident's fresh recommendation (the worker plans again
+  // with the fleet as it is) in one click, or says it is waiting for one.
   function accept(C, inc, only) {
-    const recommended = C.assignmentsOf(inc.id).filter((a) => a.status === "recommended").map((a) => a.unit_id);
-    const units = recommended.filter((u) => isAvailable(C, u) && (!only || only.includes(u)));
+    const units = ready(C, inc.id).filter((u) => !only || only.includes(u));
     const seenBusy = new Map();
-    GT.actions.run({
+    return GT.actions.run({
       label: `출동 지령 accept ${units.join(", ")} → ${inc.id}`,
       incidentId: inc.id,
       path: `/api/incidents/${encodeURIComponent(inc.id)}/accept`,
       body: { unit_ids: units },
       expect: () => C.assignmentsOf(inc.id).some((a) => a.status === "assigned" && units.includes(a.unit_id)),
-      refusal: (_state, sinceMs) => {
+      offer: () => {
+        const now = C.state.incidents.get(inc.id);
+        if (!now || !["open", "dispatched", "on_scene"].includes(now.status)) return null;
+        const fresh = ready(C, inc.id).filter((u) => !units.includes(u));
+        if (!fresh.length) return { wait: "waiting for a fresh recommendation" };
+        return { label: `새 추천 지령 Accept fresh recommendation: ${fresh.join(", ")}`,
+                 act: () => accept(C, now, fresh) };
+      },
+      refusal: (_state, sinceMs, o) => {
         for (const u of units) {
           const a = C.assignmentsOf(inc.id).find((x) => x.unit_id === u);
-          if (a && a.status === "cancelled") return `${u}: ${a.reason || "recommendation withdrawn"}`;
+          if (a && a.status === "cancelled" && (!a.command_id || a.command_id === o.commandId)) {
+            return `${u}: ${a.reason || "recommendation withdrawn"}`;
+          }
           const why = unavailable(C, inc.id, u);
           if (!why) { seenBusy.delete(u); continue; }
           const s = unitStatus(C, u);
@@ -203,10 +218,11 @@ GT.detail = (() => {
     setText(b.description, inc.description || "");
     const orders = C.assignmentsOf(inc.id);
     const recommended = orders.filter((a) => a.status === "recommended");
-    const ready = recommended.filter((a) => isAvailable(C, a.unit_id));
-    b.accept.disabled = !ready.length;
+    const go = ready(C, inc.id);
+    b.accept.disabled = !go.length;
+    setText(b.accept, go.length ? `출동 지령 Accept recommendation: ${go.join(", ")}` : "출동 지령 Accept recommendation");
     const stale = recommended.filter((a) => !isAvailable(C, a.unit_id)).map((a) => unavailable(C, inc.id, a.unit_id));
-    setText(b.recNote, stale.length ? `recommendation out of date: ${stale.join("; ")}` + (ready.length ? "" : " — waiting for a fresh one") : "");
+    setText(b.recNote, stale.length ? `recommendation out of date: ${stale.join("; ")}` + (go.length ? "" : " — waiting for a fresh one") : "");
     GT.reconcile(b.units, orders.filter((a) => a.status !== "cancelled"), unitRow(C, inc));
     const cams = (C.state.overlays.get(inc.id) || {}).cameras || [];
     GT.reconcile(b.cameras, cams, {

@@ -216,3 +216,72 @@ async def test_a_critical_alert_shows_1_of_2_approvals_and_sent_alerts_are_pinne
     assert "위급" in head and "1 of 2 approvals" in head and "Extreme" not in head
     assert pinned_buttons == [True, True]
     assert not page.errors  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(120)
+async def test_a_refused_accept_offers_the_fresh_recommendation_in_one_click(
+    browser: Browser, settings: Settings, console: Process
+) -> None:
+    inc = incident("inc-fresh", 126.9820, 37.5650, priority=1, address="을지로 40")
+    commands = Topics(settings.topic_prefix).commands
+    with stream(settings) as live:
+        live.send(
+            "unit-status",
+            [
+                unit_status("E-STALE-1", "available", *STATION),
+                unit_status("E-FRESH-1", "available", *STATION),
+            ],
+        )
+        live.send("incidents", [inc])
+        live.send("assignments", [assignment("inc-fresh", "E-STALE-1", "recommended", ROUTE)])
+        page = await console_page(browser, settings)
+        await page.locator("#incidents li.incident[data-id='inc-fresh']").click()
+        accept = page.locator("#detail button.accept:not([disabled])")
+        assert "E-STALE-1" in await accept.inner_text()  # says which units it sends
+        await accept.click()
+        first = await read_until(settings.kafka_bootstrap, commands, lambda r: len(r) >= 1)
+        # as the worker answers an accept of a unit it holds busy: that order refused on the
+        # command's own record, and the incident planned again with the fleet as it is now
+        live.send(
+            "unit-status",
+            [unit_status("E-STALE-1", "dispatched", *STATION, incident_id="inc-other")],
+        )
+        refused_record = assignment(
+            "inc-fresh",
+            "E-STALE-1",
+            "cancelled",
+            ROUTE,
+            command_id=first[0]["id"],
+            reason="refused: unit E-STALE-1 is dispatched (assigned to inc-other)",
+        )
+        live.send("assignments", [refused_record])
+        refused = page.locator(outcome("incident", "inc-fresh", "refused"))
+        await refused.wait_for()
+        waiting = await refused.inner_text()
+        accept_disabled = await page.evaluate(
+            "document.querySelector('#detail button.accept').disabled"
+        )
+        live.send("assignments", [assignment("inc-fresh", "E-FRESH-1", "recommended", ROUTE)])
+        offer = refused.locator("button.offer")
+        await offer.wait_for()
+        offered = await offer.inner_text()
+        detail_accept = await page.locator("#detail button.accept").inner_text()
+        await offer.click()
+        await page.locator(outcome("incident", "inc-fresh", "pending")).wait_for()
+        second = await read_until(settings.kafka_bootstrap, commands, lambda r: len(r) >= 2)
+        live.send(
+            "assignments",
+            [assignment("inc-fresh", "E-FRESH-1", "assigned", ROUTE, command_id=second[1]["id"])],
+        )
+        await page.locator(outcome("incident", "inc-fresh", "done")).wait_for()
+        await offer.wait_for(state="hidden")  # nothing fresh left to offer
+    assert "refused" in waiting and "E-STALE-1" in waiting and "inc-other" in waiting
+    assert "waiting for a fresh recommendation" in waiting
+    assert accept_disabled is True  # nothing left to accept until the fresh one comes
+    assert "E-FRESH-1" in offered and "E-STALE-1" not in offered
+    assert "E-FRESH-1" in detail_accept and "E-STALE-1" not in detail_accept
+    assert [(c["action"], c["unit_ids"]) for c in second] == [
+        ("accept_recommendation", ["E-STALE-1"]),
+        ("accept_recommendation", ["E-FRESH-1"]),
+    ]
+    assert not page.errors  # type: ignore[attr-defined]
