@@ -40,10 +40,15 @@ class ScenarioError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Expectation:
-    """Incidents a scenario must produce: ``at_least`` (and at most ``at_most``) of a type,
-    within ``within_m`` of a place when given, else anywhere."""
+    """Incidents a scenario must produce: ``at_least`` (and at most ``at_most``) of the given
+    types, within ``within_m`` of a place when given, else anywhere."""
 
-    type: str
+    def counts(self, incident_type: str, distance_m: float) -> bool:
+        """Whether an incident of this type at this distance from the place counts."""
+        typed = "*" in self.types or incident_type in self.types
+        return typed and (self.within_m is None or distance_m <= self.within_m)
+
+    types: tuple[str, ...]  # incident types that count ("*": any)
     at_least: int
     at_most: int | None
     within_m: float | None
@@ -196,7 +201,7 @@ def load_scenario(name_or_path: str) -> Scenario:
         lon, lat = float(place["lon"]), float(place["lat"])
         expect = tuple(
             Expectation(
-                type=str(e["type"]),
+                types=(e["type"],) if isinstance(e["type"], str) else tuple(e["type"]),
                 at_least=int(e["at_least"]),
                 at_most=None if e.get("at_most") is None else int(e["at_most"]),
                 within_m=None if e.get("within_m") is None else float(e["within_m"]),

@@ -256,7 +256,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     settings = _sim_options(_settings(), args)
     _logging(settings.log_level)
     scenario_s = None if args.minutes is None else args.minutes * 60.0
-    sent = run(settings, duration_s=args.duration, scenario_s=scenario_s)
+    sent = run(
+        settings, duration_s=args.duration, scenario_s=scenario_s, normal_day=not args.no_day
+    )
     print(f"sent {sent} events")
     return 0
 
@@ -404,6 +406,9 @@ def parser() -> argparse.ArgumentParser:
     _add_sim_options(sim)
     sim.add_argument("--duration", type=float, help="wall seconds (default: until stopped)")
     sim.add_argument("--minutes", type=float, help="stop after this many scenario minutes")
+    sim.add_argument(
+        "--no-day", action="store_true", help="play only the scenario, not the normal day"
+    )
     sim.set_defaults(func=cmd_simulate)
     scen = sub.add_parser(
         "scenario", help="play a disaster scenario against a running stack (--list: show them)"

@@ -39,9 +39,14 @@ def city_worker(city_settings: Settings, tmp_path: Path) -> Iterator[Process]:
 
 def simulate(settings: Settings, *args: str, timeout_s: float = 240) -> str:
     """Run ``goldentime simulate ARGS`` to its end against a deployment; its output."""
+    return goldentime(settings, "simulate", *args, timeout_s=timeout_s)
+
+
+def goldentime(settings: Settings, *args: str, timeout_s: float = 240) -> str:
+    """Run ``goldentime ARGS`` to its end against a deployment; its output."""
     env = {**child_env(settings), "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [sys.executable, "-m", "stack.cli", "simulate", *args],
+        [sys.executable, "-m", "stack.cli", *args],
         env=env,
         capture_output=True,
         text=True,
