@@ -25,9 +25,12 @@ def context_from_incident(
     vulnerable_facilities: int = 0,
     radius_m: float | None = None,
     on_major_road: bool = False,
+    calls: int | None = None,
+    sensors: int | None = None,
+    cameras: int | None = None,
 ) -> AlertContext:
     """AlertContext from an Incident dict (id, type, priority, location, opened_at, and the
-    evidence counted by source).
+    evidence counted by source, unless the caller counted only what reports the hazard).
 
     Only the fields a public alert may use are read; caller details never enter.
     """
@@ -53,9 +56,9 @@ def context_from_incident(
             population_affected=population_affected,
             vulnerable_facilities=vulnerable_facilities,
             radius_m=radius_m,
-            calls=_count(incident, "call"),
-            sensors=_count(incident, "sensor"),
-            cameras=_count(incident, "cctv"),
+            calls=_count(incident, "call") if calls is None else calls,
+            sensors=_count(incident, "sensor") if sensors is None else sensors,
+            cameras=_count(incident, "cctv") if cameras is None else cameras,
             on_major_road=on_major_road,
         )
     except (KeyError, TypeError, ValueError) as exc:

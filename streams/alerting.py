@@ -42,8 +42,15 @@ from alerts import Alert as PublicAlert
 from alerts import AlertStatus as PublicStatus
 from alerts.silence import Silence, covering, silence_from_dict
 from geo import City, SpeedModel, hazard_zone
-from streams.contract import Command, CommandAction, ContractError, Incident, UnitStatus
+from streams.contract import (
+    Command,
+    CommandAction,
+    ContractError,
+    Incident,
+    UnitStatus,
+)
 from streams.fusion import ACTIVE, IncidentState
+from streams.triage import CCTV_TYPE, SENSOR_TYPE
 from streams.zone import Effect
 
 log = logging.getLogger("goldentime.alerting")
@@ -53,6 +60,39 @@ SEEN_CAP = 3
 """Sensor alarms and camera detections matter to a draft's evidence up to this many (a
 camera re-reports every few seconds: each report is not a new decision)."""
 ENDED = "ended"
+SAME_HAZARD = {
+    "gas_leak": "hazmat",
+    "hazmat": "gas_leak",
+    "collapse": "structural",
+    "structural": "collapse",
+}
+"""Evidence of these types speaks of the same hazard as the type's own (a chemical smell at
+a gas leak; a bridge-strain alarm at a collapse)."""
+KIND_TYPE: dict[str, str] = {
+    **{kind.value: t.value for kind, t in SENSOR_TYPE.items() if t is not None},
+    **{kind.value: t.value for kind, t in CCTV_TYPE.items() if t is not None},
+}
+"""The incident type a sensor's or camera's kind reports (streams.triage)."""
+
+
+def evidence_about(incident: dict[str, Any]) -> dict[str, int]:
+    """The incident's calls, sensor alarms and camera detections that report its own hazard
+    (a medical call that joined a flood is not a report of the flood)."""
+    own = {incident["type"], SAME_HAZARD.get(incident["type"], incident["type"])}
+    counts = {"call": 0, "sensor": 0, "cctv": 0}
+    for ref in incident.get("evidence") or ():
+        kind = ref.get("kind")
+        if kind is None:
+            reports = incident["type"]  # a record without kinds: every piece counts
+        elif ref["source"] == "call":
+            reports = kind.rpartition(">")[2]  # the category, or what the words retyped it to
+        else:
+            reports = KIND_TYPE.get(kind, "")
+        if reports in own:
+            counts[ref["source"]] += 1
+    return counts
+
+
 """The drafted key of an incident that ended (nothing more to draft for it)."""
 
 
@@ -132,9 +172,7 @@ class AlertFollower:
         head = f"{incident['type']}|{incident['priority']}|{incident.get('mass_casualty', False)}"
         if not rule.alert:
             return head
-        counts = {"call": 0, "sensor": 0, "cctv": 0}
-        for ref in incident.get("evidence") or ():
-            counts[ref["source"]] = counts.get(ref["source"], 0) + 1
+        counts = evidence_about(incident)
         calls = min(counts["call"], self._calls_cap)
         sensors, cameras = min(counts["sensor"], SEEN_CAP), min(counts["cctv"], SEEN_CAP)
         return f"{head}|{calls}|{sensors}|{cameras}"
@@ -167,8 +205,15 @@ class AlertFollower:
             return []  # a type the policy never alerts for needs no zone: the draft is 'none'
         zone = hazard_zone(inc.type.value, inc.location.lon, inc.location.lat)
         on_road = rule.major_road_only and self._on_major_road(inc.location.lon, inc.location.lat)
+        about = evidence_about(raw)
         ctx = context_from_incident(
-            raw, hazard_zone=zone, patients=inc.patients, on_major_road=on_road
+            raw,
+            hazard_zone=zone,
+            patients=inc.patients,
+            on_major_road=on_road,
+            calls=about["call"],
+            sensors=about["sensor"],
+            cameras=about["cctv"],
         )
         if own is not None:
             outcome = draft_alert(ctx, self._districts, now=now, own=own)
