@@ -431,16 +431,22 @@ class Zone:
 
     def merged(self, item: dict[str, Any], now: datetime) -> list[Effect]:
         """The survivor's zone took this incident in: close it as merged, or first send
-        what it gained since it was sent."""
+        what it gained since it was sent. An incident that ended meanwhile (aged out,
+        closed by a dispatcher) is marked merged all the same: the survivor holds its
+        evidence now, and evidence is counted once."""
         state = self.get(item["incident_id"])
-        if state is None or state.incident.status not in ACTIVE:
+        if state is None or state.incident.merged_into is not None:
             return []
         inc, held = state.incident, set(item["keys"])
         command = Command.model_validate(item["command"])
         gained = [r for r in inc.evidence if f"{r.source.value}:{r.id}" not in held]
         if gained:
             rest = inc.model_copy(
-                update={"evidence": gained, "patients": max(0, inc.patients - item["patients"])}
+                update={
+                    "evidence": gained,
+                    "patients": max(0, inc.patients - item["patients"]),
+                    "status": inc.status if inc.status in ACTIVE else IncidentStatus.OPEN,
+                }
             )
             again = command.model_copy(update={"id": f"{command.id}:{inc.version}"[:128]})
             return self._ask_adopt(

@@ -319,3 +319,34 @@ def test_borders_through_emergencies_give_the_single_zone_incidents(
         assert owner_of(inc["id"]) in grid.names
         if inc["merged_into"]:
             assert inc["evidence"] == [] and inc["status"] == "closed"
+
+
+def test_an_incident_that_ends_while_it_is_being_merged_still_gives_its_evidence_up() -> None:
+    """The survivor's zone took an incident in, and before the reply arrives the incident
+    is closed (a dispatcher, or ageing): it ends merged, holding nothing, so the evidence
+    is counted once, by the survivor."""
+    grid = ZoneMap.parse("2x1", BBOX)
+    net = Network(grid, random.Random(3))
+    a = evidence(1, IncidentType.FIRE, 5_970, 3_000, 0)
+    b = evidence(2, IncidentType.FIRE, 6_030, 3_000, 1)
+    net.send(a)
+    net.send(b)
+    while net.queues["Z0"] or net.queues["Z1"]:
+        net.step(T0)
+    while not any("merged" in item for item in net.queues["Z1"]):
+        assert net.step(T0)
+    (gone_id,) = list(net.stores["Z1"])
+    close = Command(
+        id="close-b",
+        at=T0,
+        action=CommandAction.CLOSE_INCIDENT,
+        by="d1",
+        role="dispatcher",
+        incident_id=gone_id,
+        reason="duplicate call",
+    )
+    net.zones["Z1"].command(close, T0)
+    net.run(T0, [])
+    gone = net.zones["Z1"].get(gone_id).incident
+    assert gone.merged_into is not None and gone.evidence == []
+    assert active_groups(net.incidents()) == {frozenset({"call:call-1", "call:call-2"})}
