@@ -55,6 +55,15 @@ Store = MutableMapping[str, Any]
 ACTIVE_VALUES = frozenset(status.value for status in ACTIVE)
 NO_UNIT_CAN_MAKE_IT_S = 24 * 3600.0
 """Breach size reported when no unit can reach the scene at all (the recommender says inf)."""
+SERVING = frozenset(
+    {UnitStatusValue.DISPATCHED, UnitStatusValue.EN_ROUTE, UnitStatusValue.ON_SCENE}
+)
+REPLAN_PER_FREED_UNIT = 3
+"""Incidents waiting for a unit (planned when none was free) that are planned again, most
+urgent first, each time a unit comes free: a crew clearing in a surge costs a few
+recommendations, not one per waiting incident, and the next units to clear serve the
+next ones."""
+_WAITING = "waiting|"
 
 
 def _breach(breach: bool, breach_s: float) -> float | None:
@@ -142,6 +151,13 @@ class DispatchFollower:
         for value in list(units.values()):
             self.fleet.put(unit_from_json(value))
         self._unit_incident: dict[str, str] = {}
+        # incidents planned while no unit could be recommended, by id (their latest state,
+        # without evidence): planned again when units come free (``REPLAN_PER_FREED_UNIT``)
+        self._waiting: dict[str, dict[str, Any]] = {
+            key.removeprefix(_WAITING): value
+            for key, value in list(plans.items())
+            if key.startswith(_WAITING)
+        }
         # assignment keys by incident, derived from the table (rebuilt with the zone) so that
         # withdrawing or accepting touches one incident's orders, not the whole history
         self._by_incident: dict[str, set[str]] = {}
@@ -157,6 +173,7 @@ class DispatchFollower:
 
     def forget(self, incident_id: str) -> None:
         """The incident was forgotten by the zone: so are its plan and orders."""
+        self._unwait(incident_id)
         if incident_id in self._plans:
             del self._plans[incident_id]
         for key in self._by_incident.pop(incident_id, set()):
@@ -197,8 +214,38 @@ class DispatchFollower:
         incident_id = status.incident_id or self._unit_incident.get(status.unit_id)
         if incident_id and not status.incident_id:
             effects += self._zone.advance(incident_id, status.status, now)
+        if incident_id and status.status in SERVING:
+            self._unwait(incident_id)  # a crew took it on by itself
         if status.status in (UnitStatusValue.AVAILABLE, UnitStatusValue.OUT_OF_SERVICE):
             self._unit_incident.pop(status.unit_id, None)
+        if status.status is UnitStatusValue.AVAILABLE:
+            effects += self._replan_waiting(now)
+        return effects
+
+    def _wait(self, inc: Incident) -> None:
+        """Remember an incident no unit could be recommended for."""
+        raw = inc.model_dump(mode="json", exclude={"evidence"})
+        self._waiting[inc.id] = raw
+        self._plans[_WAITING + inc.id] = raw
+
+    def _unwait(self, incident_id: str) -> None:
+        if self._waiting.pop(incident_id, None) is not None:
+            del self._plans[_WAITING + incident_id]
+
+    @property
+    def waiting(self) -> list[str]:
+        """Incidents waiting for a unit, most urgent first."""
+        order = sorted(self._waiting.values(), key=lambda r: (r["priority"], r["deadline_at"]))
+        return [r["id"] for r in order]
+
+    def _replan_waiting(self, now: datetime) -> list[Effect]:
+        """A unit came free: plan the most urgent waiting incidents again."""
+        effects: list[Effect] = []
+        for incident_id in self.waiting[:REPLAN_PER_FREED_UNIT]:
+            raw = self._waiting[incident_id]
+            inc = Incident.model_validate({**raw, "evidence": []})
+            self._plans.pop(incident_id, None)
+            effects += self.on_incident(IncidentState(inc, {}), None, now)
         return effects
 
     # -- recommendations -----------------------------------------------------------------
@@ -206,8 +253,8 @@ class DispatchFollower:
         """Whether an incident state (as published) could change anything here: most
         states (more evidence, a new status) do not, and need no model built."""
         try:
-            if raw["status"] not in ACTIVE_VALUES:
-                return bool(self._by_incident.get(raw["id"]))  # orders to withdraw
+            if raw["status"] not in ACTIVE_VALUES:  # orders to withdraw, or waiting no more
+                return bool(self._by_incident.get(raw["id"])) or raw["id"] in self._waiting
             if raw.get("unverified"):
                 return False
             plan_key = (
@@ -224,6 +271,7 @@ class DispatchFollower:
         """Recommend (or re-recommend) units when an incident is new or its needs change."""
         inc = state.incident
         if inc.status not in ACTIVE:
+            self._unwait(inc.id)
             moved = self._follow_merge(inc, now) if inc.merged_into else []
             return moved + self._withdraw(inc.id, now, "incident no longer active")
         if inc.unverified:
@@ -244,6 +292,10 @@ class DispatchFollower:
             elapsed_s=elapsed_s,
             with_routes=True,
         )
+        if rec.units:
+            self._unwait(inc.id)
+        else:
+            self._wait(inc)
         auto = self._rec.book.is_automatic(inc.priority)
         effects = self._withdraw(
             inc.id, now, "superseded by a new recommendation", keep=set(rec.unit_ids)
@@ -358,6 +410,7 @@ class DispatchFollower:
             replace(unit, status=FleetStatus.DISPATCHED, status_at=max(now, unit.status_at))
         )
         self._unit_incident[unit_id] = incident_id
+        self._unwait(incident_id)  # a unit is on its way: not waiting any more
         record = _revised(
             value,
             status="assigned",

@@ -316,3 +316,51 @@ def test_a_merged_incident_s_committed_units_go_with_it_to_the_survivor() -> Non
     assert committed_twice(p.assignments) == []
     survivor = p.zone.get(other[0]["id"])
     assert survivor is not None and survivor.incident.status.value == "dispatched"
+
+
+def test_incidents_left_without_a_unit_are_planned_again_as_units_come_free() -> None:
+    """Thirty cardiac arrests spend the ambulances; those planned while none was free wait,
+    and each crew that clears is sent to the most urgent waiting one, never to a closed one."""
+    p = Pipeline()
+    ids = []
+    for n in range(30):
+        ev = evidence(n, IncidentType.CARDIAC_ARREST)
+        at = NOW - timedelta(seconds=30 - n)  # the first called is the most urgent
+        lon, lat = CENTRE[0] + (n % 6) * 0.004, CENTRE[1] + (n // 6) * 0.004
+        ev = ev.__class__(
+            **{
+                **ev.to_json(),
+                "at": at,
+                "source": ev.source,
+                "lon": lon,
+                "lat": lat,
+                "type": IncidentType.CARDIAC_ARREST,
+            }
+        )
+        ids.append(of(p.hand_over(p.zone.evidence(ev, NOW)), "incidents")[0]["id"])
+    p.dispatch()
+    served = {a["incident_id"] for a in p.assignments if a["status"] == "assigned"}
+    waiting = p.stage.dispatch.waiting
+    assert waiting and not set(waiting) & served
+    assert set(waiting) | served == set(ids)
+    # the most urgent waiting incident is closed by a dispatcher: it waits no more
+    closed, first, second = waiting[0], waiting[1], waiting[2]
+    p.command(900, CommandAction.CLOSE_INCIDENT, closed, reason="caller cancelled")
+    p.dispatch()
+    assert closed not in p.stage.dispatch.waiting
+    # a crew clears: the next most urgent waiting incident gets it
+    unit = next(a for a in p.assignments if a["status"] == "assigned")
+    report = UnitStatus.model_validate(
+        {
+            "unit_id": unit["unit_id"],
+            "at": NOW.isoformat(),
+            "kind": unit["unit_kind"],
+            "status": "available",
+        }
+    )
+    p.hand_over(p.zone.unit_status(report, NOW))
+    out = p.dispatch()
+    sent = {a["incident_id"] for a in of(out, "assignments") if a["status"] == "assigned"}
+    assert first in sent and closed not in sent
+    assert first not in p.stage.dispatch.waiting and second in p.stage.dispatch.waiting
+    assert committed_twice(of(out, "assignments")) == []  # the freed crew goes to one
