@@ -400,6 +400,16 @@ def cpu_s(pid: int) -> dict[str, float]:
     return out
 
 
+def broker_cpu_s(broker: EmbeddedBroker) -> dict[str, float]:
+    """CPU seconds so far of the broker (Tansu)."""
+    try:
+        assert broker.proc is not None
+        t = psutil.Process(broker.proc.pid).cpu_times()
+    except (AssertionError, psutil.Error, OSError):
+        return {}
+    return {"broker": t.user + t.system}
+
+
 def _peak_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -505,13 +515,13 @@ async def run(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             # Throughput: everything as fast as possible; the rate counts every id accounted
             # in the window (a paced backlog left over is work done in it too).
             before = obs.accounted(paced, mix)
-            cpu_before = cpu_s(worker.pid)
+            cpu_before = cpu_s(worker.pid) | broker_cpu_s(broker)
             t0 = time.time()
             await produce(broker.bootstrap, topics, mix.inputs)
             produced_s = time.time() - t0
             note(f"produced {len(mix.inputs)} inputs in {produced_s:.1f} s; worker {worker.pid}")
             drained = await until(lambda: not obs.missing(mix), args.drain_s, 0.1) and drained
-            cpu_after = cpu_s(worker.pid)
+            cpu_after = cpu_s(worker.pid) | broker_cpu_s(broker)
             elapsed = max(obs.last_at, t0) - t0
             done = obs.accounted(paced, mix) - before
             note(f"accounted {done} ids in {elapsed:.1f} s (drained: {drained})")
