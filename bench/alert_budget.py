@@ -96,7 +96,12 @@ def _truth(topic: str, value: dict[str, Any]) -> str:
     return CAMERA_TYPE.get(value["kind"], "crowd")
 
 
-async def run_day(stack: Any, events: list[DayEvent], settle_s: float = 10.0) -> dict[str, Any]:
+SETTLE_S = 25.0
+"""Quiet this long and the worker is done with the day: longer than the zone's 15 s tick,
+which closes the day's incidents (stamped hours ago) in one burst after the last evidence."""
+
+
+async def run_day(stack: Any, events: list[DayEvent], settle_s: float = SETTLE_S) -> dict[str, Any]:
     """Send the day's events to the worker, wait until it has settled (no new incident or
     alert for ``settle_s``), and return every alert and the latest state of every incident."""
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
