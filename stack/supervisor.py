@@ -224,6 +224,16 @@ def up(
         print(f"  Kafka:       {info['kafka_bootstrap']}   Redis: {info['redis_url']}")
         print(f"  Tokens:      {tokens_file}  (dispatcher, supervisor, service, one per crew)")
         print(f"  Logs:        {stack.run_dir}")
+        if stack.simulate:
+            s = stack.settings
+            what = "a normal day"
+            if s.sim_scenario:
+                what = f"scenario {s.sim_scenario} on {what}"
+            start = s.sim_start or ("the scenario's start" if s.sim_scenario else "now")
+            print(
+                f"  Simulator:   {what}, from {start} at {s.sim_speed:g}× "
+                f"(clock in Redis {s.namespace}:scenario; goldentime scenario --list)"
+            )
         if stack.broker:
             print(
                 "  Note: the embedded broker keeps data in memory only; production durability "
