@@ -61,6 +61,11 @@ class NormalDay:
         )
         self._arrival(0.0)
 
+    @property
+    def rng(self) -> random.Random:
+        """The day's random generator (a scenario drawn from it replays with the seed)."""
+        return self._rng
+
     def clock(self, at_s: float) -> datetime:
         """The scenario time ``at_s`` seconds after the start."""
         return self._start + timedelta(seconds=at_s)

@@ -146,7 +146,7 @@ def _play(sc: Scenario, event: dict[str, Any], day: NormalDay, t0: float) -> Non
 
 
 def _surge(event: dict[str, Any], day: NormalDay, t0: float, lon: float, lat: float) -> None:
-    rng = day._rng  # the day's generator: a replay with the same seed is the same surge
+    rng = day.rng  # the day's generator: a replay with the same seed is the same surge
     count = int(event["count"])
     cats = dict(event["categories"])
     names, weights = list(cats), [float(w) for w in cats.values()]
