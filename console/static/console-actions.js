@@ -87,14 +87,16 @@ GT.actions = (() => {
   }
 
   // POST an action and track it: spec = {label, path, body, expect(state, outcome),
-  // refusal(state, ms, outcome), offer(outcome)} (the outcome carries the action's command
-  // id, once sent; ``offer`` says what to offer once refused: {label, act} or {wait}).
+  // refusal(state, ms, outcome), offer(outcome), refuseNow} (the outcome carries the action's
+  // command id, once sent; ``offer`` says what to offer once refused: {label, act} or {wait};
+  // with ``refuseNow`` nothing is sent and the action shows refused with that reason).
   async function run(spec) {
     const o = { id: ++seq, label: spec.label, state: "pending", expect: spec.expect,
                 refusal: spec.refusal, offer: spec.offer, incidentId: spec.incidentId,
                 alertId: spec.alertId, startedAt: Date.now() };
     outcomes.unshift(o);
     outcomes.splice(settings.keep);
+    if (spec.refuseNow) { settle(o, "refused", spec.refuseNow); check(); render(); return o; }
     render();
     try {
       const res = await api(spec.path, { method: "POST", token: context.token, body: spec.body || {} });

@@ -15,22 +15,34 @@ GT.detail = (() => {
   }
 
   const unitStatus = (C, id) => { const u = C.state.units.get(id); return u ? u.data : null; };
-  // A unit that has not reported is taken as the recommender saw it (available): only a
-  // report of another status makes a recommendation out of date.
-  const isAvailable = (C, id) => { const u = unitStatus(C, id); return !u || u.status === "available"; };
   const split = (input) => input.value.split(",").map((x) => x.trim()).filter(Boolean);
 
-  // Why a unit recommended for incidentId can no longer go (null while it can).
+  // The incident a unit was last assigned to, other than incidentId, unless the unit has
+  // reported itself available since (null when there is none).
+  function committedElsewhere(C, unitId, incidentId) {
+    const c = C.committed.get(unitId);
+    if (!c || c.incidentId === incidentId) return null;
+    const u = unitStatus(C, unitId);
+    if (u && u.status === "available" && Date.parse(u.at) > c.at) return null;
+    return c.incidentId;
+  }
+
+  // Why a unit recommended for incidentId can no longer go (null while it can). A unit that
+  // has not reported is taken as the recommender saw it (available): only an order for
+  // another incident or a report of another status makes a recommendation out of date.
   function unavailable(C, incidentId, unitId) {
+    const other = committedElsewhere(C, unitId, incidentId);
+    if (other) return `${unitId} is assigned to ${other}`;
     const u = unitStatus(C, unitId);
     if (!u || u.status === "available") return null;
     const elsewhere = u.incident_id && u.incident_id !== incidentId ? ` (${u.incident_id})` : "";
     return `${unitId} is ${label("unitStatus", u.status)} ${u.status}${elsewhere}`;
   }
+  const isAvailable = (C, incidentId, unitId) => !unavailable(C, incidentId, unitId);
 
-  // The units of incidentId's recommendation that can go now (a unit reported busy cannot).
+  // The units of incidentId's recommendation that can go now (a unit busy elsewhere cannot).
   const ready = (C, incidentId) => C.assignmentsOf(incidentId)
-    .filter((a) => a.status === "recommended" && isAvailable(C, a.unit_id)).map((a) => a.unit_id);
+    .filter((a) => a.status === "recommended" && isAvailable(C, incidentId, a.unit_id)).map((a) => a.unit_id);
 
   // Accept the recommendation (its available units, or the given ones among them). Once
   // refused, the outcome offers the incident's fresh recommendation (the worker plans again
@@ -41,6 +53,8 @@ GT.detail = (() => {
     return GT.actions.run({
       label: `출동 지령 accept ${units.join(", ")} → ${inc.id}`,
       incidentId: inc.id,
+      // an empty list would ask the worker for the whole (stale) recommendation
+      refuseNow: units.length ? null : "nothing to accept: the recommendation is out of date",
       path: `/api/incidents/${encodeURIComponent(inc.id)}/accept`,
       body: { unit_ids: units },
       expect: () => C.assignmentsOf(inc.id).some((a) => a.status === "assigned" && units.includes(a.unit_id)),
@@ -187,7 +201,7 @@ GT.detail = (() => {
         const status = u ? u.status : "unknown";
         const [name, order, statusCell, eta, act] = tr.children;
         setText(name, `${a.unit_id} ${label("unitKind", a.unit_kind || (u && u.kind) || "")}`);
-        const stale = a.status === "recommended" && !isAvailable(C, a.unit_id);
+        const stale = a.status === "recommended" && !isAvailable(C, inc.id, a.unit_id);
         setText(order, (ORDER[a.status] || a.status) + (stale ? " · out of date" : ""));
         order.classList.toggle("stale", stale);
         const badge = statusCell.firstChild;
@@ -221,7 +235,7 @@ GT.detail = (() => {
     const go = ready(C, inc.id);
     b.accept.disabled = !go.length;
     setText(b.accept, go.length ? `출동 지령 Accept recommendation: ${go.join(", ")}` : "출동 지령 Accept recommendation");
-    const stale = recommended.filter((a) => !isAvailable(C, a.unit_id)).map((a) => unavailable(C, inc.id, a.unit_id));
+    const stale = recommended.filter((a) => !isAvailable(C, inc.id, a.unit_id)).map((a) => unavailable(C, inc.id, a.unit_id));
     setText(b.recNote, stale.length ? `recommendation out of date: ${stale.join("; ")}` + (go.length ? "" : " — waiting for a fresh one") : "");
     GT.reconcile(b.units, orders.filter((a) => a.status !== "cancelled"), unitRow(C, inc));
     const cams = (C.state.overlays.get(inc.id) || {}).cameras || [];

@@ -26,6 +26,7 @@ const C = GT.console = {
   roster: 0,  // counts incidents coming and going (a change to the set, not to one incident)
   assignmentsOf, select,
   mergedInto: new Map(),  // incident id -> the incident a dispatcher merged it into
+  committed: new Map(),  // unit id -> {incidentId, at}: the unit's latest assigned order
   refusals: new Map(),  // command id -> why the worker refused it (its dead letter), newest last
 };
 const REFUSALS_KEPT = 200;
@@ -139,6 +140,9 @@ function upsertAssignment(a) {
   state.byIncident.set(a.incident_id, orders);
   orders.set(a.unit_id, a);
   GT.queue.touch(a.incident_id);
+  const committed = C.committed.get(a.unit_id);
+  if (a.status === "assigned") C.committed.set(a.unit_id, { incidentId: a.incident_id, at: Date.parse(a.issued_at) || 0 });
+  else if (a.status === "cancelled" && committed && committed.incidentId === a.incident_id) C.committed.delete(a.unit_id);
   if (a.status === "cancelled") { state.assignments.set(key, { data: a, line: null }); return; }
   const lls = routeLatLngs(a.route);
   let line = null;

@@ -285,3 +285,43 @@ async def test_a_refused_accept_offers_the_fresh_recommendation_in_one_click(
         ("accept_recommendation", ["E-FRESH-1"]),
     ]
     assert not page.errors  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(120)
+async def test_a_unit_ordered_to_another_incident_marks_its_recommendation_out_of_date(
+    browser: Browser, settings: Settings, console: Process
+) -> None:
+    near = incident("inc-near", 126.9820, 37.5650, priority=1, address="을지로 50")
+    other = incident("inc-near-2", 126.9825, 37.5652, priority=2, address="을지로 52")
+    commands = Topics(settings.topic_prefix).commands
+    with stream(settings) as live:
+        live.send("incidents", [near, other])
+        live.send(
+            "assignments",
+            [
+                assignment("inc-near", "E-BOTH-1", "recommended", ROUTE),
+                assignment("inc-near", "A-NEAR-1", "recommended", ROUTE),
+                assignment("inc-near-2", "E-BOTH-1", "recommended", ROUTE),
+            ],
+        )
+        page = await console_page(browser, settings)
+        await page.locator("#incidents li.incident[data-id='inc-near']").click()
+        accept = page.locator("#detail button.accept")
+        await rendered(page, "document.querySelector('#detail button.accept') !== null")
+        before = await accept.inner_text()
+        # the same unit is sent to the other incident (no unit report yet: only the order)
+        live.send("assignments", [assignment("inc-near-2", "E-BOTH-1", "assigned", ROUTE)])
+        stale = page.locator("#detail tr[data-unit='E-BOTH-1'] td.stale")
+        await stale.wait_for()
+        note = await page.inner_text("#detail .rec-note")
+        after = await accept.inner_text()
+        await accept.click()
+        sent = await read_until(settings.kafka_bootstrap, commands, lambda r: len(r) >= 1)
+        # once the unit reports itself available again, it may go
+        live.send("unit-status", [unit_status("E-BOTH-1", "available", *STATION)])
+        await stale.wait_for(state="detached")
+    assert "E-BOTH-1" in before and "A-NEAR-1" in before
+    assert "out of date" in note and "E-BOTH-1 is assigned to inc-near-2" in note
+    assert "A-NEAR-1" in after and "E-BOTH-1" not in after
+    assert [(c["action"], c["unit_ids"]) for c in sent] == [("accept_recommendation", ["A-NEAR-1"])]
+    assert not page.errors  # type: ignore[attr-defined]
