@@ -60,7 +60,7 @@ from faust.types import TP
 from faust.utils.functional import consecutive_numbers
 from mode import Service
 
-from streams.transport.offsets import end_offsets
+from streams.transport.offsets import end_offsets, first_offset_from
 
 log = logging.getLogger("goldentime.worker")
 
@@ -276,6 +276,28 @@ async def _seek_back(consumer: Any, tp: TP, offset: int) -> None:
     await thread.call_thread(seek)
 
 
+async def _still_in_log(consumer: Any, tp: TP, offset: int) -> bool:
+    """Whether the log holds ``offset`` (or the broker does not say), although it was not
+    delivered for ``GAP_PATIENCE_S``: then it is read again, never past. Only a hole the
+    broker confirms is read past; an undelivered record is a stall to see, not a loss."""
+    servers = faust_aiokafka.server_list(consumer.transport.url, consumer.transport.default_port)
+    try:
+        first = await first_offset_from(servers, tp, offset)
+    except Exception:
+        log.exception("cannot check offset %d of %s", offset, tp)
+        return True
+    if first is None or first == offset:
+        log.warning(
+            "offset %d of %s is in the log but was not delivered for %.0f s; reading it "
+            "again, not past it",
+            offset,
+            tp,
+            GAP_PATIENCE_S,
+        )
+        return True
+    return False
+
+
 def _read_past_hole(consumer: Any, tp: TP, first: int, end: int) -> None:
     """Offsets ``first``..``end - 1`` are not in the log: count them as done, or the
     commit would wait for them forever."""
@@ -346,7 +368,12 @@ async def _drain_messages(self: Any, fetcher: Any) -> None:  # pragma: no cover 
                         self._n_acked = 0
                         await self.commit()
                     if ordered and offset > order.next.get(tp, offset):
-                        _read_past_hole(self, tp, order.next[tp], offset)
+                        expected = order.next[tp]
+                        if await _still_in_log(self, tp, expected):
+                            order.gap_since[tp] = (expected, time.monotonic())
+                            await _seek_back(self, tp, expected)
+                            continue
+                        _read_past_hole(self, tp, expected, offset)
                     delivery = callback(message)
                     results = await self.wait_first(delivery, self.suspend_flow.wait())
                     set_read_offset(tp, offset)

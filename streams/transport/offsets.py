@@ -52,3 +52,26 @@ async def end_offsets(
         return {tp: max(int(consumer.highwater(tp) or 0), int(listed[tp])) for tp in tps}
     finally:
         await consumer.stop()
+
+
+async def first_offset_from(
+    bootstrap: str | list[str], partition: TopicPartition, offset: int
+) -> int | None:
+    """The first offset a fetch of ``partition`` from ``offset`` returns: ``offset`` itself
+    while the log holds it, a later one past a real hole (None: no answer in time)."""
+    tp = TopicPartition(partition.topic, partition.partition)  # Faust's TP too
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=20
+    )
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        consumer.seek(tp, offset)
+        deadline = time.monotonic() + FETCH_TIMEOUT_S
+        while time.monotonic() < deadline:
+            records = (await consumer.getmany(tp, timeout_ms=100)).get(tp)
+            if records:
+                return int(records[0].offset)
+        return None
+    finally:
+        await consumer.stop()

@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from stack.settings import Settings
-from streams.transport.offsets import end_offsets
+from streams.transport.offsets import end_offsets, first_offset_from
 
 
 async def test_end_offsets_count_every_record_of_the_last_batch(settings: Settings) -> None:
@@ -35,3 +35,27 @@ async def test_end_offsets_count_every_record_of_the_last_batch(settings: Settin
         assert (await listed.end_offsets(tps[:1]))[tps[0]] <= 15
     finally:
         await listed.stop()
+
+
+async def test_a_record_in_the_log_is_found_where_it_is_never_read_past(
+    settings: Settings,
+) -> None:
+    """Before the consumer reads past offsets it was not given, it asks the broker whether
+    the log holds them: a fetch from any offset of a batch starts at that offset."""
+    topic = f"{settings.topic_prefix}holes"
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    try:
+        admin.create_topics([NewTopic(topic, 1, 1)])
+    finally:
+        admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, linger_ms=50)
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, b"x", partition=0) for _ in range(12)]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    tp = TopicPartition(topic, 0)
+    for offset in (0, 5, 11):
+        assert await first_offset_from(settings.kafka_bootstrap, tp, offset) == offset
+    assert await first_offset_from(settings.kafka_bootstrap, tp, 12) is None  # not there yet
