@@ -15,6 +15,7 @@ available again or an override releases it.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 from collections.abc import MutableMapping
@@ -132,6 +133,11 @@ def unit_from_json(data: dict[str, Any]) -> Unit:
     )
 
 
+def _urgency(raw: dict[str, Any]) -> tuple[int, float]:
+    """Most urgent first: priority, then the earliest deadline."""
+    return raw["priority"], datetime.fromisoformat(raw["deadline_at"]).timestamp()
+
+
 class DispatchFollower:
     """Keeps the fleet and turns incidents and commands into assignments."""
 
@@ -235,13 +241,16 @@ class DispatchFollower:
     @property
     def waiting(self) -> list[str]:
         """Incidents waiting for a unit, most urgent first."""
-        order = sorted(self._waiting.values(), key=lambda r: (r["priority"], r["deadline_at"]))
-        return [r["id"] for r in order]
+        return self._most_urgent_waiting(len(self._waiting))
+
+    def _most_urgent_waiting(self, n: int) -> list[str]:
+        order = heapq.nsmallest(n, self._waiting.values(), key=_urgency)
+        return [raw["id"] for raw in order]
 
     def _replan_waiting(self, now: datetime) -> list[Effect]:
         """A unit came free: plan the most urgent waiting incidents again."""
         effects: list[Effect] = []
-        for incident_id in self.waiting[:REPLAN_PER_FREED_UNIT]:
+        for incident_id in self._most_urgent_waiting(REPLAN_PER_FREED_UNIT):
             raw = self._waiting[incident_id]
             inc = Incident.model_validate({**raw, "evidence": []})
             self._plans.pop(incident_id, None)
