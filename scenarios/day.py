@@ -1,7 +1,11 @@
 """A normal day: emergencies arriving at the day's pace, each with its callers and sensors.
 
-Arrivals are a Poisson process whose rate follows the daily curve of ``DayPace`` (one rate
-per hour of the day, in scenario time). Each emergency is one dispatch: a first call, maybe
+Arrivals follow the daily curve of ``DayPace`` slot by slot: each ten-minute slot of the
+scenario clock holds the number of emergencies the published figures give it (its
+fractional part drawn at random), at random times inside it. The day's volume therefore
+follows the published volume and curve closely instead of with a Poisson count's noise
+(about ±27 % over ten minutes at Seoul's noon rate); when in the slot each emergency
+comes, where, and what it is, stay random. Each emergency is one dispatch: a first call, maybe
 more callers, for fires a smoke alarm, and a report from a camera of the city's CCTV layer
 when one is near. Calls that need no dispatch (advice, hospital information, silent and
 mistaken calls: most 119 calls) are counted, not sent: they never reach the incident
@@ -39,6 +43,8 @@ DESCRIPTIONS = {
 }
 CAMERA_KINDS = {"fire": "smoke", "traffic": "collision", "crowd": "crowd_density"}
 CALLER_SPREAD_M = 60.0
+SLOT_S = 600.0
+"""Arrivals are drawn per ten-minute slot of the scenario clock."""
 
 
 class NormalDay:
@@ -51,7 +57,9 @@ class NormalDay:
         self._start = start.astimezone(KST)
         self._schedule = schedule
         self.places = IncidentPlaces(city, rng)
-        self._next_s = 0.0
+        self._arrivals = random.Random(rng.getrandbits(64))  # times apart from contents
+        self._slot_end_s = 0.0  # arrivals are drawn up to here
+        self._pending: list[float] = []  # drawn arrival times not yet scheduled, in order
         self._seq = 0
         self.counts: Counter[str] = Counter()
         self._categories = list(pace.per_day)
@@ -59,7 +67,17 @@ class NormalDay:
         self._not_dispatched_per_dispatch = max(
             0.0, pace.calls_per_day / pace.dispatches_per_day - 1.0 - pace.extra_caller_share
         )
-        self._arrival(0.0)
+        # background traffic draws from its own generator: the emergencies stay the same
+        # whatever the steps the day is advanced in
+        self._bg = random.Random(rng.getrandbits(64))
+        self._weather = [self.places.draw(self._bg) for _ in range(pace.weather_stations)]
+        self._next_weather_s = 0.0
+        per_day = pace.camera_intrusions_per_camera_day * len(city.cameras)
+        self._intrusion_per_s = per_day / 86400.0
+        self._next_intrusion_s = self._gap(self._intrusion_per_s)
+
+    def _gap(self, per_s: float) -> float:
+        return self._bg.expovariate(per_s) if per_s > 0 else float("inf")
 
     @property
     def rng(self) -> random.Random:
@@ -70,33 +88,55 @@ class NormalDay:
         """The scenario time ``at_s`` seconds after the start."""
         return self._start + timedelta(seconds=at_s)
 
-    def _rate_at(self, at_s: float) -> float:
-        return self.pace.per_s(self.clock(at_s).hour)
-
-    def _arrival(self, after_s: float) -> None:
-        """Draw the next arrival time (piecewise-constant rate per hour of the day)."""
-        t = after_s
-        while True:
-            at = self.clock(t)
-            hour_end_s = t + (3600 - (at.minute * 60 + at.second + at.microsecond / 1e6))
-            gap = self._rng.expovariate(self._rate_at(t))
-            if t + gap < hour_end_s:
-                self._next_s = t + gap
-                return
-            t = hour_end_s  # memoryless: draw again from the next hour at its own rate
+    def _draw_slot(self) -> None:
+        """Draw the arrival times of the next slot (up to the next ten-minute boundary)."""
+        a = self._slot_end_s
+        at = self.clock(a)
+        into_slot_s = (at.minute % 10) * 60 + at.second + at.microsecond / 1e6
+        b = a + SLOT_S - into_slot_s
+        expected = self.pace.per_s(at.hour) * (b - a)
+        n = int(expected) + (self._arrivals.random() < expected - int(expected))
+        self._pending.extend(sorted(self._arrivals.uniform(a, b) for _ in range(n)))
+        self._slot_end_s = b
 
     def advance(self, until_s: float) -> int:
         """Schedule every emergency arriving up to scenario second ``until_s``; how many."""
+        while self._slot_end_s <= until_s:
+            self._draw_slot()
         n = 0
-        while self._next_s <= until_s:
-            self.emergency(self._next_s)
+        while self._pending and self._pending[0] <= until_s:
+            self.emergency(self._pending.pop(0))
             n += 1
-            self._arrival(self._next_s)
+        self._background(until_s)
         return n
 
-    def _id(self, prefix: str) -> str:
+    def _background(self, until_s: float) -> None:
+        bg = self._bg
+        while self._weather and self._next_weather_s <= until_s:
+            for k, (lon, lat) in enumerate(self._weather):
+                self.sensor(
+                    self._next_weather_s,
+                    "wind",
+                    lon,
+                    lat,
+                    round(bg.uniform(0.5, 6.0), 1),
+                    "m/s",
+                    None,
+                    f"AWS-{k:02d}",
+                    direction_deg=round(bg.gauss(270.0, 40.0), 0) % 360.0,
+                    rng=bg,
+                )
+            self._next_weather_s += self.pace.weather_every_s
+        while self._next_intrusion_s <= until_s:
+            camera = self.city.cameras[bg.randrange(len(self.city.cameras))]
+            self.detection(
+                self._next_intrusion_s, camera.id, "intrusion", camera.lon, camera.lat, rng=bg
+            )
+            self._next_intrusion_s += self._gap(self._intrusion_per_s)
+
+    def _id(self, prefix: str, rng: random.Random | None = None) -> str:
         self._seq += 1
-        return f"{prefix}-{self._rng.getrandbits(32):08x}-{self._seq:06d}"
+        return f"{prefix}-{(rng or self._rng).getrandbits(32):08x}-{self._seq:06d}"
 
     def emergency(
         self,
@@ -181,13 +221,16 @@ class NormalDay:
         lon: float,
         lat: float,
         density_ppm2: float | None = None,
+        *,
+        rng: random.Random | None = None,
     ) -> None:
         """Schedule one CCTV analytics detection."""
+        draw = rng or self._rng
         value = {
-            "id": self._id("cctv"),
+            "id": self._id("cctv", draw),
             "camera_id": camera_id,
             "kind": kind,
-            "confidence": round(self._rng.uniform(0.6, 0.98), 2),
+            "confidence": round(draw.uniform(0.6, 0.98), 2),
             "location": {"lon": round(lon, 6), "lat": round(lat, 6)},
             "density_ppm2": density_ppm2,
             "snapshot_url": None,
@@ -205,11 +248,14 @@ class NormalDay:
         unit: str,
         threshold: float | None,
         sensor_id: str | None = None,
+        *,
+        direction_deg: float | None = None,
+        rng: random.Random | None = None,
     ) -> None:
-        """Schedule one sensor alarm."""
-        sid = sensor_id or self._id("SEN")
-        record = {
-            "id": self._id("sen"),
+        """Schedule one sensor alarm (a reading under its threshold opens nothing)."""
+        sid = sensor_id or self._id("SEN", rng)
+        record: dict[str, Any] = {
+            "id": self._id("sen", rng),
             "sensor_id": sid,
             "kind": kind,
             "value": value,
@@ -217,6 +263,8 @@ class NormalDay:
             "threshold": threshold,
             "location": {"lon": round(lon, 6), "lat": round(lat, 6)},
         }
+        if direction_deg is not None:
+            record["direction_deg"] = direction_deg
         self.counts["sensor"] += 1
         self._schedule.add(max(0.0, at_s), "sensor-alarms", sid, record)
 

@@ -39,6 +39,9 @@ class DayPace:
     camera_reach_m: float
     camera_report_share: float
     crews: CrewTimes
+    weather_stations: int = 0
+    weather_every_s: float = 600.0
+    camera_intrusions_per_camera_day: float = 0.0
 
     @property
     def dispatches_per_day(self) -> float:
@@ -95,7 +98,7 @@ def load_pace(path: Path = SEOUL_DAY) -> DayPace:
         raise ValueError(f"{path}: the curve's bands do not cover 24 hours")
     total = sum(bands)
     hours = tuple(bands[h // band_hours] / total / band_hours for h in range(24))
-    ev, cr = data["evidence"], data["crews"]
+    ev, cr, bg = data["evidence"], data["crews"], data.get("background", {})
     crews = CrewTimes(
         on_scene_s={k: (v[0] * 60.0, v[1] * 60.0) for k, v in cr["on_scene_min"].items()},
         transport_share=float(cr["transport_share"]),
@@ -113,4 +116,7 @@ def load_pace(path: Path = SEOUL_DAY) -> DayPace:
         camera_reach_m=float(ev["camera_reach_m"]),
         camera_report_share=float(ev["camera_report_share"]),
         crews=crews,
+        weather_stations=int(bg.get("weather_stations", 0)),
+        weather_every_s=float(bg.get("weather_every_min", 10.0)) * 60.0,
+        camera_intrusions_per_camera_day=float(bg.get("camera_intrusions_per_camera_day", 0.0)),
     )

@@ -45,9 +45,9 @@ class IncidentPlaces:
         """How many road nodes incidents may be drawn near."""
         return int(self._nodes.size)
 
-    def draw(self) -> tuple[float, float]:
+    def draw(self, rng: random.Random | None = None) -> tuple[float, float]:
         """A (lon, lat) within ``NODE_OFFSET_M`` of a road node inside the city."""
-        rng = self._rng
+        rng = rng or self._rng
         for _ in range(20):
             node = int(self._nodes[rng.randrange(self._nodes.size)])
             lon, lat = float(self._lons[node]), float(self._lats[node])

@@ -68,3 +68,30 @@ def test_emergencies_happen_inside_the_city_next_to_its_roads(default_city: City
     # a first call is within NODE_OFFSET_M of a node; other callers within 60 m of the scene
     assert float(np.percentile(dist_m, 50)) <= NODE_OFFSET_M
     assert float(dist_m.max()) <= NODE_OFFSET_M + 60.0 + 1.0
+
+
+def test_cameras_and_weather_stations_report_at_their_stated_rates(default_city: City) -> None:
+    day, _ = a_day(default_city, 3)
+    intrusions = PACE.camera_intrusions_per_camera_day * len(default_city.cameras)
+    assert day.counts["cctv"] == pytest.approx(intrusions, rel=0.2)  # plus a few at scenes
+    readings = PACE.weather_stations * 24 * 3600 / PACE.weather_every_s
+    assert readings <= day.counts["sensor"] <= readings * 1.05  # plus the scenes' smoke alarms
+
+
+def test_the_day_is_the_same_whatever_steps_it_is_advanced_in(default_city: City) -> None:
+    start = DAY_START.replace(hour=12)
+    once = NormalDay(default_city, PACE, random.Random(5), start, Schedule())
+    stepped = NormalDay(default_city, PACE, random.Random(5), start, Schedule())
+    steps = [*range(0, 1800, 7), 1800]
+    assert once.advance(1800.0) == sum(stepped.advance(float(t)) for t in steps)
+    assert once.counts == stepped.counts
+
+
+def test_every_ten_minutes_of_the_day_hold_the_published_share(default_city: City) -> None:
+    for seed in range(3):
+        schedule = Schedule()
+        day = NormalDay(default_city, PACE, random.Random(seed), DAY_START, schedule)
+        for slot in range(144):
+            n = day.advance((slot + 1) * 600.0 - 1e-6)
+            expected = PACE.expected(slot / 6.0, 600.0)
+            assert n == pytest.approx(expected, rel=0.3), (seed, slot, n, expected)
