@@ -8,6 +8,7 @@ never reuses a stale copy, and a copy that does not match the manifest is refuse
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import lzma
@@ -82,8 +83,13 @@ def unpack(pack: CityPack, cache_root: Path | None = None) -> Path:
     target = root / f"{pack.city}-{pack.digest()[:16]}"
     if (target / _COMPLETE).is_file():
         return target
-    if target.exists():  # an interrupted or foreign copy: never trusted
-        shutil.rmtree(target, ignore_errors=True)
+    if target.exists() and not (target / _COMPLETE).is_file():
+        # not made by unpack (which renames a complete copy into place): never trusted;
+        # moved aside first, so a complete copy another process renames in is never removed
+        aside = Path(tempfile.mkdtemp(prefix=".stale-", dir=root))
+        with contextlib.suppress(OSError):
+            target.rename(aside / target.name)
+        shutil.rmtree(aside, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=root))
     try:
         for name, sha256 in pack.files.items():

@@ -6,6 +6,8 @@ import fnmatch
 import hashlib
 import lzma
 import shutil
+import subprocess
+import sys
 import time
 import tomllib
 from pathlib import Path
@@ -118,3 +120,27 @@ def test_the_package_data_globs_ship_every_pack_file() -> None:
     for path in BUILTIN_SEOUL_PACK.iterdir():
         rel = path.relative_to(REPO / "geo").as_posix()
         assert any(fnmatch.fnmatch(rel, g) for g in globs), rel
+
+
+def test_processes_starting_together_share_one_unpacked_copy(tmp_path: Path) -> None:
+    pack_dir = small_pack(tmp_path)
+    cache = tmp_path / "cache"
+    probe = (
+        "import sys; from pathlib import Path; from geo.pack import read_pack, unpack; "
+        "print(unpack(read_pack(Path(sys.argv[1])), Path(sys.argv[2])))"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", probe, str(pack_dir), str(cache)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        for _ in range(4)
+    ]
+    outs = {p.communicate(timeout=60)[0].strip() for p in procs}
+    assert all(p.returncode == 0 for p in procs)
+    assert len(outs) == 1
+    (target,) = outs
+    assert has_seoul_data(Path(target)) and (Path(target) / ".complete").is_file()
+    assert [p.name for p in cache.iterdir()] == [Path(target).name]  # no staging left behind
