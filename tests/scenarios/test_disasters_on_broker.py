@@ -9,8 +9,11 @@ import time
 from collections import Counter
 from typing import Any
 
+import orjson
 import pytest
+import redis
 
+from scenarios.clock import clock_key
 from scenarios.disasters import Expectation, Scenario, load_scenario, scenario_names
 from stack.settings import Settings
 from streams.topics import Topics
@@ -128,3 +131,23 @@ def test_an_unknown_scenario_is_refused_before_anything_starts() -> None:
     )
     assert done.returncode != 0
     assert "no scenario 'no-such-thing'" in done.stderr
+
+
+def test_a_scenario_against_a_running_stack_follows_the_running_day_s_clock(
+    settings: Settings,
+) -> None:
+    running = {"clock": "2026-10-29T21:40:00.000+09:00", "speed": 600.0, "scenario": None}
+    cache = redis.Redis.from_url(settings.redis_url)
+    try:
+        cache.set(clock_key(settings.namespace), orjson.dumps(running), ex=60)
+        out = goldentime(settings, "scenario", "tower-block-fire")
+        raw = cache.get(clock_key(settings.namespace) + ":tower-block-fire")
+    finally:
+        cache.close()
+    assert "scenario tower-block-fire: sent" in out
+    assert raw is not None
+    played = orjson.loads(raw)
+    assert played["speed"] == 600.0  # the running day's speed: an hour in six seconds
+    assert played["started_at"].startswith("2026-10-29T21:40")  # from the running clock
+    assert played["scenario"] == "tower-block-fire" and played["stopped"]
+    assert played["counts"]["calls"] == 45 + 6  # every caller the file scripts was sent
