@@ -58,9 +58,13 @@ GT.detail = (() => {
       path: `/api/incidents/${encodeURIComponent(inc.id)}/accept`,
       body: { unit_ids: units },
       expect: () => C.assignmentsOf(inc.id).some((a) => a.status === "assigned" && units.includes(a.unit_id)),
-      offer: () => {
+      offer: (o) => {
         const now = C.state.incidents.get(inc.id);
         if (!now || !["open", "dispatched", "on_scene"].includes(now.status)) return null;
+        // once a unit is sent here after the refusal, there is nothing left to offer
+        const sent = C.assignmentsOf(inc.id).filter((a) => a.status === "assigned").map((a) => a.unit_id);
+        if (!o.sentBefore) o.sentBefore = new Set(sent);
+        if (sent.some((u) => !o.sentBefore.has(u))) return null;
         const fresh = ready(C, inc.id).filter((u) => !units.includes(u));
         if (!fresh.length) return { wait: "waiting for a fresh recommendation" };
         return { label: `새 추천 지령 Accept fresh recommendation: ${fresh.join(", ")}`,

@@ -274,9 +274,11 @@ async def test_a_refused_accept_offers_the_fresh_recommendation_in_one_click(
             [assignment("inc-fresh", "E-FRESH-1", "assigned", ROUTE, command_id=second[1]["id"])],
         )
         await page.locator(outcome("incident", "inc-fresh", "done")).wait_for()
-        await offer.wait_for(state="hidden")  # nothing fresh left to offer
+        await offer.wait_for(state="hidden")  # a unit is on its way: nothing left to offer
+        settled = await refused.inner_text()
     assert "refused" in waiting and "E-STALE-1" in waiting and "inc-other" in waiting
     assert "waiting for a fresh recommendation" in waiting
+    assert "waiting" not in settled
     assert accept_disabled is True  # nothing left to accept until the fresh one comes
     assert "E-FRESH-1" in offered and "E-STALE-1" not in offered
     assert "E-FRESH-1" in detail_accept and "E-STALE-1" not in detail_accept
