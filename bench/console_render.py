@@ -16,6 +16,10 @@ the style and layout the update causes, read before the clock stops), after a wa
 ``WARMUP_S`` with the stream running. ``frame_p99_ms`` goes on to the end of that frame's
 paint and commit (a message posted at the end of the render runs after them, and after any task
 queued before it: an upper bound, and the figure a busy shared machine inflates most).
+``frame_cpu_p99_ms`` is the renderer main thread's CPU time for each frame in which the console
+rendered (a Chrome trace of the measured window: the task holding the console's ``flush``,
+with the style, layout, paint and commit that follow it in that task): the browser's work per
+update without the time the thread waited for a CPU that other processes held.
 ``clicks_registered`` is the fraction of clicks after which the clicked incident was the
 selected one. Baseline, in the same run and page: the list rebuilt from scratch on every update
 (``GT.console.renderMode = "rebuild"``, how the console rendered before keyed rows), same
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import json
 import os
 import random
@@ -153,8 +158,54 @@ def _p99(ordered: list[float]) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2)
 
 
+TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline"]
+
+
+def frame_cpu_ms(trace: bytes) -> list[float]:
+    """Main-thread CPU time (ms) of each task in which the console's ``flush`` ran."""
+    events = orjson.loads(trace)
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    flushes = [
+        e
+        for e in events
+        if e.get("name") == "FunctionCall"
+        and e.get("ph") == "X"
+        and (e.get("args") or {}).get("data", {}).get("functionName") == "flush"
+        and str(e["args"]["data"].get("url", "")).endswith("/console.js")
+    ]
+    if not flushes:
+        return []
+    thread = max(
+        {(e["pid"], e["tid"]) for e in flushes},
+        key=lambda t: sum((e["pid"], e["tid"]) == t for e in flushes),
+    )
+    tasks = sorted(
+        (e["ts"], e["ts"] + e["dur"], e["tdur"])
+        for e in events
+        if e.get("name") == "RunTask"
+        and e.get("ph") == "X"
+        and "tdur" in e  # thread time: what the thread ran, not what it waited
+        and (e["pid"], e["tid"]) == thread
+    )
+    starts = [t[0] for t in tasks]
+    found: dict[int, float] = {}
+    for f in flushes:
+        if (f["pid"], f["tid"]) != thread:
+            continue
+        i = bisect.bisect_right(starts, f["ts"]) - 1
+        if i >= 0 and tasks[i][1] >= f["ts"] + f["dur"]:
+            found[i] = tasks[i][2] / 1000
+    return list(found.values())
+
+
 async def _phase(
-    page: Any, feed: Feed, mode: str, rate: float, per_update: int, duration_s: float
+    browser: Any,
+    page: Any,
+    feed: Feed,
+    mode: str,
+    rate: float,
+    per_update: int,
+    duration_s: float,
 ) -> dict[str, Any]:
     """Stream updates for ``duration_s`` in render ``mode`` while clicking rows."""
     await page.evaluate(f"GT.console.renderMode = '{mode}'")
@@ -174,6 +225,7 @@ async def _phase(
     task = asyncio.create_task(stream())
     await asyncio.sleep(WARMUP_S)
     await page.evaluate("GT.console.renderMs.length = 0; GT.console.frameMs.length = 0")
+    await browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
     began, sent_before = time.monotonic(), sent
     clicks = registered = 0
     rng = random.Random(7)
@@ -205,9 +257,10 @@ async def _phase(
         stop.set()
         await task
     elapsed = time.monotonic() - began
+    cpu = sorted(frame_cpu_ms(await browser.stop_tracing()))
     times = sorted(await page.evaluate("GT.console.renderMs.slice()"))
     frames = sorted(await page.evaluate("GT.console.frameMs.slice()"))
-    if not times or not frames:
+    if not times or not frames or not cpu:
         raise RuntimeError("the page rendered no updates")
     return {
         "updates_per_s": round((sent - sent_before) / elapsed, 1),
@@ -217,6 +270,8 @@ async def _phase(
         "render_max_ms": round(times[-1], 2),
         "frame_p50_ms": round(statistics.median(frames), 2),
         "frame_p99_ms": _p99(frames),
+        "frame_cpu_p50_ms": round(statistics.median(cpu), 2),
+        "frame_cpu_p99_ms": _p99(cpu),
         "clicks": clicks,
         "clicks_registered": round(registered / clicks, 3) if clicks else 0.0,
     }
@@ -243,8 +298,8 @@ async def _measure(
                 f"GT.console.state.incidents.size === {incidents}", timeout=60000
             )
             open_incidents = await page.evaluate("GT.console.state.incidents.size")
-            keyed = await _phase(page, feed, "keyed", rate, per_update, duration_s)
-            base = await _phase(page, feed, "rebuild", rate, per_update, duration_s)
+            keyed = await _phase(browser, page, feed, "keyed", rate, per_update, duration_s)
+            base = await _phase(browser, page, feed, "rebuild", rate, per_update, duration_s)
             if errors:
                 raise RuntimeError(f"page errors: {errors[:3]}")
         finally:
