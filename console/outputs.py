@@ -13,14 +13,17 @@ from console.metrics import ConsoleMetrics
 from console.projector import Message, frame
 from console.public_alerts import (
     ACTIVE_ALERT_STATUSES,
+    PUBLIC_ALERTS,
     alert_version,
     is_public_alert,
+    public_action_of,
     public_alert_view,
+    public_removal,
 )
 from console.readmodel import ReadModel, WriteBatch
 from streams.contract import ContractError, UnitStatus, decode, encode
 
-__all__ = ["PROJECTED_TOPICS", "UNITS", "OutputProjection"]
+__all__ = ["PROJECTED_TOPICS", "PUBLIC_ALERTS", "UNITS", "OutputProjection"]
 
 log = logging.getLogger("goldentime.console")
 
@@ -95,9 +98,15 @@ class OutputProjection:
         kind = FRAME_KIND[base]
         key = entity_key(base, data)
         self.hub.publish(kind, data, frame(kind, data), key)
-        if base == "alerts" and is_public_alert(data):
+        if base != "alerts":
+            return
+        if is_public_alert(data):
             view = public_alert_view(data)
             self.hub.publish("public-alert", view, frame("alert", view), key)
+        elif public_action_of(data) != "none":
+            # withdrawn before it went out (or not for the public): a page showing it drops it
+            gone = public_removal(data)
+            self.hub.publish("public-alert", gone, frame("alert", gone), key)
 
     def _parse(self, base: str, value: bytes) -> dict[str, Any] | None:
         if base == "unit-status":
@@ -121,7 +130,11 @@ class OutputProjection:
             return batch.put_incident(data, raw)
         if base == "alerts":
             active = data["status"] in ACTIVE_ALERT_STATUSES
-            return batch.upsert("alerts", data["id"], alert_version(data), active, raw)
+            version = alert_version(data)
+            shown = is_public_alert(data)
+            public = public_alert_view(data) if shown else public_removal(data)
+            batch.upsert(PUBLIC_ALERTS, data["id"], version, shown, orjson.dumps(public))
+            return batch.upsert("alerts", data["id"], version, active, raw)
         if base == "overlays":
             return batch.upsert("overlays", data["incident_id"], 1, True, raw)
         if base == "assignments":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -26,7 +26,7 @@ from console.context import DISPATCH, Context
 from console.crew import crew_view, current_assignment, nearest_points
 from console.layers import CREW_LAYERS, LAYERS, PUBLIC_LAYERS
 from console.places import PlaceFinder
-from console.public_alerts import is_public_alert, public_alert_view
+from console.public_alerts import current_public_alerts, is_public_alert
 from console.units import fleet_snapshot, unit_state
 
 __all__ = ["PlacesBody", "queries_router", "urgency_key"]
@@ -116,8 +116,9 @@ def queries_router(ctx: Context) -> APIRouter:
 
     @router.get("/api/public/alerts")
     async def public_alerts() -> list[dict[str, Any]]:
-        """Approved public alerts, without personal data (anyone)."""
-        return [public_alert_view(a) for a in await rm.active("alerts") if is_public_alert(a)]
+        """Public alerts in force, and all-clears standing in place of sent ones until they
+        expire, without personal data (anyone)."""
+        return await current_public_alerts(rm, datetime.now(UTC))
 
     async def may_review(request: Request) -> bool:
         token = bearer_of(request.headers, request.query_params.get("token"))

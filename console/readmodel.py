@@ -6,6 +6,7 @@ replica never overwrites newer state; read for snapshots and REST queries.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
@@ -17,8 +18,13 @@ local version = tonumber(ARGV[2])
 if version < current then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-if ARGV[4] == '1' then redis.call('SADD', KEYS[3], ARGV[1])
-else redis.call('SREM', KEYS[3], ARGV[1]) end
+if ARGV[4] == '1' then
+  redis.call('SADD', KEYS[3], ARGV[1])
+  redis.call('ZREM', KEYS[4], ARGV[1])
+elseif redis.call('SREM', KEYS[3], ARGV[1]) == 1 then
+  redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
+  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -1 - tonumber(ARGV[6]))
+end
 return 1
 """
 
@@ -32,6 +38,9 @@ return 0
 
 ACTIVE_INCIDENT = frozenset({"open", "dispatched", "on_scene"})
 ACTIVE_ALERT = frozenset({"draft", "approved", "sent"})
+ENDED_KEPT = 2000
+"""How many of the latest entities of a kind to end (active, then not) are remembered, so a
+client that reconnects can be told what ended while it was away."""
 
 
 class ReadModel:
@@ -44,7 +53,8 @@ class ReadModel:
         self._track = client.register_script(TRACK_UNIT)
 
     def _keys(self, kind: str) -> list[str]:
-        return [f"{self._ns}:{kind}", f"{self._ns}:{kind}:ver", f"{self._ns}:{kind}:active"]
+        base = f"{self._ns}:{kind}"
+        return [base, f"{base}:ver", f"{base}:active", f"{base}:ended"]
 
     def batch(self) -> WriteBatch:
         """Writes to send together (one round trip for a whole batch of messages)."""
@@ -52,7 +62,7 @@ class ReadModel:
 
     async def active(self, kind: str) -> list[dict[str, Any]]:
         """Every active entity of a kind (open incidents, current alerts…)."""
-        data, _, active = self._keys(kind)
+        data, _, active, _ = self._keys(kind)
         ids = sorted(await self._r.smembers(active))
         if not ids:
             return []
@@ -76,6 +86,19 @@ class ReadModel:
         for kind, rows in zip(wanted, values, strict=True):
             out[kind] = [orjson.loads(v) for v in rows if v is not None]
         return out
+
+    async def ended(
+        self, kind: str, since_s: float, limit: int = ENDED_KEPT
+    ) -> list[dict[str, Any]]:
+        """The latest state of each entity of a kind that stopped being active at or after
+        ``since_s`` (seconds since the epoch), oldest first, at most ``limit``."""
+        data, _, _, ended = self._keys(kind)
+        found = await self._r.zrangebyscore(ended, int(since_s * 1000), "+inf", start=0, num=limit)
+        ids = [i for i in found if isinstance(i, bytes | str)]
+        if not ids:
+            return []
+        values = await self._r.hmget(data, ids)
+        return [orjson.loads(v) for v in values if v is not None]
 
     async def get(self, kind: str, key: str) -> dict[str, Any] | None:
         """One entity by key."""
@@ -109,7 +132,8 @@ class WriteBatch:
     def upsert(self, kind: str, key: str, version: int, active: bool, data: bytes) -> int:
         """Store ``data`` unless a newer version is stored; the index of the result (1 when
         stored) in what :meth:`execute` returns."""
-        args = [key, version, data, "1" if active else "0"]
+        ended_at_ms = int(time.time() * 1000)
+        args = [key, version, data, "1" if active else "0", ended_at_ms, ENDED_KEPT]
         return self._script(self._model._upsert, self._model._keys(kind), args)
 
     def put_incident(self, incident: dict[str, Any], raw: bytes) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -12,14 +14,30 @@ from console.context import DISPATCH, Context
 from console.crew import CREW_STATUSES
 from console.outputs import UNITS
 from console.projector import frame
-from console.public_alerts import is_public_alert, public_alert_view
+from console.public_alerts import current_public_alerts
+from console.readmodel import ReadModel
 from console.units import fleet_snapshot
 
-__all__ = ["CrewFilter", "sockets_router"]
+__all__ = ["CrewFilter", "ended_frames", "sockets_router"]
 
 HEARTBEAT_S = 1.0
 """An idle console socket pings this often (when the client asks, ``?heartbeat=1``)."""
 CONSOLE_KINDS = frozenset({"incident", "assignment", "overlay", "alert", "deadletter", "unit"})
+ENDED_WINDOW_S = 6 * 3600.0
+"""How far back a (re)connecting console is told what ended: alerts withdrawn and orders
+cancelled in that time reach it as their final state, so a console that was away drops them
+(incidents that ended are simply absent from the snapshot, which replaces the client's set)."""
+
+
+async def ended_frames(rm: ReadModel, now_s: float) -> list[str]:
+    """The final state of each alert and order that ended in the last ``ENDED_WINDOW_S``, as
+    the frames a console applies to any entity's change (routes left out: an ended order draws
+    none)."""
+    since = now_s - ENDED_WINDOW_S
+    frames = [frame("alert", a) for a in await rm.ended("alerts", since)]
+    for order in await rm.ended("assignments", since):
+        frames.append(frame("assignment", {**order, "route": None}))
+    return frames
 
 
 class CrewFilter:
@@ -60,7 +78,8 @@ def sockets_router(ctx: Context) -> APIRouter:
         async def snapshot() -> list[str]:
             state = await rm.active_many(("incidents", "alerts", "assignments", UNITS))
             units = await fleet_snapshot(rm, ctx.redis, ctx.namespace, state.pop(UNITS))
-            return [frame("snapshot", {**state, "units": units})]
+            ended = await ended_frames(rm, time.time())
+            return [frame("snapshot", {**state, "units": units}), *ended]
 
         await ctx.hub.serve(
             websocket,
@@ -75,7 +94,7 @@ def sockets_router(ctx: Context) -> APIRouter:
         await websocket.accept()
 
         async def snapshot() -> list[str]:
-            alerts = [public_alert_view(a) for a in await rm.active("alerts") if is_public_alert(a)]
+            alerts = await current_public_alerts(rm, datetime.now(UTC))
             return [frame("snapshot", {"alerts": alerts})]
 
         await ctx.hub.serve(websocket, lambda kind, data: kind == "public-alert", snapshot)

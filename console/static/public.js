@@ -1,5 +1,8 @@
 "use strict";
-// GoldenTime public alerts: approved warnings only (the server never sends drafts), ko + en.
+// GoldenTime public alerts: what is in force now, ko + en (the server never sends drafts).
+// Each record says what to do with it (public_action): "show" an alert in force; "replace" it
+// with its all-clear or cancellation (same id) until it expires; "drop" one withdrawn before it
+// went out. A (re)connect's snapshot is the whole truth: whatever ended while away goes.
 const { el } = GT;
 const { map, renderer } = GT.baseMap("map", { theme: "light" });
 const areas = L.layerGroup().addTo(map);
@@ -7,21 +10,35 @@ const alerts = new Map();
 GT.public = { alerts, map, areas };
 const STATUS_TEXT = { approved: "발령 / Issued", sent: "발령 / Issued", cancelled: "취소 / Cancelled",
                       all_clear: "해제 / All clear" };
+const version = (a) => Math.max(a.version || 1, a.revision || 1);
+const inForce = (a, now) => a.public_action !== "replace" || !a.expires_at || Date.parse(a.expires_at) > now;
+
+function apply(a) {
+  const old = alerts.get(a.id);
+  if (old && version(old) > version(a)) return;
+  if (a.public_action === "drop") alerts.delete(a.id);
+  else alerts.set(a.id, a);
+}
 
 function render() {
   areas.clearLayers();
+  const now = Date.now();
+  for (const [id, a] of alerts) if (!inForce(a, now)) alerts.delete(id);
   const items = [...alerts.values()].sort((a, b) => String(b.issued_at).localeCompare(String(a.issued_at)));
   const frag = document.createDocumentFragment();
   const bounds = [];
   for (const a of items) {
-    const li = el("li", `sev-${a.severity} status-${a.status}`);
+    const withdrawn = a.public_action === "replace" || a.status === "cancelled" || a.status === "all_clear";
+    const li = el("li", `sev-${a.severity} status-${a.status}${withdrawn ? " withdrawn" : ""}`);
     li.dataset.id = a.id;
+    if (withdrawn) li.append(el("div", "replaced", a.status === "all_clear"
+      ? "상황 해제 — 이 경보는 해제되었습니다 / All clear: this alert has ended"
+      : "경보 취소 — 이 경보는 취소되었습니다 / Cancelled: disregard this alert"));
     li.append(el("div", "headline", a.headline || ""));
     li.append(el("div", "ko", (a.message && a.message.ko) || ""));
     if (a.message && a.message.en) li.append(el("div", "en", a.message.en));
     li.append(el("div", "meta", `${STATUS_TEXT[a.status] || a.status} · ${a.severity} · ${(a.districts || []).join(", ")} · ${a.issued_at}`));
     frag.append(li);
-    const withdrawn = a.status === "cancelled" || a.status === "all_clear";
     const layer = L.geoJSON(a.area, { renderer, interactive: false,
       style: { color: withdrawn ? "#2e7d32" : "#d84315", weight: 2, fillOpacity: withdrawn ? 0.05 : 0.25 } })
       .addTo(areas);
@@ -33,11 +50,16 @@ function render() {
 }
 
 GT.socket("/ws/public", "", (msg) => {
-  if (msg.type === "snapshot") { alerts.clear(); for (const a of msg.data.alerts || []) alerts.set(a.id, a); }
-  else if (msg.type === "alert") alerts.set(msg.data.id, msg.data);
+  if (msg.type === "snapshot") { alerts.clear(); for (const a of msg.data.alerts || []) apply(a); }
+  else if (msg.type === "alert") apply(msg.data);
   requestAnimationFrame(render);
 }, (st) => {
   const conn = document.getElementById("conn");
   conn.textContent = st === "live" ? "live" : "reconnecting…";
   conn.className = "conn " + (st === "live" ? "up" : "down");
 });
+// an all-clear stands until its alert would have expired, then the page no longer shows it
+setInterval(() => {
+  const now = Date.now();
+  if ([...alerts.values()].some((a) => !inForce(a, now))) requestAnimationFrame(render);
+}, 5000);
