@@ -32,6 +32,7 @@ from console.projector import Projector
 from console.queries import queries_router
 from console.ratelimit import PublicRateLimit
 from console.readmodel import ReadModel
+from console.silences import silences_router
 from console.sockets import sockets_router
 from stack.settings import Settings
 from streams.topics import Topics
@@ -107,6 +108,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(PublicRateLimit)
     app.include_router(ingest_router(gate, kafka, topics, metrics))
     app.include_router(actions_router(ctx))
+    app.include_router(silences_router(ctx))
     app.include_router(queries_router(ctx))
     app.include_router(sockets_router(ctx))
     app.include_router(pages_router())

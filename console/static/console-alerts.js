@@ -1,10 +1,20 @@
 "use strict";
 // Public alerts as a dispatcher needs them: live (approved or sent) alerts pinned in their own
-// panel with all-clear and cancel at hand; drafts below, by tier (위급 first) then longest
-// waiting, each showing where its approval stands ("1 of 2 approvals"). Cards are keyed.
+// panel with all-clear and cancel at hand; drafts below, grouped by hazard and area (the group
+// with a 위급 draft first, then the longest waiting), each saying why it was drafted (the rule,
+// what met it, the evidence counted) and where its approval stands ("1 of 2 approvals"). An
+// alert is one card whatever its updates (the newest version wins; folded incidents counted).
+// A supervisor may silence a group's hazard in its area (console-silences). Cards are keyed.
 
 GT.alertPanels = (() => {
   const { el, label, setText, setClass, alertTier, TIER_RANK } = GT;
+  const HAZARD = {
+    gas: "가스", chemical: "화학물질", smoke: "연기", flood: "침수", collapse: "붕괴",
+    crowd: "인파", traffic: "교통", fire: "화재",
+  };
+  const hazardText = (h) => (h ? `${HAZARD[h] || h} ${h}` : "기타 other");
+  const districtNames = (a) => (a.districts || []).map((d) => (typeof d === "string" ? d : d.name));
+  const groupKey = (a) => `${a.hazard || ""}|${[...districtNames(a)].sort().join(",")}`;
 
   function button(text, cls, onClick) {
     const b = el("button", cls, text);
@@ -58,13 +68,15 @@ GT.alertPanels = (() => {
           button("승인 Approve", "ok approve", () => approve(C, current(C, a.id))),
           button("해제 All clear", "ok all-clear", () => allClear(C, current(C, a.id))),
           button("취소 Cancel…", "danger cancel", () => cancel(C, current(C, a.id))));
-        li.append(head, el("div", "headline"), el("div", "message meta"), el("div", "where meta"), row);
+        const why = el("div", "why");
+        why.append(el("span", "rule"), el("span", "reasons"), el("span", "evidence"));
+        li.append(head, el("div", "headline"), el("div", "message meta"), el("div", "where meta"), row, why);
         return li;
       },
       update: (li, a) => {
         const tier = alertTier(a);
         setClass(li, `alert tier-${tier} status-${a.status}`);
-        const [head, headline, message, where, row] = li.children;
+        const [head, headline, message, where, row, why] = li.children;
         const [tierEl, stateEl, approvalsEl] = head.children;
         setText(tierEl, label("tier", tier));
         setText(stateEl, label("alertStatus", a.status));
@@ -75,14 +87,22 @@ GT.alertPanels = (() => {
         setText(headline, a.headline || "");
         setText(message, (a.message && a.message.ko) || "");
         const districts = (a.districts || []).map((d) => (typeof d === "string" ? d : d.name)).join(", ");
-        setText(where, `${districts} · ${a.incident_id}`);
+        const folded = (a.incident_ids || []).length;
+        const updates = Math.max(a.version || 1, a.revision || 1);
+        setText(where, `${districts} · ${a.incident_id}` + (folded > 1 ? ` · 사건 ${folded}건 합침 ${folded} incidents` : "")
+          + (updates > 1 ? ` · 갱신 ${updates - 1}회 updated` : ""));
+        const [ruleEl, reasonsEl, evidenceEl] = why.children;
+        why.hidden = !a.why;
+        setText(ruleEl, a.why ? `발령 근거 규칙 rule: ${a.why.rule}` : "");
+        setText(reasonsEl, a.why && a.why.reasons ? `사유 why: ${a.why.reasons}` : "");
+        setText(evidenceEl, a.why && a.why.evidence ? `근거 evidence: ${a.why.evidence}` : "");
         const [approveBtn, clearBtn] = row.children;
         approveBtn.hidden = a.status !== "draft";
         approveBtn.disabled = mine;
         setText(approveBtn, need > 1 && have.length ? `승인 Approve (${have.length + 1} of ${need})` : "승인 Approve");
         clearBtn.hidden = !(a.status === "approved" || a.status === "sent");
       },
-      sig: (a) => `${a.status}|${a.revision || 1}|${a.version || 1}|${approvalsOf(a).join(",")}`,
+      sig: (a) => `${a.status}|${a.revision || 1}|${a.version || 1}|${approvalsOf(a).join(",")}|${(a.incident_ids || []).length}`,
     };
   }
 
@@ -98,12 +118,48 @@ GT.alertPanels = (() => {
     const drafts = all.filter((a) => a.status === "draft")
       .sort((a, b) => TIER_RANK[alertTier(a)] - TIER_RANK[alertTier(b)]
         || Date.parse(a.issued_at) - Date.parse(b.issued_at));
+    const groups = new Map();
+    for (const a of drafts) {
+      const k = groupKey(a);
+      if (!groups.has(k)) groups.set(k, { key: k, hazard: a.hazard || "", districts: districtNames(a), alerts: [] });
+      groups.get(k).alerts.push(a);  // drafts are in order, so is each group and the groups
+    }
     const spec = card(C);
     GT.reconcile(document.getElementById("live-alerts"), live, spec);
-    GT.reconcile(document.getElementById("alerts"), drafts, spec);
+    GT.reconcile(document.getElementById("alerts"), [...groups.values()], groupSpec(C, spec));
     setText(document.getElementById("live-count"), String(live.length));
-    setText(document.getElementById("draft-count"), String(drafts.length));
+    setText(document.getElementById("draft-count"), `${drafts.length} · ${groups.size}개 묶음 groups`);
+    if (GT.silences) GT.silences.render(C);
     tick();
+  }
+
+  // A group of drafts of one hazard over one area: its heading, a silence offer for a
+  // supervisor, and the drafts' cards.
+  function groupSpec(C, spec) {
+    return {
+      key: (g) => g.key,
+      create: (g) => {
+        const li = el("li", "alert-group");
+        li.dataset.key = g.key;
+        li.dataset.hazard = g.hazard;
+        const head = el("div", "group-head");
+        head.append(el("span", "hazard"), el("span", "area"), el("span", "count"));
+        if (GT.silences && GT.silences.maySilence(C)) {
+          const b = button("알림 보류 Silence…", "silence", () => GT.silences.offer(C, li._group));
+          head.append(b);
+        }
+        li.append(head, el("ol", "group-alerts"));
+        return li;
+      },
+      update: (li, g) => {
+        li._group = g;
+        const [hazardEl, areaEl, countEl] = li.firstElementChild.children;
+        setText(hazardEl, hazardText(g.hazard));
+        setText(areaEl, g.districts.join(", ") || "지역 미상 area unknown");
+        setText(countEl, `${g.alerts.length}건 drafts`);
+        GT.reconcile(li.lastElementChild, g.alerts, spec);
+      },
+    };
   }
 
   function tick() {
@@ -113,5 +169,5 @@ GT.alertPanels = (() => {
     }
   }
 
-  return { render, tick };
+  return { render, tick, hazardText };
 })();

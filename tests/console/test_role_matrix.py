@@ -95,6 +95,18 @@ def sensor_body(event_id: str) -> dict[str, Any]:
     }
 
 
+def silence_body() -> dict[str, Any]:
+    x, y = CITY_HALL
+    ring = [[x - 0.01, y - 0.01], [x + 0.01, y - 0.01], [x + 0.01, y + 0.01], [x - 0.01, y - 0.01]]
+    area = {"type": "Polygon", "coordinates": [ring]}
+    return {"hazard": "gas", "area": area, "duration_s": 600, "reason": "공사 중 점검"}
+
+
+def supervisor_only(status: int) -> dict[str, int]:
+    """A supervisor's route that answers ``status`` here; everyone else is refused."""
+    return {r: status if r == "supervisor" else expected(r, {"supervisor"}) or 0 for r in ROLES}
+
+
 def routes(draft_id: str, sent_id: str) -> list[tuple[str, str, Any, Any]]:
     """(method, path, body, who may) — who is a role set, EVERYONE, or {role: status}."""
     own_status = unit_status(OWN_UNIT, "available", CITY_HALL[0], CITY_HALL[1])
@@ -160,6 +172,9 @@ def routes(draft_id: str, sent_id: str) -> list[tuple[str, str, Any, Any]]:
         ("POST", f"/api/alerts/{draft_id}/approve", None, DISPATCH),
         ("POST", f"/api/alerts/{draft_id}/cancel", {"reason": "false alarm"}, DISPATCH),
         ("POST", f"/api/alerts/{sent_id}/all-clear", None, DISPATCH),
+        ("POST", "/api/silences", silence_body(), {"supervisor"}),
+        ("POST", "/api/silences/cmd-no-such-silence/lift", {}, supervisor_only(404)),
+        ("GET", "/api/silences", None, DISPATCH),
         ("POST", f"/api/units/{OWN_UNIT}/out-of-service", {"reason": "pump"}, DISPATCH),
         ("POST", f"/api/units/{OWN_UNIT}/in-service", {}, DISPATCH),
         ("POST", "/api/calls", call_body("call-matrix"), DISPATCH | {"service"}),
@@ -241,6 +256,7 @@ def _template(path: str) -> str:
         "units": "{unit_id}",
         "crew": "{unit_id}",
         "layers": "{name}",
+        "silences": "{silence_id}",
     }
     out = []
     for i, part in enumerate(parts):

@@ -1,0 +1,200 @@
+"""The alert queue a dispatcher can read, and a supervisor's silence, in a real headless
+Chromium against the real broker, cache and console.
+
+Drafts are the alerts package's own records (with the policy's ``why``), produced to the
+alerts topic as the worker would; the silence goes out as a real command on the commands topic
+(the worker's enforcement of it is tested on the real worker in tests/integration).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from playwright.async_api import Browser, Page
+
+from access import Role
+from stack.settings import Settings
+from streams.topics import Topics
+from tests.browser.conftest import new_page, screenshot_path
+from tests.browser.live import rendered, stream
+from tests.conftest import Process
+from tests.console.conftest import bearer
+from tests.console.console_samples import gas_leak_alerts, token
+from tests.kafka_io import produce, read_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.integration]
+
+MAPO = [{"code": "11440", "name": "마포구", "level": "gu"}]
+
+
+def draft(alert_id: str, incident_id: str, **changes: Any) -> dict[str, Any]:
+    """A gas-leak draft of the alerts package, renamed (and, for other groups, moved)."""
+    record = gas_leak_alerts(incident_id)["draft"]
+    return {**record, "id": alert_id, **changes}
+
+
+def queue() -> list[dict[str, Any]]:
+    """Two gas drafts over 중구 (one updated twice, folding a second incident), one flood draft
+    over 마포구 and one gas draft over 마포구: three groups."""
+    jung_1 = draft("alert-q-gas-1", "inc-q-1")
+    jung_1_v3 = {
+        **jung_1,
+        "version": 3,
+        "incident_ids": ["inc-q-1", "inc-q-1b"],
+        "why": {**jung_1["why"], "evidence": "4 calls, 2 sensor alarms, 0 camera detections"},
+    }
+    jung_2 = draft("alert-q-gas-2", "inc-q-2")
+    flood = draft(
+        "alert-q-flood-1",
+        "inc-q-3",
+        hazard="flood",
+        districts=MAPO,
+        headline="홍수 — 저지대 침수 우려",
+        why={
+            "rule": "flood.water_level",
+            "reasons": "수위계 경보 위험 수위 초과",
+            "evidence": "0 calls, 2 sensor alarms, 0 camera detections",
+        },
+    )
+    mapo_gas = draft("alert-q-gas-3", "inc-q-4", districts=MAPO)
+    return [jung_1, jung_2, flood, mapo_gas, jung_1_v3]
+
+
+async def console_as(browser: Browser, settings: Settings, role: Role) -> Page:
+    page = await new_page(browser)
+    await page.goto(f"{settings.console_url}/?token={token(settings, role)}")
+    await page.wait_for_function("document.getElementById('conn').textContent === 'live'")
+    return page
+
+
+async def test_drafts_are_grouped_by_hazard_and_area_each_saying_why(
+    browser: Browser, settings: Settings, console: Process
+) -> None:
+    page = await console_as(browser, settings, Role.DISPATCHER)
+    with stream(settings) as live:
+        live.send("alerts", queue())
+        await rendered(page, "document.querySelectorAll('#alerts li.alert').length === 4")
+        await rendered(page, "document.querySelectorAll('#alerts li.alert-group').length === 3")
+    groups = await page.evaluate(
+        """() => [...document.querySelectorAll('#alerts li.alert-group')].map(g => ({
+             key: g.dataset.key,
+             ids: [...g.querySelectorAll('li.alert')].map(a => a.dataset.id).sort()}))"""
+    )
+    by_key = {g["key"]: g["ids"] for g in groups}
+    assert by_key == {
+        "gas|중구": ["alert-q-gas-1", "alert-q-gas-2"],
+        "flood|마포구": ["alert-q-flood-1"],
+        "gas|마포구": ["alert-q-gas-3"],
+    }
+    updated = page.locator("#alerts li.alert[data-id='alert-q-gas-1']")
+    assert await updated.count() == 1  # its updates folded into the one card
+    text = await updated.inner_text()
+    assert "gas_leak.measured_release" in text and "4 calls, 2 sensor alarms" in text
+    assert "사건 2건" in text and "갱신 2회" in text
+    flood = await page.inner_text("#alerts li.alert-group[data-key='flood|마포구']")
+    assert "침수" in flood and "flood.water_level" in flood and "수위계 경보" in flood
+    assert await page.locator("#alerts button.silence").count() == 0  # a dispatcher's view
+    await page.wait_for_timeout(300)
+    await page.screenshot(path=str(screenshot_path("alert-queue-grouped")))
+    assert not page.errors  # type: ignore[attr-defined]
+
+
+async def test_a_supervisor_silences_a_group_and_sees_what_it_suppressed(
+    browser: Browser, settings: Settings, console: Process
+) -> None:
+    topics = Topics(settings.topic_prefix)
+    page = await console_as(browser, settings, Role.SUPERVISOR)
+    with stream(settings) as live:
+        live.send("alerts", queue())
+        group = page.locator("#alerts li.alert-group[data-key='gas|중구']")
+        await group.wait_for()
+        await group.locator("button.silence").click()
+        dialog = page.locator("#silence-dialog")
+        await dialog.locator("select[name=duration]").select_option("7200")
+        await dialog.locator("input[name=reason]").fill("가스 배관 공사 점검 중 (도시가스 확인)")
+        await dialog.locator("button.ok").click()
+        (command,) = await read_until(settings.kafka_bootstrap, topics.commands, bool)
+        assert command["action"] == "silence_alerts" and command["role"] == "supervisor"
+        assert command["hazard"] == "gas" and command["duration_s"] == 7200
+        assert command["reason"] == "가스 배관 공사 점검 중 (도시가스 확인)"
+        assert command["area"]["type"] == "MultiPolygon"
+        assert len(command["area"]["coordinates"]) == 2  # both drafts' areas
+        row = page.locator(f"#silences li.silence[data-id='{command['id']}']")
+        await row.wait_for(timeout=10000)
+        assert "중구" in await row.inner_text()
+        suppressed = {
+            **draft("alert-q-gas-5", "inc-q-5"),
+            "status": "cancelled",
+            "public_action": "drop",
+            "silenced_by": command["id"],
+            "headline": "가스 누출 — 보류됨",
+        }
+        live.send("alerts", [suppressed])
+        await rendered(
+            page,
+            f"document.querySelector(\"#silences li[data-id='{command['id']}'] .suppressed\")"
+            "?.textContent.includes('1건')",
+        )
+        assert "가스 누출 — 보류됨" in await row.inner_text()
+        await page.screenshot(path=str(screenshot_path("alert-silence")))
+        async with httpx.AsyncClient(base_url=settings.console_url, timeout=10) as http:
+            audit = (
+                await http.get("/api/audit", headers=bearer(token(settings, Role.SUPERVISOR)))
+            ).json()
+        assert any(
+            a["action"] == "silence_alerts" and a["command_id"] == command["id"] for a in audit
+        )
+        await row.locator("button.lift").click()
+        await page.locator("#confirm button.ok").click()
+        commands = await read_until(
+            settings.kafka_bootstrap, topics.commands, lambda r: len(r) >= 2
+        )
+        assert commands[1]["action"] == "lift_silence"
+        assert commands[1]["silence_id"] == command["id"]
+        await row.wait_for(state="detached", timeout=10000)
+    assert not page.errors  # type: ignore[attr-defined]
+
+
+async def test_a_dispatcher_cannot_silence_and_a_refused_silence_shows_refused(
+    browser: Browser, settings: Settings, console: Process
+) -> None:
+    topics = Topics(settings.topic_prefix)
+    area = gas_leak_alerts("inc-q-area")["draft"]["area"]
+    body = {"hazard": "gas", "area": area, "duration_s": 600, "reason": "점검"}
+    async with httpx.AsyncClient(base_url=settings.console_url, timeout=10) as http:
+        as_dispatcher = bearer(token(settings, Role.DISPATCHER))
+        refused = await http.post("/api/silences", json=body, headers=as_dispatcher)
+        assert refused.status_code == 403
+        as_supervisor = bearer(token(settings, Role.SUPERVISOR))
+        no_reason = await http.post(
+            "/api/silences", json={**body, "reason": ""}, headers=as_supervisor
+        )
+        assert no_reason.status_code == 422 and "reason" in no_reason.json()["detail"]
+    page = await console_as(browser, settings, Role.SUPERVISOR)
+    with stream(settings) as live:
+        live.send("alerts", queue())
+        group = page.locator("#alerts li.alert-group[data-key='flood|마포구']")
+        await group.locator("button.silence").click()
+        await page.locator("#silence-dialog input[name=reason]").fill("수위계 오작동 확인 중")
+        await page.locator("#silence-dialog button.ok").click()
+        (command,) = await read_until(settings.kafka_bootstrap, topics.commands, bool)
+        letter = {
+            "source_topic": topics.commands,
+            "partition": 0,
+            "offset": 0,
+            "received_at": datetime.now(UTC).isoformat(),
+            "error": "silence_alerts: role dispatcher may not silence alerts",
+            "payload": orjson.dumps(command).decode(),
+            "event_id": command["id"],
+            "stage": "follow",
+        }
+        produce(settings.kafka_bootstrap, topics.name("deadletter"), [(None, letter)])
+        row = page.locator(f"#silences li.silence.refused[data-id='{command['id']}']")
+        await row.wait_for(timeout=10000)
+        assert "거부됨 refused" in await row.inner_text()
+        assert "may not silence" in await row.inner_text()
+    assert not page.errors  # type: ignore[attr-defined]
