@@ -70,13 +70,13 @@ GT.alertPanels = (() => {
           button("취소 Cancel…", "danger cancel", () => cancel(C, current(C, a.id))));
         const why = el("div", "why");
         why.append(el("span", "rule"), el("span", "reasons"), el("span", "evidence"));
-        li.append(head, el("div", "headline"), el("div", "message meta"), el("div", "where meta"), row, why);
+        li.append(groupHead(C), head, el("div", "headline"), el("div", "message meta"), el("div", "where meta"), row, why);
         return li;
       },
       update: (li, a) => {
         const tier = alertTier(a);
         setClass(li, `alert tier-${tier} status-${a.status}`);
-        const [head, headline, message, where, row, why] = li.children;
+        const [, head, headline, message, where, row, why] = li.children;
         const [tierEl, stateEl, approvalsEl] = head.children;
         setText(tierEl, label("tier", tier));
         setText(stateEl, label("alertStatus", a.status));
@@ -126,40 +126,76 @@ GT.alertPanels = (() => {
     }
     const spec = card(C);
     GT.reconcile(document.getElementById("live-alerts"), live, spec);
-    GT.reconcile(document.getElementById("alerts"), [...groups.values()], groupSpec(C, spec));
+    const queue = document.getElementById("alerts");
+    GT.reconcile(queue, [...groups.values()].flatMap((g) => g.alerts), spec);
+    headGroups(queue, groups.values());
     setText(document.getElementById("live-count"), String(live.length));
     setText(document.getElementById("draft-count"), `${drafts.length} · ${groups.size}개 묶음 groups`);
     if (GT.silences) GT.silences.render(C);
     tick();
   }
 
-  // A group of drafts of one hazard over one area: its heading, a silence offer for a
-  // supervisor, and the drafts' cards.
-  function groupSpec(C, spec) {
-    return {
-      key: (g) => g.key,
-      create: (g) => {
-        const li = el("li", "alert-group");
-        li.dataset.key = g.key;
-        li.dataset.hazard = g.hazard;
-        const head = el("div", "group-head");
-        head.append(el("span", "hazard"), el("span", "area"), el("span", "count"));
-        if (GT.silences && GT.silences.maySilence(C)) {
-          const b = button("알림 보류 Silence…", "silence", () => GT.silences.offer(C, li._group));
-          head.append(b);
-        }
-        li.append(head, el("ol", "group-alerts"));
-        return li;
-      },
-      update: (li, g) => {
-        li._group = g;
-        const [hazardEl, areaEl, countEl] = li.firstElementChild.children;
+  // A group of drafts of one hazard over one area is headed on its first card: the hazard, the
+  // area, how many drafts, and a silence offer for a supervisor. The list stays one card per
+  // alert, so each card keeps its place, focus and selectors whatever group it is in.
+  function groupHead(C) {
+    const head = el("div", "group-head");
+    head.hidden = true;
+    head.append(el("span", "hazard"), el("span", "area"), el("span", "count"));
+    if (GT.silences && GT.silences.maySilence(C)) {
+      const b = button("알림 보류 Silence…", "silence", () => GT.silences.offer(C, head._group));
+      head.append(b);
+    }
+    return head;
+  }
+
+  function headGroups(container, groups) {
+    const cards = container._gtKeyed || new Map();
+    for (const g of groups) {
+      g.alerts.forEach((a, i) => {
+        const li = cards.get(a.id);
+        if (!li) return;
+        li.dataset.group = g.key;
+        li.classList.toggle("group-first", i === 0);
+        const head = li.firstElementChild;
+        head.hidden = i !== 0;
+        if (i !== 0) return;
+        head._group = g;
+        const [hazardEl, areaEl, countEl] = head.children;
         setText(hazardEl, hazardText(g.hazard));
         setText(areaEl, g.districts.join(", ") || "지역 미상 area unknown");
         setText(countEl, `${g.alerts.length}건 drafts`);
-        GT.reconcile(li.lastElementChild, g.alerts, spec);
-      },
-    };
+      });
+    }
+  }
+
+  function waitText(a) {
+    const s = Math.max(0, (Date.now() - Date.parse(a.issued_at)) / 1000);
+    return `waiting ${GT.fmtClock(s)}`;
+  }
+
+  function render(C) {
+    const all = [...C.state.alerts.values()].map((x) => x.data);
+    const live = all.filter((a) => a.status !== "draft")
+      .sort((a, b) => String(b.sent_at || b.issued_at).localeCompare(String(a.sent_at || a.issued_at)));
+    const drafts = all.filter((a) => a.status === "draft")
+      .sort((a, b) => TIER_RANK[alertTier(a)] - TIER_RANK[alertTier(b)]
+        || Date.parse(a.issued_at) - Date.parse(b.issued_at));
+    const groups = new Map();
+    for (const a of drafts) {
+      const k = groupKey(a);
+      if (!groups.has(k)) groups.set(k, { key: k, hazard: a.hazard || "", districts: districtNames(a), alerts: [] });
+      groups.get(k).alerts.push(a);  // drafts are in order, so is each group and the groups
+    }
+    const spec = card(C);
+    GT.reconcile(document.getElementById("live-alerts"), live, spec);
+    const queue = document.getElementById("alerts");
+    GT.reconcile(queue, [...groups.values()].flatMap((g) => g.alerts), spec);
+    headGroups(queue, groups.values());
+    setText(document.getElementById("live-count"), String(live.length));
+    setText(document.getElementById("draft-count"), `${drafts.length} · ${groups.size}개 묶음 groups`);
+    if (GT.silences) GT.silences.render(C);
+    tick();
   }
 
   function tick() {

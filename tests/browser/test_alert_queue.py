@@ -78,13 +78,20 @@ async def test_drafts_are_grouped_by_hazard_and_area_each_saying_why(
     with stream(settings) as live:
         live.send("alerts", queue())
         await rendered(page, "document.querySelectorAll('#alerts li.alert').length === 4")
-        await rendered(page, "document.querySelectorAll('#alerts li.alert-group').length === 3")
-    groups = await page.evaluate(
-        """() => [...document.querySelectorAll('#alerts li.alert-group')].map(g => ({
-             key: g.dataset.key,
-             ids: [...g.querySelectorAll('li.alert')].map(a => a.dataset.id).sort()}))"""
+        await rendered(page, "document.querySelectorAll('#alerts li.group-first').length === 3")
+    cards = await page.evaluate(
+        """() => [...document.querySelectorAll('#alerts li.alert')].map(a =>
+             [a.dataset.group, a.dataset.id, !a.querySelector('.group-head').hidden])"""
     )
-    by_key = {g["key"]: g["ids"] for g in groups}
+    by_key: dict[str, list[str]] = {}
+    for key, alert_id, _ in cards:
+        by_key.setdefault(key, []).append(alert_id)
+    keys = [key for key, _, _ in cards]
+    assert keys == sorted(keys, key=keys.index)  # a group's cards are together
+    assert [head for _, _, head in cards] == [
+        i == 0 or keys[i - 1] != key for i, key in enumerate(keys)
+    ]  # each group headed once, on its first card
+    by_key = {k: sorted(v) for k, v in by_key.items()}
     assert by_key == {
         "gas|중구": ["alert-q-gas-1", "alert-q-gas-2"],
         "flood|마포구": ["alert-q-flood-1"],
@@ -95,7 +102,7 @@ async def test_drafts_are_grouped_by_hazard_and_area_each_saying_why(
     text = await updated.inner_text()
     assert "gas_leak.measured_release" in text and "4 calls, 2 sensor alarms" in text
     assert "사건 2건" in text and "갱신 2회" in text
-    flood = await page.inner_text("#alerts li.alert-group[data-key='flood|마포구']")
+    flood = await page.inner_text("#alerts li.alert[data-group='flood|마포구']")
     assert "침수" in flood and "flood.water_level" in flood and "수위계 경보" in flood
     assert await page.locator("#alerts button.silence").count() == 0  # a dispatcher's view
     await page.wait_for_timeout(300)
@@ -110,7 +117,7 @@ async def test_a_supervisor_silences_a_group_and_sees_what_it_suppressed(
     page = await console_as(browser, settings, Role.SUPERVISOR)
     with stream(settings) as live:
         live.send("alerts", queue())
-        group = page.locator("#alerts li.alert-group[data-key='gas|중구']")
+        group = page.locator("#alerts li.group-first[data-group='gas|중구']")
         await group.wait_for()
         await group.locator("button.silence").click()
         dialog = page.locator("#silence-dialog")
@@ -177,7 +184,7 @@ async def test_a_dispatcher_cannot_silence_and_a_refused_silence_shows_refused(
     page = await console_as(browser, settings, Role.SUPERVISOR)
     with stream(settings) as live:
         live.send("alerts", queue())
-        group = page.locator("#alerts li.alert-group[data-key='flood|마포구']")
+        group = page.locator("#alerts li.group-first[data-group='flood|마포구']")
         await group.locator("button.silence").click()
         await page.locator("#silence-dialog input[name=reason]").fill("수위계 오작동 확인 중")
         await page.locator("#silence-dialog button.ok").click()
