@@ -134,6 +134,8 @@ class OutputProjection:
             shown = is_public_alert(data)
             public = public_alert_view(data) if shown else public_removal(data)
             batch.upsert(PUBLIC_ALERTS, data["id"], version, shown, orjson.dumps(public))
+            if data.get("silenced_by"):
+                batch.note_silenced(str(data["silenced_by"]), str(data["id"]))
             return batch.upsert("alerts", data["id"], version, active, raw)
         if base == "overlays":
             return batch.upsert("overlays", data["incident_id"], 1, True, raw)

@@ -100,6 +100,18 @@ class ReadModel:
         values = await self._r.hmget(data, ids)
         return [orjson.loads(v) for v in values if v is not None]
 
+    async def silenced(self, silence_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The alert records each silence suppressed (marked ``silenced_by`` it), by silence."""
+        pipe = self._r.pipeline(transaction=False)
+        for silence_id in silence_ids:
+            pipe.smembers(f"{self._ns}:silenced:{silence_id}")
+        id_sets = await pipe.execute() if silence_ids else []
+        out: dict[str, list[dict[str, Any]]] = {}
+        for silence_id, ids in zip(silence_ids, id_sets, strict=True):
+            values = await self._r.hmget(f"{self._ns}:alerts", sorted(ids)) if ids else []
+            out[silence_id] = [orjson.loads(v) for v in values if v is not None]
+        return out
+
     async def get(self, kind: str, key: str) -> dict[str, Any] | None:
         """One entity by key."""
         value = await self._r.hget(f"{self._ns}:{kind}", key)
@@ -147,6 +159,11 @@ class WriteBatch:
         relay lets a crew view only the cameras of that incident."""
         key = f"{self._model._ns}:unit-assignment"
         self._script(self._model._track, [key], [unit_id, incident_id, status])
+
+    def note_silenced(self, silence_id: str, alert_id: str) -> None:
+        """Remember that a silence suppressed this alert (see :meth:`ReadModel.silenced`)."""
+        self._pipe.sadd(f"{self._model._ns}:silenced:{silence_id}", alert_id)
+        self._count += 1
 
     def release_unit(self, unit_id: str) -> None:
         """A unit that is available again (or out of service) has no incident."""

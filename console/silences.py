@@ -167,12 +167,8 @@ def silences_router(ctx: Context) -> APIRouter:
         current = [
             r for r in records if not r["lifted_at"] and datetime.fromisoformat(r["until"]) > now
         ]
-        suppressed: dict[str, list[dict[str, Any]]] = {r["id"]: [] for r in current}
-        if current:
-            for alert in await ctx.readmodel.all("alerts"):
-                found = suppressed.get(str(alert.get("silenced_by")))
-                if found is not None:
-                    found.append(_suppressed_view(alert))
+        found = await ctx.readmodel.silenced([r["id"] for r in current])
+        suppressed = {k: [_suppressed_view(a) for a in v] for k, v in found.items()}
         out = []
         for r in sorted(current, key=lambda r: str(r["at"]), reverse=True):
             drafts = sorted(suppressed[r["id"]], key=lambda a: str(a["issued_at"]), reverse=True)

@@ -161,7 +161,8 @@ GT.alertPanels = (() => {
         head.hidden = i !== 0;
         if (i !== 0) return;
         head._group = g;
-        const [hazardEl, areaEl, countEl] = head.children;
+        const [hazardEl, areaEl, countEl, silence] = head.children;
+        if (silence) silence.hidden = !g.hazard;  // a record without a hazard cannot be silenced
         setText(hazardEl, hazardText(g.hazard));
         setText(areaEl, g.districts.join(", ") || "지역 미상 area unknown");
         setText(countEl, `${g.alerts.length}건 drafts`);

@@ -54,6 +54,10 @@ def queue() -> list[dict[str, Any]]:
         hazard="flood",
         districts=MAPO,
         headline="홍수 — 저지대 침수 우려",
+        message={
+            "ko": "[서울특별시] 마포구 하천 수위 위험. 저지대 주민은 높은 곳으로 대피 바랍니다.",
+            "en": "[Seoul] River level dangerous in Mapo-gu: move to high ground.",
+        },
         why={
             "rule": "flood.water_level",
             "reasons": "수위계 경보 위험 수위 초과",

@@ -89,5 +89,11 @@ async def test_a_withdrawal_before_sending_is_told_to_public_pages_and_leaves_th
         assert sorted(a["id"] for a in ended) == ["alert-unit-clear", "alert-unit-drop"]
         assert [a["id"] for a in await model.ended(PUBLIC_ALERTS, before)] == ["alert-unit-drop"]
         assert await model.ended("alerts", time.time() + 1) == []
+        silenced = {**STEPS["draft"], "id": "alert-unit-silenced", "status": "cancelled"}
+        silenced |= {"public_action": "drop", "silenced_by": "cmd-silence-1", "revision": 2}
+        await project([("alerts", orjson.dumps(silenced), True)])
+        found = await model.silenced(["cmd-silence-1", "cmd-silence-2"])
+        assert [a["id"] for a in found["cmd-silence-1"]] == ["alert-unit-silenced"]
+        assert found["cmd-silence-2"] == []
     finally:
         await redis.aclose()
