@@ -209,3 +209,44 @@ async def test_a_dispatcher_cannot_silence_and_a_refused_silence_shows_refused(
         assert "거부됨 refused" in await row.inner_text()
         assert "may not silence" in await row.inner_text()
     assert not page.errors  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(180)
+async def test_a_silence_from_the_queue_withdraws_the_groups_drafts_on_the_real_worker(
+    browser: Browser, settings: Settings, worker: Process, console: Process
+) -> None:
+    lon, lat = 126.9900, 37.5700  # central Seoul, inside the built-in city
+    alarm = {
+        "id": "gas-silence-e2e",
+        "measured_at": datetime.now(UTC).isoformat(),
+        "sensor_id": "S-GAS-E2E",
+        "kind": "gas",
+        "value": 40.0,
+        "unit": "%LEL",
+        "threshold": 10.0,
+        "location": {"lon": lon, "lat": lat},
+    }
+    topics = Topics(settings.topic_prefix)
+    page = await console_as(browser, settings, Role.SUPERVISOR)
+    produce(settings.kafka_bootstrap, topics.name("sensor-alarms"), [(b"gas-silence-e2e", alarm)])
+    first = page.locator("#alerts li.group-first[data-group^='gas|']")
+    await first.wait_for(timeout=30000)
+    draft_id = await first.get_attribute("data-id")
+    assert "gas" in await first.locator(".why .rule").inner_text()  # the policy's rule, shown
+    await first.locator("button.silence").click()
+    await page.locator("#silence-dialog input[name=reason]").fill("도시가스 배관 교체 공사")
+    await page.locator("#silence-dialog button.ok").click()
+    (command,) = await read_until(settings.kafka_bootstrap, topics.commands, bool)
+    # the worker withdraws the draft it covers: gone from the queue, listed as suppressed
+    await page.locator(f"#alerts li[data-id='{draft_id}']").wait_for(
+        state="detached", timeout=15000
+    )
+    row = page.locator(f"#silences li.silence[data-id='{command['id']}']")
+    await rendered(
+        page,
+        f"document.querySelector(\"#silences li[data-id='{command['id']}'] .suppressed\")"
+        "?.textContent.includes('1건')",
+        15000,
+    )
+    assert not await row.evaluate("li => li.classList.contains('refused')")
+    assert not page.errors  # type: ignore[attr-defined]
