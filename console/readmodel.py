@@ -112,6 +112,13 @@ class ReadModel:
             out[silence_id] = [orjson.loads(v) for v in values if v is not None]
         return out
 
+    async def many(self, kind: str, keys: list[str]) -> list[dict[str, Any]]:
+        """The entities of a kind with these keys (those stored), in one round trip."""
+        if not keys:
+            return []
+        values = await self._r.hmget(f"{self._ns}:{kind}", keys)
+        return [orjson.loads(v) for v in values if v is not None]
+
     async def get(self, kind: str, key: str) -> dict[str, Any] | None:
         """One entity by key."""
         value = await self._r.hget(f"{self._ns}:{kind}", key)

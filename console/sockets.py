@@ -18,7 +18,7 @@ from console.public_alerts import current_public_alerts
 from console.readmodel import ReadModel
 from console.units import fleet_snapshot
 
-__all__ = ["CrewFilter", "ended_frames", "sockets_router"]
+__all__ = ["CrewFilter", "ended_frames", "orders_in_force", "sockets_router"]
 
 HEARTBEAT_S = 1.0
 """An idle console socket pings this often (when the client asks, ``?heartbeat=1``)."""
@@ -27,6 +27,18 @@ ENDED_WINDOW_S = 6 * 3600.0
 """How far back a (re)connecting console is told what ended: alerts withdrawn and orders
 cancelled in that time reach it as their final state, so a console that was away drops them
 (incidents that ended are simply absent from the snapshot, which replaces the client's set)."""
+
+
+async def orders_in_force(
+    rm: ReadModel, orders: list[dict[str, Any]], incidents: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The orders whose incident has not ended: an order's route means nothing once its
+    incident is over (the worker withdraws recommendations then, and the unit reports itself
+    free). An order of an incident not yet in the read model is kept (it is on its way)."""
+    active = {i["id"] for i in incidents}
+    others = sorted({o["incident_id"] for o in orders} - active)
+    ended = {i["id"] for i in await rm.many("incidents", others)}
+    return [o for o in orders if o["incident_id"] not in ended]
 
 
 async def ended_frames(rm: ReadModel, now_s: float) -> list[str]:
@@ -78,6 +90,8 @@ def sockets_router(ctx: Context) -> APIRouter:
         async def snapshot() -> list[str]:
             state = await rm.active_many(("incidents", "alerts", "assignments", UNITS))
             units = await fleet_snapshot(rm, ctx.redis, ctx.namespace, state.pop(UNITS))
+            orders, incidents = state["assignments"], state["incidents"]
+            state["assignments"] = await orders_in_force(rm, orders, incidents)
             ended = await ended_frames(rm, time.time())
             return [frame("snapshot", {**state, "units": units}), *ended]
 

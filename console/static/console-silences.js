@@ -130,11 +130,14 @@ GT.silences = (() => {
         li.dataset.id = s.id;
         const head = el("div", "silence-head");
         head.append(el("span", "hazard"), el("span", "area"), el("span", "left"));
-        const lift = el("button", "lift", "보류 해제 Lift");
-        lift.type = "button";
-        lift.hidden = !maySilence(C);
-        lift.addEventListener("click", () => lift_(C, s.id));
-        li.append(head, el("div", "reason meta"), el("div", "refused"), el("div", "suppressed meta"), lift);
+        const liftButton = el("button", "lift", "보류 해제 Lift");
+        liftButton.type = "button";
+        liftButton.hidden = !maySilence(C);
+        liftButton.addEventListener("click", () => {
+          const now = list.find((x) => x.id === s.id);
+          if (now) lift(C, now);
+        });
+        li.append(head, el("div", "reason meta"), el("div", "refused"), el("div", "suppressed meta"), liftButton);
         return li;
       },
       update: (li, s) => {
@@ -151,11 +154,6 @@ GT.silences = (() => {
         setText(suppressed, `보류된 초안 suppressed: ${s.suppressed_count}건` + (names.length ? ` — ${names.join("; ")}` : ""));
       },
     };
-  }
-
-  function lift_(C, id) {
-    const s = list.find((x) => x.id === id);
-    if (s) lift(C, s);
   }
 
   function render(C) {

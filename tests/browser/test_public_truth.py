@@ -120,11 +120,12 @@ async def test_pages_that_were_away_drop_what_ended_meanwhile(
     stays = incident("inc-away-2", priority=3, type="medical")
     route = [CITY_HALL, (CITY_HALL[0] + 0.004, CITY_HALL[1] + 0.002)]
     order = assignment("inc-away-1", "E-AWAY-1", "assigned", route)
+    served = assignment("inc-away-1", "E-AWAY-2", "assigned", route)  # never called back
     first = start_console(settings, tmp_path / "first")
     try:
         with stream(settings) as live:
             live.send("incidents", [ends, stays])
-            live.send("assignments", [order])
+            live.send("assignments", [order, served])
             live.send("alerts", [draft, public, staying])
             console = await console_page(browser, settings)
             await rendered(
@@ -157,6 +158,12 @@ async def test_pages_that_were_away_drop_what_ended_meanwhile(
         assert await console.evaluate("[...GT.console.state.incidents.keys()]") == ["inc-away-2"]
         assert await console.locator("#alerts li.alert").count() == 0
         assert await shown(page) == ["alert-away-stays"]
+        # a console opened now draws no order of an incident that has ended
+        fresh = await console_page(browser, settings)
+        await rendered(fresh, "GT.console.state.incidents.size === 1")
+        in_force = """[...GT.console.state.assignments.values()]
+                        .filter(a => a.data.status !== 'cancelled' || a.line)"""
+        assert await fresh.evaluate(in_force) == []
     finally:
         second.stop()
     assert not console.errors  # type: ignore[attr-defined]
