@@ -75,6 +75,13 @@ function removeIncident(id) {
   const m = state.markers.get(id);
   if (m) { layers.incidents.removeLayer(m); state.markers.delete(id); GT.clusters.schedule(); }
   if (state.selected === id) { state.selected = null; layers.selection.clearLayers(); }
+  // its orders' routes go with it (an order still "assigned" when its incident ended while
+  // this console was away would otherwise stay drawn)
+  for (const [key, entry] of state.assignments) {
+    if (entry.data.incident_id !== id) continue;
+    if (entry.line) layers.routes.removeLayer(entry.line);
+    state.assignments.delete(key);
+  }
 }
 
 // Readable places ("마포구 합정동 양화로 부근") from the server, most urgent incidents first.
