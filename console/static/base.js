@@ -74,6 +74,9 @@ GT.baseMap = function baseMap(elementId, options) {
                                  zoomSnap: 0.25 }).setView([37.5665, 126.978], 13);
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution("Roads © OpenStreetMap contributors / ITS 국가교통정보센터 · Leaflet");
+  // Leaflet notices only window resizes; a banner or alarm bar appearing resizes the map's
+  // box too, and the map must keep its centre (the incident a dispatcher just opened)
+  if (window.ResizeObserver) new ResizeObserver(() => map.invalidateSize()).observe(map.getContainer());
   // two canvases: the static base map is never redrawn when a marker or route changes. The
   // live one is redrawn on every update and handed whole to the compositor each time, so it
   // is kept to the view and a small margin (Leaflet's default).
