@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -28,6 +29,7 @@ from console.layers import CREW_LAYERS, LAYERS, PUBLIC_LAYERS
 from console.places import PlaceFinder
 from console.public_alerts import current_public_alerts, is_public_alert
 from console.units import fleet_snapshot, unit_state
+from scenarios.clock import clock_key
 
 __all__ = ["PlacesBody", "queries_router", "urgency_key"]
 
@@ -108,6 +110,20 @@ def queries_router(ctx: Context) -> APIRouter:
     async def list_units(who: Principal = Depends(dispatcher)) -> list[dict[str, Any]]:
         """The latest state of every unit that has reported."""
         return await fleet_snapshot(rm, ctx.redis, ctx.namespace)
+
+    @router.get("/api/scenario")
+    async def scenario_clock(who: Principal = Depends(dispatcher)) -> dict[str, Any]:
+        """The simulated city's clock (scenario time of day, speed, scenario name), as its
+        simulator publishes it; ``{"running": false}`` when no simulator is running."""
+        try:
+            raw = await ctx.redis.get(clock_key(ctx.namespace))
+        except Exception:  # noqa: BLE001 - the cache down: no clock to show, not an error
+            raw = None
+        if not raw:
+            return {"running": False}
+        data = orjson.loads(raw)
+        shown = {k: data.get(k) for k in ("clock", "speed", "scenario", "elapsed_s")}
+        return {"running": not data.get("stopped", False), **shown}
 
     @router.get("/api/alerts")
     async def list_alerts(who: Principal = Depends(dispatcher)) -> list[dict[str, Any]]:

@@ -362,6 +362,20 @@ setInterval(() => {
   GT.alertPanels.tick();
 }, 1000);
 
+// ---- the simulated city's clock (scenario time, speed, scenario), when a simulator runs
+const scenarioEl = document.getElementById("scenario");
+async function showScenarioClock() {
+  let s = { running: false };
+  try { s = await GT.api("/api/scenario", { token: TOKEN }); } catch (_) { /* shown again next time */ }
+  scenarioEl.hidden = !s.running;
+  if (!s.running) return;
+  const t = new Date(s.clock).toLocaleTimeString("ko-KR", { timeZone: "Asia/Seoul", hour: "2-digit", minute: "2-digit", hour12: false });
+  const what = s.scenario ? ` · ${s.scenario}` : "";
+  setText(scenarioEl, `시뮬레이션 simulated ${t} KST ×${s.speed}${what}`);
+}
+showScenarioClock();
+setInterval(showScenarioClock, 5000);
+
 GT.actions.start(C);
 GT.filters.start(C, scheduleRender);
 const link = GT.socket("/ws/console", TOKEN, (msg) => {

@@ -138,6 +138,7 @@ def routes(draft_id: str, sent_id: str) -> list[tuple[str, str, Any, Any]]:
         ("GET", f"/api/incidents/{INC}/overlay", None, DISPATCH),
         ("GET", "/api/assignments", None, DISPATCH),
         ("GET", "/api/units", None, DISPATCH),
+        ("GET", "/api/scenario", None, DISPATCH),
         ("GET", "/api/alerts", None, DISPATCH),
         ("GET", "/api/audit", None, {"supervisor"}),
         ("GET", f"/api/crew/{OWN_UNIT}", None, DISPATCH | {"crew_own"}),
