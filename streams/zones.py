@@ -31,9 +31,9 @@ the younger closed as merged, so nothing is ever held by no incident, and eviden
 by both for that moment ends on the survivor alone. Units follow the survivor in the
 dispatch stage (it moves a merged incident's units); in the follow-up stage the merged
 incident's alert draft ends with it, and the survivor, holding all the evidence, is judged
-for an alert afresh. The result does not depend on which zone saw what first: the merge stage compares incidents,
-not arrivals, so a border through an emergency yields the incident a single zone would
-(property-tested in ``tests/streams/test_zones.py``).
+for an alert afresh. The result does not depend on which zone saw what first: the merge
+stage compares incidents, not arrivals, so a border through an emergency yields the
+incident a single zone would (property-tested in ``tests/streams/test_zones.py``).
 
 With ``GT_ZONES=1`` (the default) the whole city is the one zone ``city``, ids carry no
 zone, and no incident is ever announced.
