@@ -2,7 +2,9 @@
 
 Reads the deployment's ``GT_…`` variables (the same names as the other services):
 ``GT_AUTH_SECRET`` (required), ``GT_REDIS_URL``, ``GT_TOPIC_PREFIX``, ``GT_DATA_DIR``
-(city cameras; the built-in city when unset), ``GT_VIDEO_PORT``, ``GT_LOG_LEVEL``.
+(city cameras; the built-in city when unset), ``GT_VIDEO_PORT``, ``GT_LOG_LEVEL``,
+``GT_VIDEO_PULL_HOSTS`` and ``GT_VIDEO_PULL_NETWORKS`` (comma-separated camera hosts and
+CIDR networks a run-time camera's pull URL may reach; none by default).
 ``--ingest-token CAMERA_ID`` prints a fixed camera's ingest token and exits.
 """
 
@@ -40,6 +42,10 @@ def _cameras(env: Mapping[str, str], no_city: bool) -> Sequence[CameraLike]:
     return load_city(data_dir).cameras
 
 
+def _listed(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run the relay (or print an ingest token); return the exit status."""
     env = os.environ if env is None else env
@@ -56,7 +62,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     level = env.get("GT_LOG_LEVEL", "info").lower()
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(name)s %(message)s")
     config = RelayConfig(
-        ingest_secret=ingest_secret_for(secret), topic_prefix=env.get("GT_TOPIC_PREFIX", "")
+        ingest_secret=ingest_secret_for(secret),
+        topic_prefix=env.get("GT_TOPIC_PREFIX", ""),
+        pull_allowed_hosts=_listed(env.get("GT_VIDEO_PULL_HOSTS")),
+        pull_allowed_networks=_listed(env.get("GT_VIDEO_PULL_NETWORKS")),
     )
     cameras = _cameras(env, args.no_city)
     if args.ingest_token:

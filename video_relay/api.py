@@ -114,6 +114,8 @@ def api_routes(relay: Relay) -> APIRouter:
         """Register (or renew) a run-time camera; its ingest token is shown only here."""
         principal = await relay.principal(request)
         _may_register(principal, body)
+        if body.pull_url is not None:
+            relay.egress.check_url(body.pull_url)
         entry, token = relay.registry.register(CameraEntry(**body.model_dump()))
         return {"camera": entry.to_json(), "ingest_token": token}
 

@@ -20,6 +20,7 @@ from video_relay.audit import AuditLog
 from video_relay.cameras import CameraLike, CameraRegistry
 from video_relay.codes import http_status_for
 from video_relay.config import RelayConfig
+from video_relay.egress import PullEgress, pull_client
 from video_relay.errors import VideoRelayError
 from video_relay.hub import FeedHub
 from video_relay.ingest import ingest_routes
@@ -62,13 +63,16 @@ def create_app(
         policy=policy or RedisViewingPolicy(redis_client, config.namespace),
         metrics=RelayMetrics(),
         tasks=TaskSupervisor(),
+        egress=PullEgress.of(config.pull_allowed_hosts, config.pull_allowed_networks).with_urls(
+            url for _, url in config.pull_urls
+        ),
         wall_clock=wall_clock,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         timeout = httpx.Timeout(10.0, connect=5.0)
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
+        async with pull_client(relay.egress, timeout) as client:
             puller = Puller(relay, client)
             relay.tasks.start("janitor", lambda: _janitor(relay, puller))
             try:

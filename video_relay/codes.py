@@ -25,6 +25,7 @@ from __future__ import annotations
 from video_relay.errors import (
     BadFrame,
     Forbidden,
+    PullRefused,
     ReasonRequired,
     RegistrationError,
     StoreUnavailable,
@@ -68,6 +69,7 @@ _HTTP: tuple[tuple[type[VideoRelayError], int], ...] = (
     (StoreUnavailable, 503),
     (BadFrame, 415),
     (RegistrationError, 409),
+    (PullRefused, 422),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 __all__ = ["RelayConfig"]
@@ -35,6 +36,12 @@ class RelayConfig:
     """Wait before reconnecting to an MJPEG source that failed, while still wanted."""
     pull_urls: tuple[tuple[str, str], ...] = ()
     """(camera_id, MJPEG URL) pairs the relay pulls from instead of waiting for a push."""
+    pull_allowed_hosts: tuple[str, ...] = ()
+    """Host names a run-time camera's pull URL may name (``*.example.org`` for subdomains);
+    the hosts of ``pull_urls`` are allowed too. Any other host is refused."""
+    pull_allowed_networks: tuple[str, ...] = ()
+    """CIDR networks the relay may connect to even when private, loopback or link-local
+    (e.g. the city's camera VLAN); public addresses of allowed hosts need no entry."""
     send_buffer_bytes: int = 131_072
     """Kernel send buffer per connection: bounds the video in flight to a slow viewer."""
     audit_query_limit: int = 5000
@@ -48,6 +55,8 @@ class RelayConfig:
                 raise ValueError(f"{name} must be positive")
         if self.max_frame_bytes < 1024 or self.max_viewers_per_camera < 1:
             raise ValueError("max_frame_bytes must be >= 1024 and max_viewers_per_camera >= 1")
+        for network in self.pull_allowed_networks:
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad one
 
     @property
     def namespace(self) -> str:

@@ -6,6 +6,7 @@ __all__ = [
     "BadFrame",
     "Forbidden",
     "MjpegError",
+    "PullRefused",
     "ReasonRequired",
     "RegistrationError",
     "StoreUnavailable",
@@ -58,3 +59,7 @@ class StoreUnavailable(VideoRelayError):
 
 class MjpegError(VideoRelayError):
     """A pulled MJPEG-over-HTTP stream that does not parse (the puller reconnects)."""
+
+
+class PullRefused(VideoRelayError):
+    """A pull URL or the address it leads to is not an allowed camera host (no SSRF)."""

@@ -8,7 +8,7 @@ import logging
 
 import httpx
 
-from video_relay.errors import BadFrame, MjpegError
+from video_relay.errors import BadFrame, MjpegError, PullRefused
 from video_relay.jpeg import check_jpeg
 from video_relay.mjpeg import MjpegParser, boundary_from_content_type
 from video_relay.relay import Relay
@@ -44,8 +44,8 @@ class Puller:
         while True:
             try:
                 await self._read(camera_id, url)
-            except (httpx.HTTPError, MjpegError) as exc:
-                log.warning("pull of %s from %s failed: %s", camera_id, url, exc)
+            except (httpx.HTTPError, MjpegError, PullRefused) as exc:
+                log.warning("pull of %s failed: %s", camera_id, exc)  # the URL may hold credentials
             await asyncio.sleep(relay.config.pull_reconnect_s)
 
     async def _read(self, camera_id: str, url: str) -> None:

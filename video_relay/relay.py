@@ -13,6 +13,7 @@ from access import Principal, TokenAuthority, TokenError
 from video_relay.audit import AuditLog
 from video_relay.cameras import CameraRegistry
 from video_relay.config import RelayConfig
+from video_relay.egress import PullEgress
 from video_relay.errors import Unauthenticated
 from video_relay.hub import FeedHub
 from video_relay.metrics import RelayMetrics
@@ -33,7 +34,7 @@ def presented_token(conn: HTTPConnection) -> str | None:
 
 @dataclass
 class Relay:
-    """Registry, feeds, audit, policy and metrics of one relay, plus its clocks."""
+    """Registry, feeds, audit, policy, metrics and pull egress of one relay, plus its clocks."""
 
     config: RelayConfig
     authority: TokenAuthority
@@ -43,6 +44,7 @@ class Relay:
     policy: ViewingPolicy
     metrics: RelayMetrics
     tasks: TaskSupervisor
+    egress: PullEgress = field(default_factory=PullEgress)
     wall_clock: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic
     _sources: dict[str, asyncio.Event] = field(default_factory=dict)
