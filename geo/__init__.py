@@ -6,6 +6,7 @@ Pure: imports numpy, scipy, shapely and pyproj only (pyrosm lazily, for .osm.pbf
     incident = city.roads.snap(lon, lat)   # Snap(node, distance_m, lon, lat)
     eta_s = city.unit_times_to(incident.node, unit_nodes, horizon_s=840)  # every unit at once
     route = city.roads.route(unit_node, incident.node)   # Route(eta_s, distance_m, geometry...)
+    banded = TravelTimes.for_city(city, TravelModel())   # calibrated: one table per hour band
     overlay = build_overlay(city, "gas_leak", lon, lat, wind_from_deg=270, wind_speed_mps=3)
 """
 
@@ -33,6 +34,7 @@ from geo.roads import RoadGraph
 from geo.route import EdgeSnap, Route, Snap, Step
 from geo.speeds import SpeedModel
 from geo.time_table import TimeTable, unit_times_to
+from geo.travel import HourBand, TravelModel, TravelTimes
 
 __all__ = [
     "KOREA_CRS",
@@ -47,6 +49,7 @@ __all__ = [
     "FileReport",
     "GeoError",
     "HazardRule",
+    "HourBand",
     "Hydrant",
     "InvalidCoordinatesError",
     "LoadReport",
@@ -59,6 +62,8 @@ __all__ = [
     "Station",
     "Step",
     "TimeTable",
+    "TravelModel",
+    "TravelTimes",
     "UnitSeed",
     "UnknownNodeError",
     "build_overlay",

@@ -187,6 +187,21 @@ class RoadGraph:
         """All edges as (from, to, time_s, length_m) arrays, sorted by (from, to)."""
         return self._src, self._dst, self._time_s, self._length_m
 
+    def with_edge_times(self, time_s: NDArray[np.float64]) -> RoadGraph:
+        """The same network with other edge times (in edge_arrays order): one hour band."""
+        return RoadGraph(
+            node_ids=self._node_ids,
+            lon=self._lon,
+            lat=self._lat,
+            src=self._src,
+            dst=self._dst,
+            length_m=self._length_m,
+            time_s=np.asarray(time_s, float),
+            street_index=self._street,
+            street_names=self._street_names,
+            crs=self.projection.crs,
+        )
+
     def edge_time_s(self, u: int, v: int) -> float:
         """Travel time of the edge u -> v; KeyError when there is none."""
         return float(self._time_s[self._edge(u, v)])
