@@ -97,7 +97,8 @@ ARTERIAL_MIN_KPH = 50.0
 
 # Fitted (the one free figure): how much faster than traffic an emergency vehicle on call
 # drives (sirens, bus lanes, crossing on red), chosen so that closest-idle dispatch
-# reproduces Seoul's mean 출동시간 of 3 min 25 s (서울연구원 2017; bench.calibration).
+# reproduces Seoul's mean 출동시간 of 3 min 25 s (서울연구원 2017): bench.calibration
+# measures 202 s with it.
 EMERGENCY_ADVANTAGE = 1.45
 # ASSUMPTION: never faster than this share of the legal limit (the reference model's 0.8
 # plus the tolerance granted to emergency vehicles, 도로교통법 제30조).
@@ -121,10 +122,11 @@ TURNOUT_S: Mapping[str, float] = MappingProxyType(
     }
 )
 DEFAULT_TURNOUT_S = 80.0
-# ASSUMPTION: 40 s from answering the call to the dispatch order, well inside NFPA 1710's
-# 64 s limit; with turnout it leaves 299 s − 205 s ≈ 94 s between the mean call → arrival
-# (소방청, 2020 H1: 4 min 59 s) and the mean 출동시간 (서울연구원 2017: 3 min 25 s)
-# for engines after rounding, which this model approaches from above.
+# ASSUMPTION: 40 s from answering the call to the dispatch order, inside NFPA 1710's 64 s
+# limit. With an engine's 80 s turnout this is 120 s between call and leaving the station;
+# Seoul's published means imply less (call → arrival 4 min 59 s, 소방청 2020 H1, minus
+# 출동시간 3 min 25 s, 서울연구원 2017: 94 s), but they come from different years and no
+# published Seoul breakdown of call processing and turnout was found.
 CALL_PROCESSING_S = 40.0
 # ASSUMPTION: an ETA's spread is lognormal around the median with this sigma (traffic
 # that a band's mean does not see); p90 = p50 x exp(1.2816 sigma) ≈ 1.38 x p50.
