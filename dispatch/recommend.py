@@ -14,7 +14,8 @@ __all__ = ["Candidate", "Policy", "Recommendation", "UnitPick", "recommend"]
 
 @dataclass(frozen=True)
 class Candidate:
-    """An idle unit that could go: road ETA to the scene (turnout included)."""
+    """An idle unit that could go: road ETA to the scene (turnout included), its median,
+    and the 90th percentile when the travel model gives a spread."""
 
     unit_id: str
     kind: str
@@ -22,6 +23,12 @@ class Candidate:
     distance_m: float = math.nan
     station_id: str = ""
     stale: bool = False
+    eta_p90_s: float | None = None
+
+    @property
+    def p90_s(self) -> float:
+        """The ETA the golden-time check uses: its 90th percentile (the median without one)."""
+        return self.eta_s if self.eta_p90_s is None else self.eta_p90_s
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,8 @@ class UnitPick:
     """One unit in a recommendation.
 
     `distance_m` is the road distance when the route was asked for (`route` is then its
-    GeoJSON LineString), else the straight-line distance to the scene.
+    GeoJSON LineString), else the straight-line distance to the scene. `eta_s` is the
+    median ETA, `eta_p90_s` its 90th percentile (what `within_golden_time` is judged on).
     """
 
     unit_id: str
@@ -70,6 +78,7 @@ class UnitPick:
     first_responder: bool = False
     substitute_for: str | None = None
     route: dict[str, object] | None = field(default=None, compare=False)
+    eta_p90_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,7 @@ class Recommendation:
     breach_s: float
     unfilled: tuple[tuple[str, int], ...] = ()
     reasons: tuple[str, ...] = ()
+    first_eta_p90_s: float | None = None
 
     @property
     def unit_ids(self) -> tuple[str, ...]:
@@ -130,6 +140,12 @@ class _Picker:
     def first_eta(self) -> float:
         etas = [c.eta_s for c, _ in self.picks if c.kind in self.card.clock_stoppers]
         etas += [c.eta_s for c, sub in self.picks if sub in self.card.clock_stoppers]
+        return min(etas, default=math.inf)
+
+    def first_eta_p90(self) -> float:
+        """The 90th-percentile ETA of the clock stoppers: what the golden time is judged on."""
+        stop = self.card.clock_stoppers
+        etas = [c.p90_s for c, sub in self.picks if c.kind in stop or sub in stop]
         return min(etas, default=math.inf)
 
     def options(self, kinds: Sequence[str]) -> list[Candidate]:
@@ -224,14 +240,15 @@ def recommend(
         first = pk.first_eta()
         if (
             policy.substitute_on_breach
-            and first > budget_s
+            and pk.first_eta_p90() > budget_s
             and card.priority <= policy.substitute_max_priority
         ):
             _add_first_responder(card, pk, first)
             first = pk.first_eta()
+        first_p90 = pk.first_eta_p90()
     finally:
         pk.restore()
-    return _result(card, pk, first, budget_s, unfilled)
+    return _result(card, pk, first, first_p90, budget_s, unfilled)
 
 
 def _add_first_responder(card: RunCard, pk: _Picker, first: float) -> None:
@@ -251,7 +268,7 @@ def _add_first_responder(card: RunCard, pk: _Picker, first: float) -> None:
         ]
         if not subs:
             continue
-        in_time = [c for c in subs if c.eta_s <= pk.budget_s]
+        in_time = [c for c in subs if c.p90_s <= pk.budget_s]
         if pk.coverage is not None:
             cov = pk.coverage
             in_time = [
@@ -264,7 +281,8 @@ def _add_first_responder(card: RunCard, pk: _Picker, first: float) -> None:
         else:
             continue
         pk.reasons.append(
-            f"no {kind} within golden time (first arrival {first:.0f} s > "
+            f"no {kind} within golden time (first arrival {first:.0f} s, "
+            f"p90 {pk.first_eta_p90():.0f} s > "
             f"{card.golden_time_s:.0f} s): {sub.kind} {sub.unit_id} sent as first "
             f"responder, ETA {sub.eta_s:.0f} s"
         )
@@ -273,7 +291,12 @@ def _add_first_responder(card: RunCard, pk: _Picker, first: float) -> None:
 
 
 def _result(
-    card: RunCard, pk: _Picker, first: float, budget_s: float, unfilled: dict[str, int]
+    card: RunCard,
+    pk: _Picker,
+    first: float,
+    first_p90: float,
+    budget_s: float,
+    unfilled: dict[str, int],
 ) -> Recommendation:
     reasons = list(card.notes)
     picks: list[UnitPick] = []
@@ -292,20 +315,22 @@ def _result(
                 kind=c.kind,
                 eta_s=c.eta_s,
                 distance_m=c.distance_m,
-                within_golden_time=c.eta_s <= budget_s,
+                within_golden_time=c.p90_s <= budget_s,
                 station_id=c.station_id,
                 stale=c.stale,
                 first_responder=c.unit_id == first_id,
                 substitute_for=sub,
+                eta_p90_s=c.eta_p90_s,
             )
         )
         if c.stale:
             reasons.append(f"{c.unit_id}: no recent position fix, ETA from its station")
-    breach_s = max(0.0, first - budget_s) if math.isfinite(first) else math.inf
+    breach_s = max(0.0, first_p90 - budget_s) if math.isfinite(first_p90) else math.inf
     breach = breach_s > 0
     if breach and math.isfinite(first):
+        spread = f" (p90 {first_p90:.0f} s)" if first_p90 != first else ""
         reasons.append(
-            f"golden time breach predicted: first unit in {first:.0f} s, "
+            f"golden time breach predicted: first unit in {first:.0f} s{spread}, "
             f"{breach_s:.0f} s over the {budget_s:.0f} s left"
         )
     elif not math.isfinite(first):
@@ -319,6 +344,7 @@ def _result(
         golden_time_s=card.golden_time_s,
         units=tuple(picks),
         first_eta_s=first if math.isfinite(first) else None,
+        first_eta_p90_s=first_p90 if math.isfinite(first_p90) else None,
         breach=breach,
         breach_s=breach_s,
         unfilled=tuple(unfilled.items()),

@@ -14,7 +14,7 @@ from dispatch.moveup import MoveUp, district_cover, suggest_move_ups
 from dispatch.recommend import Candidate, Policy, Recommendation, recommend
 from dispatch.run_cards import RunCard, RunCardBook, load_run_cards
 from dispatch.snapshot import FleetArrays, Snapshot, straight_line_m
-from geo import City, TimeTable
+from geo import City, RoadGraph, TimeTable, TravelModel, TravelTimes
 
 __all__ = ["DEFAULT_COVER_TRAVEL_S", "Recommender", "straight_line_m"]
 
@@ -39,6 +39,11 @@ class Recommender:
     trees; units elsewhere cost one reverse search per incident. Without it every
     incident costs reverse searches and a forward search per route (the plain path,
     kept as the reference the fast one is tested against).
+
+    With a `travel` model (geo.travel) times come from the road graph and station table of
+    the hour band `now` falls in, plus the last stretch from the road to the incident and
+    the turnout of each unit's kind; every ETA then carries its 90th percentile, which the
+    golden-time check uses. Without one, the city's own (reference) times and `turnout_s`.
     """
 
     def __init__(
@@ -51,6 +56,7 @@ class Recommender:
         turnout_s: float = 60.0,
         cover_travel_s: Mapping[str, float] = DEFAULT_COVER_TRAVEL_S,
         use_station_table: bool = True,
+        travel: TravelModel | None = None,
     ) -> None:
         self.city = city
         self.book = book or load_run_cards()
@@ -59,11 +65,12 @@ class Recommender:
         self.turnout_s = turnout_s
         self.cover_travel_s = dict(cover_travel_s)
         self.use_station_table = use_station_table
+        self.travel = travel
         self.coverage: CoverageState | None = None
         self._districts: dict[str, np.ndarray] | None = None
         self._normal: dict[str, dict[str, float]] | None = None
         self._snap_cache: dict[tuple[float, float], int] = {}
-        self._target_cache: dict[tuple[float, float], int] = {}
+        self._target_cache: dict[tuple[float, float], tuple[int, float]] = {}
         self._arrays: tuple[Fleet, int, FleetArrays] | None = None
         self._synced: tuple[Fleet, int, CoverageState, int] | None = None
 
@@ -102,6 +109,14 @@ class Recommender:
     def _table(self) -> TimeTable | None:
         return self.city.station_table if self.use_station_table else None
 
+    def _roads_at(self, now: datetime) -> tuple[RoadGraph, TimeTable | None]:
+        """The road graph and station table of the moment (one per hour band with a travel
+        model; the city's own otherwise)."""
+        if self.travel is None:
+            return self.city.roads, self._table()
+        times = TravelTimes.for_city(self.city, self.travel)
+        return times.graph(now), times.table(now) if self.use_station_table else None
+
     def recommend(
         self,
         incident_type: str,
@@ -120,7 +135,8 @@ class Recommender:
         card = self.book.card_for(
             incident_type, priority, patients=patients, alarm_level=alarm_level
         )
-        target = self._target_node(lon, lat)
+        target, snap_m = self._target_node(lon, lat)
+        graph, table = self._roads_at(now)
         kinds = {k for k, _ in card.units} | {
             s for k, _ in card.units for s in card.substitutes_for(k)
         }
@@ -129,26 +145,26 @@ class Recommender:
         )
         self.sync_coverage(fleet)
         horizon_s = 2 * card.golden_time_s
-        table = self._table()
+        extra = self._extra_s(snap, snap_m)
         if table is not None:
-            every = self._times_to(target, snap.nodes, table)  # one lookup serves both passes
+            every = self._times_to(target, snap.nodes, table, graph)  # serves both passes
             near = np.where(every <= horizon_s, every, np.inf)
         else:
-            near = self._searched(target, snap.nodes, horizon_s)
+            near = self._searched(target, snap.nodes, horizon_s, graph)
         rec = recommend(
             card,
-            self._candidates(card, snap, near),
+            self._candidates(card, snap, near, extra),
             coverage=self.coverage,
             policy=self.policy,
             elapsed_s=elapsed_s,
         )
         if not rec.filled or rec.first_eta_s is None:
             if table is None:
-                every = self._searched(target, snap.nodes, np.inf)
+                every = self._searched(target, snap.nodes, np.inf, graph)
             if not np.array_equal(every, near):  # else the same candidates: the same answer
                 rec = recommend(
                     card,
-                    self._candidates(card, snap, every),
+                    self._candidates(card, snap, every, extra),
                     coverage=self.coverage,
                     policy=self.policy,
                     elapsed_s=elapsed_s,
@@ -159,30 +175,45 @@ class Recommender:
             # the decision restored what it spent: still in sync with this fleet version
             self._synced = (*self._synced[:3], self.coverage.version)
         if with_routes:
-            rec = self._with_routes(rec, snap, target, table)
+            rec = self._with_routes(rec, snap, target, table, graph)
         return rec
 
-    def _target_node(self, lon: float, lat: float) -> int:
-        """The road node of an incident position (remembered: incidents are re-planned)."""
-        node = self._target_cache.get((lon, lat))
-        if node is None:
-            node = self.city.roads.snap(lon, lat).node
+    def _extra_s(self, snap: Snapshot, snap_m: float) -> np.ndarray:
+        """Per unit, seconds besides the road: turnout (units at their station) and, with
+        a travel model, turnout by kind and the last stretch from the road to the scene."""
+        if self.travel is None:
+            return np.asarray(snap.turnout_s, float)
+        by_kind = np.array([self.travel.turnout_for(str(k)) for k in snap.kinds], float)
+        turnout = np.where(np.asarray(snap.turnout_s) > 0, by_kind, 0.0)
+        return np.asarray(turnout + self.travel.last_stretch_s(snap_m), float)
+
+    def _target_node(self, lon: float, lat: float) -> tuple[int, float]:
+        """The road node of an incident position and its distance from it (remembered:
+        incidents are re-planned)."""
+        hit = self._target_cache.get((lon, lat))
+        if hit is None:
+            snap = self.city.roads.snap(lon, lat)
+            hit = (snap.node, snap.distance_m)
             if len(self._target_cache) > SNAP_CACHE_SIZE:
                 self._target_cache.clear()
-            self._target_cache[(lon, lat)] = node
-        return node
+            self._target_cache[(lon, lat)] = hit
+        return hit
 
-    def _searched(self, target: int, nodes: np.ndarray, horizon_s: float) -> np.ndarray:
+    def _searched(
+        self, target: int, nodes: np.ndarray, horizon_s: float, graph: RoadGraph
+    ) -> np.ndarray:
         """Travel times of nodes to target by one reverse search."""
-        return np.asarray(self.city.roads.times_to(target, horizon_s)[nodes])
+        return np.asarray(graph.times_to(target, horizon_s)[nodes])
 
-    def _times_to(self, target: int, nodes: np.ndarray, table: TimeTable) -> np.ndarray:
+    def _times_to(
+        self, target: int, nodes: np.ndarray, table: TimeTable, graph: RoadGraph
+    ) -> np.ndarray:
         """Travel times of nodes to target: table lookups, one search for unanchored nodes."""
         anchored = table.anchored(nodes)
         if anchored.all():
             times = table.times_to(target, nodes)
         else:
-            times = self.city.roads.times_to(target)[nodes]
+            times = graph.times_to(target)[nodes]
             times[anchored] = table.times_to(target, nodes[anchored])
         return times
 
@@ -205,9 +236,12 @@ class Recommender:
             )
         return np.array([self._snap_cache[k] for k in keys], dtype=np.int64)
 
-    def _candidates(self, card: RunCard, snap: Snapshot, tt: np.ndarray) -> list[Candidate]:
+    def _candidates(
+        self, card: RunCard, snap: Snapshot, tt: np.ndarray, extra_s: np.ndarray
+    ) -> list[Candidate]:
         """The nearest reachable units of each kind the card may use."""
-        eta = tt + snap.turnout_s if len(snap.units) else np.zeros(0)
+        eta = tt + extra_s if len(snap.units) else np.zeros(0)
+        spread = self.travel.spread if self.travel is not None else None
         finite = np.isfinite(eta)
         out: list[Candidate] = []
         for kind, of_kind in snap.by_kind.items():
@@ -217,6 +251,7 @@ class Recommender:
                 idx = idx[np.argpartition(eta[idx], keep)[:keep]]
             for i in idx.tolist():
                 unit = snap.units[i]
+                p90 = spread(float(eta[i]))[1] if spread is not None else None
                 out.append(
                     Candidate(
                         unit_id=unit.unit_id,
@@ -225,6 +260,7 @@ class Recommender:
                         distance_m=float(snap.distance_m[i]),
                         station_id=unit.station_id,
                         stale=bool(snap.stale[i]),
+                        eta_p90_s=p90,
                     )
                 )
         return out
@@ -235,9 +271,9 @@ class Recommender:
         snap: Snapshot,
         target: int,
         table: TimeTable | None,
+        g: RoadGraph,
     ) -> Recommendation:
         """Road route geometry and distance for every recommended unit."""
-        g = self.city.roads
         picks = []
         for pick in rec.units:
             node = int(snap.nodes[snap.index_of[pick.unit_id]])

@@ -319,6 +319,8 @@ class DispatchFollower:
                 unit_id=pick.unit_id,
                 status=AssignmentStatus.RECOMMENDED,
                 eta_s=round(pick.eta_s, 1),
+                eta_p50_s=None if pick.eta_p90_s is None else round(pick.eta_s, 1),
+                eta_p90_s=None if pick.eta_p90_s is None else round(pick.eta_p90_s, 1),
                 distance_m=0.0 if math.isnan(pick.distance_m) else round(pick.distance_m, 1),
                 golden_time_s=rec.golden_time_s,
                 within_golden_time=pick.within_golden_time,

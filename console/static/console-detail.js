@@ -14,6 +14,13 @@ GT.detail = (() => {
     return b;
   }
 
+  // An ETA with its spread reads as a range ("3–5 min", median to 90th percentile), not a
+  // false "2:34"; an assignment without a spread keeps its clock ETA.
+  const fmtEta = (a) => {
+    if (a.eta_p90_s == null) return fmtClock(a.eta_s);
+    const lo = Math.floor((a.eta_p50_s ?? a.eta_s) / 60);
+    return `${lo}–${Math.max(lo + 1, Math.ceil(a.eta_p90_s / 60))} min`;
+  };
   const unitStatus = (C, id) => { const u = C.state.units.get(id); return u ? u.data : null; };
   const split = (input) => input.value.split(",").map((x) => x.trim()).filter(Boolean);
 
@@ -212,7 +219,7 @@ GT.detail = (() => {
         setText(badge, `${label("unitStatus", status)} ${status}`);
         badge.dataset.status = status;
         badge.style.background = GT.UNIT_COLOURS[status] || "#9e9e9e";
-        setText(eta, fmtClock(a.eta_s));
+        setText(eta, fmtEta(a));
         setClass(eta, a.within_golden_time ? "" : "late");
         eta.title = a.within_golden_time ? "within golden time" : "beyond golden time";
         act.firstChild.hidden = status === "out_of_service";

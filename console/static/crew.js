@@ -37,7 +37,11 @@ function draw(view) {
   document.getElementById("type").textContent = `P${inc.priority} ${GT.label("type", inc.type)}`;
   document.getElementById("address").textContent = inc.address || view.place || inc.district || "위치 확인 중 locating…";
   const eta = document.getElementById("eta");
-  eta.textContent = `ETA ${fmtClock(a.eta_s)} · ${(a.distance_m / 1000).toFixed(1)} km` +
+  // median to 90th percentile ("3–5 min") when the assignment carries its spread
+  const lo = Math.floor((a.eta_p50_s ?? a.eta_s) / 60);
+  const when = a.eta_p90_s == null ? fmtClock(a.eta_s)
+    : `${lo}–${Math.max(lo + 1, Math.ceil(a.eta_p90_s / 60))} min`;
+  eta.textContent = `ETA ${when} · ${(a.distance_m / 1000).toFixed(1)} km` +
     (a.within_golden_time ? "" : " · 골든타임 초과 beyond golden time");
   eta.classList.toggle("late", !a.within_golden_time);
   document.getElementById("description").textContent = inc.description || "";

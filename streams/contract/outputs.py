@@ -139,6 +139,10 @@ class Assignment(ContractModel):
     command_id: EventId | None = None
     """The dispatcher command this record answers: the order it gave, or its refusal (a
     ``cancelled`` record whose ``reason`` starts with "refused:")."""
+    eta_p50_s: float | None = Field(default=None, ge=0)
+    """The median of the ETA when the travel model gives its spread (then equal to eta_s)."""
+    eta_p90_s: float | None = Field(default=None, ge=0)
+    """The 90th percentile of the ETA: what ``within_golden_time`` is judged on, when given."""
 
 
 class MapFeature(ContractModel):
