@@ -158,7 +158,7 @@ class FusionWorker:
         (with unit reports and dispatch commands) and to the follow-up stage (with alert
         commands), each in order, with the incidents forgotten."""
         await self.outbox.emit(e for e in effects if e.topic not in HANDED_OVER)
-        dispatch = dispatch_items(effects, self._dispatch_relay.take_forgotten())
+        dispatch = dispatch_items(effects, self._dispatch_relay.take_forgotten(), origin)
         follow = follow_items(effects, self._follow_relay.take_forgotten(), origin)
         for topic, items, what in (
             (self.topics.dispatch, dispatch, "dispatch"),

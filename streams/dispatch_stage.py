@@ -114,13 +114,23 @@ class DispatchRelay:
         return out
 
 
-def dispatch_items(effects: list[Effect], forgotten: list[str]) -> list[bytes]:
+def dispatch_items(
+    effects: list[Effect], forgotten: list[str], origin: dict[str, Any] | None = None
+) -> list[bytes]:
     """The dispatch stage's items for a zone record's effects, in order: incident states,
-    unit reports, dispatch commands, then forgotten incidents."""
+    unit reports, dispatch commands (with the ``origin`` of the command, for a dead
+    letter), then forgotten incidents."""
     items: list[bytes] = []
+    where = orjson.dumps(origin) if origin is not None else None
     for effect in effects:
         if effect.topic == "incidents":
             items.append(b'{"incident":' + effect.value + b"}")
+        elif (
+            effect.topic == "dispatch"
+            and where is not None
+            and effect.value.startswith(b'{"command"')
+        ):
+            items.append(effect.value[:-1] + b',"origin":' + where + b"}")
         elif effect.topic == "dispatch":
             items.append(effect.value)
     items += [orjson.dumps({"forget": incident_id}) for incident_id in forgotten]
@@ -192,59 +202,80 @@ def feedback_records(effects: list[Effect]) -> list[tuple[str, bytes]]:
     return [(zone, value) for zone, items in zones.items() for value in records.frame(items)]
 
 
-def create_dispatch_app(settings: Settings, city: City) -> faust.App:
-    """The dispatch stage's Faust app: assignments from the ``gt-dispatch`` topic."""
-    topics = Topics(settings.topic_prefix)
-    app = faust_app(settings, f"goldentime-{settings.topic_prefix or 'main'}-dispatch")
-    outbox = Outbox(faust_send(app), topics)
-    changelog = Changelog()
-    units, assignments, plans, commands_seen = (
-        stage_table(app, changelog, settings, name)
-        for name in ("units", "assignments", "plans", "commands-seen")
-    )
-    recommender = Recommender(city)
-    recommender.prepare_coverage()
-    started_at = now_utc()
-    holder: dict[str, DispatchStage] = {}
+class DispatchWorker:
+    """The dispatch stage of one process: its Faust app, the tables, the recommender (its
+    coverage prepared once), and the :class:`DispatchStage` made from them (rebuilt from
+    the recovered tables at the first record after every rebalance)."""
 
-    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
-    async def on_assigned(sender: Any, *args: Any, **kwargs: Any) -> None:
-        holder.clear()  # rebuilt from the recovered tables at the next record
+    def __init__(self, settings: Settings, city: City) -> None:
+        self.city = city
+        self.topics = Topics(settings.topic_prefix)
+        self.app = faust_app(settings, f"goldentime-{settings.topic_prefix or 'main'}-dispatch")
+        self.outbox = Outbox(faust_send(self.app), self.topics)
+        changelog = Changelog()
+        self._tables = [
+            stage_table(self.app, changelog, settings, name)
+            for name in ("units", "assignments", "plans", "commands-seen")
+        ]
+        self.recommender = Recommender(city)
+        self.recommender.prepare_coverage()
+        self.started_at = now_utc()
+        self._stage: DispatchStage | None = None
+        self.app.on_partitions_assigned.connect(self._on_assigned)  # type: ignore[arg-type]
+        inputs = [self.topics.dispatch]
+        record_agent(self.app, inputs, "dispatch", self.outbox, changelog, self._work)
 
-    def stage() -> DispatchStage:
-        if "stage" not in holder:
-            holder["stage"] = DispatchStage(
-                city, recommender, units, assignments, plans, commands_seen, started_at
+    async def _on_assigned(self, sender: Any, *args: Any, **kwargs: Any) -> None:
+        self._stage = None  # rebuilt from the recovered tables at the next record
+
+    @property
+    def stage(self) -> DispatchStage:
+        """The dispatch work over the tables as recovered."""
+        if self._stage is None:
+            units, assignments, plans, commands_seen = self._tables
+            self._stage = DispatchStage(
+                self.city,
+                self.recommender,
+                units,
+                assignments,
+                plans,
+                commands_seen,
+                self.started_at,
             )
-        return holder["stage"]
+        return self._stage
 
-    async def refuse(item: dict[str, Any], error: str, event: Any) -> None:
+    async def _refuse(self, item: dict[str, Any], error: str, event: Event) -> None:
+        """Dead-letter an item, at the input it came from when the zone said (a command's
+        origin on the commands topic), else at its record on the dispatch topic."""
+        origin = item.get("origin") or origin_of(event)
         payload = item.get("command") or item.get("unit") or item.get("incident") or item
         event_id = None
         if isinstance(payload, dict):
             event_id = payload.get("id") or payload.get("unit_id")
         letter = orjson.dumps(payload)
-        await outbox.dead_letter(origin_of(event), letter, error, event_id, "dispatch")
+        await self.outbox.dead_letter(origin, letter, error, event_id, "dispatch")
 
-    async def work(event: Event) -> None:
+    async def _work(self, event: Event) -> None:
         now = now_utc()
         feedback: list[Effect] = []
         for item in records.parse(event.value):
             try:
-                effects = stage().apply(item, now)
+                effects = self.stage.apply(item, now)
             except ContractError as exc:
-                await refuse(item, exc.reason, event)
+                await self._refuse(item, exc.reason, event)
                 continue
             except Exception as exc:
                 log.exception("dispatch failed on an item")
-                await refuse(item, f"internal error in dispatch: {exc!r}", event)
+                await self._refuse(item, f"internal error in dispatch: {exc!r}", event)
                 continue
             # each incident's orders go out as soon as they are made, not after the whole
             # record (a record may hold hundreds of new incidents)
-            await outbox.emit(e for e in effects if e.topic != FEEDBACK)
+            await self.outbox.emit(e for e in effects if e.topic != FEEDBACK)
             feedback += [e for e in effects if e.topic == FEEDBACK]
         for zone, value in feedback_records(feedback):
-            await outbox.send(topics.evidence, zone.encode(), value, "feedback")
+            await self.outbox.send(self.topics.evidence, zone.encode(), value, "feedback")
 
-    record_agent(app, [topics.dispatch], "dispatch", outbox, changelog, work)
-    return app
+
+def create_dispatch_app(settings: Settings, city: City) -> faust.App:
+    """The dispatch stage's Faust app: assignments from the ``gt-dispatch`` topic."""
+    return DispatchWorker(settings, city).app

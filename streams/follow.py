@@ -159,47 +159,55 @@ class FollowUp:
         return []
 
 
-def create_follow_app(settings: Settings, city: City) -> faust.App:
-    """The follow-up stage's Faust app: overlays and alerts from the ``gt-follow`` topic."""
-    topics = Topics(settings.topic_prefix)
-    app = faust_app(settings, f"goldentime-{settings.topic_prefix or 'main'}-follow")
-    outbox = Outbox(faust_send(app), topics)
-    changelog = Changelog()
-    overlays_done, alerts, drafted, commands_seen, silences = (
-        stage_table(app, changelog, settings, name)
-        for name in ("overlays-done", "alerts", "drafted", "commands-seen", "alert-silences")
-    )
-    holder: dict[str, FollowUp] = {}
+class FollowWorker:
+    """The follow-up stage of one process: its Faust app, the tables, and the
+    :class:`FollowUp` made from them (rebuilt from the recovered tables at the first record
+    after every rebalance)."""
 
-    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
-    async def on_assigned(sender: Any, *args: Any, **kwargs: Any) -> None:
-        holder.clear()  # rebuilt from the recovered tables at the next record
+    def __init__(self, settings: Settings, city: City) -> None:
+        self.city = city
+        self.topics = Topics(settings.topic_prefix)
+        self.app = faust_app(settings, f"goldentime-{settings.topic_prefix or 'main'}-follow")
+        self.outbox = Outbox(faust_send(self.app), self.topics)
+        changelog = Changelog()
+        self._tables = [
+            stage_table(self.app, changelog, settings, name)
+            for name in ("overlays-done", "alerts", "drafted", "commands-seen", "alert-silences")
+        ]
+        self._stage: FollowUp | None = None
+        self.app.on_partitions_assigned.connect(self._on_assigned)  # type: ignore[arg-type]
+        record_agent(self.app, [self.topics.follow], "follow", self.outbox, changelog, self._work)
 
-    def follow_up() -> FollowUp:
-        if "stage" not in holder:
-            holder["stage"] = FollowUp(
-                city, overlays_done, alerts, drafted, commands_seen, silences
-            )
-        return holder["stage"]
+    async def _on_assigned(self, sender: Any, *args: Any, **kwargs: Any) -> None:
+        self._stage = None  # rebuilt from the recovered tables at the next record
 
-    async def refuse(item: dict[str, Any], error: str, event: Any) -> None:
+    @property
+    def stage(self) -> FollowUp:
+        """The follow-up work over the tables as recovered."""
+        if self._stage is None:
+            self._stage = FollowUp(self.city, *self._tables)
+        return self._stage
+
+    async def _refuse(self, item: dict[str, Any], error: str, event: Event) -> None:
         origin = item.get("origin") or origin_of(event)
         payload = item.get("command") or item.get("incident") or item
         event_id = payload.get("id") if isinstance(payload, dict) else None
-        await outbox.dead_letter(origin, orjson.dumps(payload), error, event_id, "follow")
+        await self.outbox.dead_letter(origin, orjson.dumps(payload), error, event_id, "follow")
 
-    async def work(event: Event) -> None:
+    async def _work(self, event: Event) -> None:
         now = now_utc()
         effects: list[Effect] = []
         for item in records.parse(event.value):
             try:
-                effects += follow_up().apply(item, now)
+                effects += self.stage.apply(item, now)
             except ContractError as exc:
-                await refuse(item, exc.reason, event)
+                await self._refuse(item, exc.reason, event)
             except Exception as exc:
                 log.exception("follow-up failed on an item")
-                await refuse(item, f"internal error in follow-up: {exc!r}", event)
-        await outbox.emit(effects)
+                await self._refuse(item, f"internal error in follow-up: {exc!r}", event)
+        await self.outbox.emit(effects)
 
-    record_agent(app, [topics.follow], "follow", outbox, changelog, work)
-    return app
+
+def create_follow_app(settings: Settings, city: City) -> faust.App:
+    """The follow-up stage's Faust app: overlays and alerts from the ``gt-follow`` topic."""
+    return FollowWorker(settings, city).app
