@@ -1,6 +1,13 @@
 """Golden-time simulation: one day of Seoul incidents under three dispatch policies.
 
     python -m bench.golden_time [--quick] [--data-dir PATH] [--seed N] [--ablation]
+                                [--model calibrated|reference]
+
+The day is the demo's (scenarios/seoul_day.toml through scenarios.pace: 1,712.8 dispatches
+a day by category and hour, crews' on-scene, transport and handover times; places from
+scenarios.places). Travel times come from the calibrated model (geo.travel: one road graph
+per hour band, the last stretch to the door, turnout by kind, ETA spread; see
+bench.calibration) or, with --model reference, from 0.8 x the legal limit at any hour.
 
 Policies, same incidents and seed: (a) closest idle unit by straight line, (b) closest
 idle unit by road ETA, (c) ours (dispatch.recommend: expected-coverage-aware choice
@@ -16,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -27,40 +35,29 @@ import numpy as np
 import shapely
 
 import dispatch as dp
-from geo import City, load_city
+from bench.calibration import FIRES_2021, SEOUL_PACK, fire_snap_m
+from geo import City, RoadGraph, TravelModel, TravelTimes, load_city
+from scenarios.pace import DayPace, load_pace
+from scenarios.places import IncidentPlaces
 
-SEOUL = Path("/work/shared/data/seoul")
-CALLS_PER_DAY = 6500  # ≈ 119 calls a day in Seoul (issue 5; 소방재난본부 yearly totals)
-# Share of incidents by type and priority weights (p1..p5). Approximate, from the
-# 소방청 119 statistics shares (구급 ≈ 2/3 of dispatches, 구조·생활안전 ≈ 1/4,
-# 화재 ≈ 5 % incl. false alarms); Seoul sees ≈ 12 cardiac arrests a day
-# (질병관리청 급성심장정지조사), we add suspected arrests. Not verified offline.
-TYPE_MIX: tuple[tuple[str, float, tuple[float, ...]], ...] = (
-    ("medical", 0.42, (0.10, 0.30, 0.35, 0.15, 0.10)),
-    ("cardiac_arrest", 0.005, (1, 0, 0, 0, 0)),
-    ("traffic", 0.06, (0.10, 0.30, 0.40, 0.20, 0)),
-    ("fire", 0.05, (0.10, 0.20, 0.40, 0.30, 0)),
-    ("rescue", 0.12, (0.10, 0.20, 0.40, 0.20, 0.10)),
-    ("gas_leak", 0.01, (0, 0.30, 0.50, 0.20, 0)),
-    ("hazmat", 0.002, (0.20, 0.40, 0.40, 0, 0)),
-    ("flood", 0.005, (0, 0.30, 0.40, 0.30, 0)),
-    ("collapse", 0.001, (0.50, 0.50, 0, 0, 0)),
-    ("structural", 0.01, (0, 0.20, 0.50, 0.30, 0)),
-    ("crowd", 0.002, (0, 0.50, 0.50, 0, 0)),
-    ("other", 0.315, (0, 0, 0.20, 0.40, 0.40)),
-)
-# Relative call volume by hour of day (119 calls: night trough, daytime plateau).
-HOURLY = (0.6, 0.5, 0.45, 0.4, 0.4, 0.5, 0.7, 0.9, 1.1, 1.2, 1.25, 1.25,
-          1.2, 1.2, 1.2, 1.2, 1.2, 1.25, 1.3, 1.3, 1.2, 1.1, 0.9, 0.75)  # fmt: skip
-CALL_PROCESSING_S = 60.0  # call taking to dispatch order
-TURNOUT_S = 60.0  # crew out of the station (0 when already on the road)
-HANDOVER_S = 600.0  # ambulance at the emergency room
-TRANSPORT_P = {"medical": 0.55, "cardiac_arrest": 1.0, "traffic": 0.5, "rescue": 0.2}
-SCENE_MIN = {  # mean minutes on scene per type, (ambulance, other kinds)
-    "medical": (10, 10), "cardiac_arrest": (20, 15), "traffic": (15, 30), "fire": (30, 35),
-    "rescue": (15, 35), "gas_leak": (20, 40), "hazmat": (30, 60), "flood": (30, 60),
-    "collapse": (40, 90), "structural": (20, 45), "crowd": (30, 60), "other": (15, 20),
-}  # fmt: skip
+SEOUL = SEOUL_PACK
+# ASSUMPTION: priority weights (p1..p5) per call category; the published statistics give
+# the volume and mix of dispatches (scenarios/seoul_day.toml), not their priority.
+PRIORITY_MIX: dict[str, tuple[float, ...]] = {
+    "medical": (0.10, 0.30, 0.35, 0.15, 0.10),
+    "cardiac_arrest": (1, 0, 0, 0, 0),
+    "traffic": (0.10, 0.30, 0.40, 0.20, 0),
+    "fire": (0.10, 0.20, 0.40, 0.30, 0),
+    "rescue": (0.10, 0.20, 0.40, 0.20, 0.10),
+    "hazmat": (0.20, 0.40, 0.40, 0, 0),
+    "flood": (0, 0.30, 0.40, 0.30, 0),
+    "collapse": (0.50, 0.50, 0, 0, 0),
+    "other": (0, 0, 0.20, 0.40, 0.40),
+}
+REFERENCE_PROCESSING_S = 60.0  # the reference model: call taking to dispatch order
+REFERENCE_TURNOUT_S = 60.0  # crew out of the station (0 when already on the road)
+TRANSPORT_TYPES = ("medical", "cardiac_arrest", "traffic")  # EMS runs that may transport
+ER_DETOUR = 1.4  # ASSUMPTION: street path to the ER over the straight line
 COVER_TRAVEL_S = {"ambulance": 360.0, "engine": 300.0, "ladder": 300.0, "rescue": 300.0}
 OURS = dp.Policy(coverage_aware=True)
 CLOSEST = dp.Policy(coverage_aware=False, substitute_on_breach=False)
@@ -71,7 +68,7 @@ PER_KIND = 12  # nearest idle candidates per kind handed to the recommender
 
 @dataclass
 class World:
-    """The city precomputed once: station/ER travel times, units, districts."""
+    """The city precomputed once: station/ER travel times, units, districts, hour graphs."""
 
     city: City
     st_ids: list[str]
@@ -86,11 +83,25 @@ class World:
     lon: np.ndarray
     lat: np.ndarray
     districts: dict[str, np.ndarray]
+    graphs: list[RoadGraph]  # per hour of the day: the road graph of its band
+    turnout: np.ndarray  # per unit: seconds to leave its station
+    processing_s: float  # call taking to dispatch order
+    pace: DayPace
+    travel: TravelModel | None
 
 
-def build_world(city: City) -> World:
-    """Precompute travel times from/to every station and to the nearest ER."""
-    g = city.roads
+def build_world(
+    city: City, travel: TravelModel | None = None, pace: DayPace | None = None
+) -> World:
+    """Precompute travel times from/to every station and to the nearest ER (on the working
+    day's band: coverage, returns and transports), and the graph of every hour."""
+    if travel is not None:
+        banded = TravelTimes.for_city(city, travel)
+        graphs = [banded.graphs[travel.band_at(h).name] for h in range(24)]
+        g = graphs[12]
+    else:
+        g = city.roads
+        graphs = [g] * 24
     lon, lat = g.node_lonlats()
     st_ids = [s.id for s in city.stations]
     st_node, _ = g.snap_many(
@@ -108,37 +119,55 @@ def build_world(city: City) -> World:
         idx = np.nonzero(shapely.contains_xy(d.geometry, lon, lat))[0]
         if len(idx):
             districts[d.code] = idx
+    kinds = np.array([u[1] for u in units])
+    turnout = np.array(
+        [travel.turnout_for(str(k)) if travel else REFERENCE_TURNOUT_S for k in kinds]
+    )
+    processing = travel.call_processing_s if travel else REFERENCE_PROCESSING_S
     return World(city, st_ids, st_node, st_from, st_to, to_er.min(axis=0), er_nodes[best],
-                 [u[0] for u in units], np.array([u[1] for u in units]),
-                 np.array([u[2] for u in units]), lon, lat, districts)  # fmt: skip
+                 [u[0] for u in units], kinds, np.array([u[2] for u in units]), lon, lat,
+                 districts, graphs, turnout, processing, pace or load_pace(), travel)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Incident:
-    """A simulated call: time (s of day), road node, its run card, its service-time seed."""
+    """A simulated call: time (s of day), road node, its run card, its service-time seed,
+    and the seconds from the road node to the scene (the last stretch)."""
 
     t: float
     node: int
     card: dp.RunCard
     seed: int
+    last_s: float = 0.0
 
 
-def draw_incidents(w: World, hours: tuple[int, int], seed: int) -> list[Incident]:
-    """Poisson arrivals at Seoul's daily volume, uniform over road nodes, typed by TYPE_MIX."""
+def draw_incidents(
+    w: World, hours: tuple[int, int], seed: int, snap_m: list[float] | None = None
+) -> list[Incident]:
+    """The day's dispatches by hour and category at the pace's volume (Poisson per hour),
+    placed like the demo's; the last stretch from `snap_m` (distances of real scenes from
+    the road graph) when given, else from the drawn place."""
     rng = np.random.default_rng(seed)
+    places = IncidentPlaces(w.city, random.Random(seed))
     book = dp.load_run_cards()
-    total = sum(HOURLY)
-    shares = np.array([m[1] for m in TYPE_MIX])
+    cats = list(w.pace.per_day)
+    shares = np.array([w.pace.per_day[c] for c in cats])
+    shares = shares / shares.sum()
     out: list[Incident] = []
     for h in range(*hours):
-        n = rng.poisson(CALLS_PER_DAY * HOURLY[h] / total)
+        n = rng.poisson(w.pace.per_s(h) * 3600.0)
         for t in np.sort(rng.uniform(h * 3600, (h + 1) * 3600, n)):
-            k = rng.choice(len(TYPE_MIX), p=shares / shares.sum())
-            name, _, pw = TYPE_MIX[k]
-            p = 1 + rng.choice(5, p=np.array(pw) / sum(pw))
-            node = int(rng.integers(len(w.lon)))
+            name = cats[int(rng.choice(len(cats), p=shares))]
+            pw = np.array(PRIORITY_MIX[name])
+            p = 1 + int(rng.choice(5, p=pw / pw.sum()))
+            lon, lat = places.draw()
+            snap = w.city.roads.snap(lon, lat)
+            last_m = snap_m[int(rng.integers(len(snap_m)))] if snap_m else snap.distance_m
+            last_s = w.travel.last_stretch_s(last_m) if w.travel is not None else 0.0
             out.append(
-                Incident(float(t), node, book.card_for(name, int(p)), int(rng.integers(2**31)))
+                Incident(
+                    float(t), snap.node, book.card_for(name, p), int(rng.integers(2**31)), last_s
+                )
             )
     return out
 
@@ -188,7 +217,7 @@ class Run:
         post_node = self.w.st_node[self.post]
         back = tt[self.from_node] + (t - self.depart)  # turn back to where it left from
         moving = np.minimum(back, (self.arrive - t) + tt[post_node])
-        eta = np.where(t >= self.arrive, tt[post_node] + TURNOUT_S, moving)
+        eta = np.where(t >= self.arrive, tt[post_node] + self.w.turnout, moving)
         busy = self.busy_until > t
         eta[busy] = (self.busy_until[busy] - t) + tt[self.from_node[busy]]
         return np.asarray(eta)
@@ -214,15 +243,18 @@ class Run:
             idx = np.nonzero(idle & (self.w.u_kind == kind))[0]
             if len(idx) > PER_KIND:
                 idx = idx[np.argpartition(rank[idx], PER_KIND)[:PER_KIND]]
-            out += [dp.Candidate(self.w.u_id[u], kind, float(rank[u])) for u in idx]
+            travel = self.w.travel
+            for u in idx:
+                p90 = travel.spread(float(rank[u]))[1] if travel and not self.straight else None
+                out.append(dp.Candidate(self.w.u_id[u], kind, float(rank[u]), eta_p90_s=p90))
         return out
 
     def dispatch(self, inc: Incident, tt: np.ndarray, index: dict[str, int]) -> None:
         """Recommend, fill gaps from busy units, score the first arrival, occupy the units."""
         self.release(inc.t)
-        eta = self.etas(tt, inc.t)
+        eta = self.etas(tt, inc.t) + inc.last_s
         rec = dp.recommend(inc.card, self.candidates(inc, eta), coverage=self.coverage,
-                           policy=self.policy, elapsed_s=CALL_PROCESSING_S)  # fmt: skip
+                           policy=self.policy, elapsed_s=self.w.processing_s)  # fmt: skip
         picks = [(index[p.unit_id], p.substitute_for) for p in rec.units]
         taken = {u for u, _ in picks}
         for kind, n in rec.unfilled:  # nobody idle: the unit that frees up soonest
@@ -233,7 +265,7 @@ class Run:
         first = min(
             (eta[u] for u, s in picks if self.w.u_kind[u] in stop or s in stop), default=math.inf
         )
-        response = CALL_PROCESSING_S + first
+        response = self.w.processing_s + first
         self.responses.append(response)
         self.late.append(response > inc.card.golden_time_s)
         rng = np.random.default_rng(inc.seed)
@@ -246,11 +278,12 @@ class Run:
         """The unit is busy until it clears the scene (or the ER), then returns home."""
         kind, typ = str(self.w.u_kind[u]), inc.card.incident_type
         start = max(inc.t, self.busy_until[u])  # eta_s includes any wait for a busy unit
-        mean_min = SCENE_MIN[typ][0 if kind == "ambulance" else 1]
-        end = inc.t + eta_s + rng.gamma(2.0, mean_min * 30.0)
+        crews = self.w.pace.crews
+        lo, hi = crews.on_scene_s.get(kind, (1200.0, 3600.0))
+        end = inc.t + eta_s + rng.uniform(lo, hi)
         node = inc.node
-        if kind == "ambulance" and rng.random() < TRANSPORT_P.get(typ, 0.0):
-            end += float(self.w.er_time[node]) + HANDOVER_S
+        if kind == "ambulance" and typ in TRANSPORT_TYPES and rng.random() < crews.transport_share:
+            end += float(self.w.er_time[node]) + rng.uniform(*crews.handover_s)
             node = int(self.w.er_node[node])
         self.busy_s += end - start
         home = int(self.w.u_home[u])
@@ -300,10 +333,10 @@ def simulate(w: World, incidents: list[Incident], ablation: bool = False) -> dic
         runs.append(Run("ours_with_move_ups", OURS, w, move_ups=True, coverage=cov()))
         runs.append(Run("ours_no_substitution", no_sub, w, coverage=cov()))
     index = {u: i for i, u in enumerate(w.u_id)}
-    g = w.city.roads
     rec_ms: list[float] = []
     for inc in incidents:
         t0 = time.perf_counter()
+        g = w.graphs[int(inc.t // 3600) % 24]  # the graph of the hour's band
         tt = g.times_to(inc.node)  # the one search per incident, shared by all policies
         search_ms = (time.perf_counter() - t0) * 1000
         for run in runs:
@@ -318,7 +351,8 @@ def live_latency_ms(w: World, incidents: list[Incident], n: int = 1000) -> list[
     """Latency of the live path, as recommend_p*_ms: dispatch.Recommender (snap the fleet,
     one bounded search, plan, coverage) with the whole fleet idle (most candidates)."""
     now = datetime(2026, 11, 21, 4, tzinfo=UTC)
-    live, fleet = dp.Recommender(w.city), dp.seed_fleet(w.city.stations, now)
+    live = dp.Recommender(w.city, travel=w.travel)
+    fleet = dp.seed_fleet(w.city.stations, now)
     live.prepare_coverage()
     out: list[float] = []
     for inc in incidents[: n + 1]:
@@ -378,16 +412,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", type=Path, default=SEOUL)
     ap.add_argument("--seed", type=int, default=20261121)
     ap.add_argument("--ablation", action="store_true", help="also run parts of our policy")
+    ap.add_argument("--model", choices=("calibrated", "reference"), default="calibrated")
+    ap.add_argument("--fires", type=Path, default=FIRES_2021, help="scenes' distances from")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    w = build_world(load_city(args.data_dir))
+    city = load_city(args.data_dir)
+    travel = TravelModel() if args.model == "calibrated" else None
+    w = build_world(city, travel)
     hours = (8, 14) if args.quick else (0, 24)
-    incidents = draw_incidents(w, hours, args.seed)
+    snap_m = fire_snap_m(city, args.fires) if travel and args.fires.is_file() else None
+    incidents = draw_incidents(w, hours, args.seed, snap_m)
     out = simulate(w, incidents, args.ablation)
     live = live_latency_ms(w, incidents)
     out |= {
         "recommend_p50_ms": round(float(np.percentile(live, 50)), 3),
         "recommend_p99_ms": round(float(np.percentile(live, 99)), 3),
+        "model": args.model,
+        "dispatches_per_day": round(w.pace.dispatches_per_day, 1),
         "seed": args.seed,
         "hours": hours[1] - hours[0],
         "quick": args.quick,
