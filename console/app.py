@@ -21,6 +21,7 @@ from console.actions import actions_router
 from console.audit import AuditLog
 from console.auth import Gate
 from console.context import DISPATCH, Context
+from console.headers import SecurityHeaders
 from console.hub import Hub
 from console.ingest import ingest_router
 from console.kafka_link import KafkaLink
@@ -29,6 +30,7 @@ from console.metrics import ConsoleMetrics
 from console.outputs import PROJECTED_TOPICS, OutputProjection
 from console.pages import STATIC, pages_router
 from console.projector import Projector
+from console.proxies import TrustedProxies
 from console.queries import queries_router
 from console.ratelimit import PublicRateLimit
 from console.readmodel import ReadModel
@@ -106,6 +108,12 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="GoldenTime console", version="0.2.0", lifespan=lifespan)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(PublicRateLimit)
+    app.add_middleware(  # outside the rate limit: it keys on the real client
+        TrustedProxies,
+        networks=[n for n in settings.trusted_proxies.split(",") if n.strip()],
+        header=settings.proxy_header,
+    )
+    app.add_middleware(SecurityHeaders, video_port=settings.video_port)  # outermost
     app.include_router(ingest_router(gate, kafka, topics, metrics))
     app.include_router(actions_router(ctx))
     app.include_router(silences_router(ctx))

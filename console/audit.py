@@ -7,6 +7,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from console.proxies import CLIENT_ADDRESS
+
 __all__ = ["AuditLog", "AuditRecord"]
 
 MAX_AUDIT_ENTRIES = 1_000_000
@@ -24,6 +26,8 @@ class AuditRecord:
     command_id: str
     reason: str = ""
     outcome: str = "requested"
+    client: str = ""
+    """The client's address (behind trusted proxies, the real one); the request's when empty."""
 
 
 class AuditLog:
@@ -36,6 +40,7 @@ class AuditLog:
     async def append(self, record: AuditRecord) -> str:
         """Append one record; return its stream id."""
         fields: dict[Any, Any] = asdict(record)
+        fields["client"] = record.client or CLIENT_ADDRESS.get()
         entry_id = await self._r.xadd(self.key, fields, maxlen=MAX_AUDIT_ENTRIES, approximate=True)
         return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 

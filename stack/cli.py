@@ -211,6 +211,7 @@ def cmd_console(args: argparse.Namespace) -> int:
         log_level="warning",
         ws_max_size=1 << 20,
         timeout_graceful_shutdown=5,
+        proxy_headers=False,  # console.proxies decides whom to believe (GT_TRUSTED_PROXIES)
     )
     return 0
 

@@ -55,6 +55,14 @@ class Settings:
     sim_start: str = ""
     sim_scenario: str = ""
     sim_seed: int = 119
+    trusted_proxies: str = ""
+    """Comma-separated networks of the reverse proxies whose forwarding header is believed."""
+    proxy_header: str = "x-forwarded-for"
+    """The header those proxies set: ``x-forwarded-for`` or ``forwarded`` (RFC 7239)."""
+    video_pull_hosts: str = ""
+    """Comma-separated camera hosts a run-time camera's pull URL may name (``*.example``)."""
+    video_pull_networks: str = ""
+    """Comma-separated networks the video relay may pull from even when private."""
 
     @property
     def namespace(self) -> str:

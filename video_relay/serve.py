@@ -45,4 +45,5 @@ def uvicorn_config(
         ws_ping_timeout=20.0,
         log_level=log_level,
         access_log=False,
+        proxy_headers=False,  # a forwarding header from any peer is not believed
     )

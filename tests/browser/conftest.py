@@ -45,9 +45,17 @@ async def browser() -> AsyncIterator[Browser]:
             await b.close()
 
 
-async def new_page(browser: Browser, width: int = 1440, height: int = 900) -> Page:
-    """A page that fails the test on any JavaScript error."""
-    page = await browser.new_page(viewport={"width": width, "height": height})
+async def new_page(
+    browser: Browser, width: int = 1440, height: int = 900, *, enforce_csp: bool = False
+) -> Page:
+    """A page that fails the test on any JavaScript error.
+
+    Playwright polls ``wait_for_function`` predicates with ``eval``, which the pages' CSP
+    forbids, so tests drive pages with the CSP bypassed; ``test_page_security`` enforces it.
+    """
+    page = await browser.new_page(
+        viewport={"width": width, "height": height}, bypass_csp=not enforce_csp
+    )
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.errors = errors  # type: ignore[attr-defined]

@@ -1,0 +1,61 @@
+"""The pages run under their Content-Security-Policy without a single violation."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser
+
+from access import Role
+from stack.settings import Settings
+from tests.browser.conftest import new_page
+from tests.conftest import Process
+from tests.console.console_samples import token
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.integration]
+
+WATCH_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+"""
+
+INJECT_INLINE_SCRIPT = """() => {
+  const s = document.createElement("script");
+  s.textContent = "window.__inline = 1";
+  document.head.appendChild(s);
+  return window.__inline ?? null;
+}"""
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "unit"),
+    [("/", Role.DISPATCHER, None), ("/crew", Role.CREW, "E-1"), ("/public", None, None)],
+)
+async def test_a_page_loads_live_under_its_policy(
+    browser: Browser,
+    settings: Settings,
+    console: Process,
+    path: str,
+    role: Role | None,
+    unit: str | None,
+) -> None:
+    page = await new_page(browser, enforce_csp=True)
+    await page.add_init_script(WATCH_VIOLATIONS)
+    console_messages: list[str] = []
+    page.on("console", lambda m: console_messages.append(m.text))
+    query = f"?token={token(settings, role, unit)}" if role else ""
+    response = await page.goto(f"{settings.console_url}{path}{query}")
+    assert response is not None
+    assert "script-src 'self'" in (await response.all_headers())["content-security-policy"]
+    for _ in range(100):  # polled from here: wait_for_function would need eval
+        if await page.evaluate("document.getElementById('conn').textContent") == "live":
+            break
+        await page.wait_for_timeout(100)
+    assert await page.evaluate("document.getElementById('conn').textContent") == "live"
+    await page.wait_for_timeout(500)
+    assert await page.evaluate("window.__csp") == []
+    assert not [m for m in console_messages if "Content Security Policy" in m]
+    assert page.errors == []  # type: ignore[attr-defined]
+    assert await page.evaluate(INJECT_INLINE_SCRIPT) is None  # the policy holds ...
+    await page.wait_for_timeout(200)
+    assert await page.evaluate("window.__csp") != []  # ... and its violations are seen
