@@ -1,12 +1,25 @@
 """Bearer tokens with a role, shared by every service that checks who is asking.
 
-A token is ``v1.<payload>.<signature>``: the payload (base64url JSON) names the role,
-the subject, the unit a crew token is bound to, and the expiry; the signature is
-HMAC-SHA256 over the payload with the deployment's secret. Any service holding the
-secret verifies a token without a call to another service; revocation is a set of
-token ids the caller checks (Redis in the running system).
+A token is a JWT naming the role, the subject, the unit a crew token is bound to, the
+issuer, the audience and the expiry. GoldenTime's own tokens are HS256 with a key derived
+from the deployment's secret (``kid`` names it, so secrets rotate); a deployment may also
+trust its city's OpenID Connect provider (RS/ES/EdDSA, keys from its JWKS). Any service
+holding the configuration verifies a token without a call to another service; revocation
+is a set of token ids the caller checks (the cache in the running system).
 """
 
-from access.tokens import Principal, Role, TokenAuthority, TokenError
+from access.deployment import authority_for
+from access.oidc import OidcConfig, OidcVerifier
+from access.tokens import AUDIENCE, ISSUER, Principal, Role, TokenAuthority, TokenError
 
-__all__ = ["Principal", "Role", "TokenAuthority", "TokenError"]
+__all__ = [
+    "AUDIENCE",
+    "ISSUER",
+    "OidcConfig",
+    "OidcVerifier",
+    "Principal",
+    "Role",
+    "TokenAuthority",
+    "TokenError",
+    "authority_for",
+]

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import generate_latest
 
-from access import TokenAuthority
+from access import authority_for
 from console.actions import actions_router
 from console.audit import AuditLog
 from console.auth import Gate
@@ -66,7 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def is_revoked(token_id: str) -> bool:
         return bool(await redis.sismember(f"{settings.namespace}:revoked-tokens", token_id))
 
-    gate = Gate(TokenAuthority(settings.auth_secret.encode()), is_revoked)
+    gate = Gate(authority_for(settings), is_revoked)
     ctx = Context(
         gate=gate,
         readmodel=readmodel,

@@ -34,7 +34,7 @@ class Gate:
 
     async def principal(self, token: str | None) -> Principal:
         """The verified principal of a token (raises TokenError)."""
-        principal = self.authority.verify(token)
+        principal = await self.authority.averify(token)
         if await self._is_revoked(principal.token_id):
             raise TokenError("token revoked")
         return principal

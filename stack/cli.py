@@ -339,12 +339,12 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from access import Role, TokenAuthority
+    from access import Role, authority_for
 
     settings = _settings()
     if not settings.auth_secret:
         raise SystemExit("goldentime token: set GT_AUTH_SECRET")
-    authority = TokenAuthority(settings.auth_secret.encode())
+    authority = authority_for(settings)
     print(authority.mint(Role(args.role), args.subject, unit_id=args.unit, ttl_s=args.ttl_s))
     return 0
 

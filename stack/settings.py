@@ -63,6 +63,21 @@ class Settings:
     """Comma-separated camera hosts a run-time camera's pull URL may name (``*.example``)."""
     video_pull_networks: str = ""
     """Comma-separated networks the video relay may pull from even when private."""
+    auth_previous_secrets: str = field(default="", repr=False)
+    """Comma-separated former ``GT_AUTH_SECRET`` values still accepted (key rotation)."""
+    oidc_issuer: str = ""
+    """Issuer (``iss``) of the OpenID Connect provider whose tokens sign people in."""
+    oidc_jwks: str = ""
+    """That provider's keys: a JWKS file path or its ``jwks_uri``."""
+    oidc_audience: str = ""
+    """The ``aud`` its tokens must carry (``goldentime`` when empty)."""
+    oidc_role_claim: str = "roles"
+    """Claim with the role value(s); dotted for nested claims (``realm_access.roles``)."""
+    oidc_roles: str = ""
+    """Claim value → role, ``value=role,…`` (the role names themselves when empty)."""
+    oidc_unit_claim: str = "unit"
+    """Claim naming a crew's unit."""
+    """Comma-separated networks the video relay may pull from even when private."""
 
     @property
     def namespace(self) -> str:

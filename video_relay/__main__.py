@@ -17,7 +17,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from access import TokenAuthority
+from access import authority_for
+from stack.settings import ENV_VARS, Settings
 from video_relay.cameras import CameraLike, CameraRegistry
 from video_relay.config import RelayConfig
 from video_relay.service import ingest_secret_for, run
@@ -40,6 +41,11 @@ def _cameras(env: Mapping[str, str], no_city: bool) -> Sequence[CameraLike]:
     from geo import load_city  # loaded only when the relay actually starts
 
     return load_city(data_dir).cameras
+
+
+def _settings(env: Mapping[str, str]) -> Settings:
+    """The deployment's settings (token secrets, identity provider) from its GT_ variables."""
+    return Settings.from_env({k: v for k, v in env.items() if k in ENV_VARS.values()})
 
 
 def _listed(value: str | None) -> tuple[str, ...]:
@@ -74,7 +80,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return 0
     run(
         config,
-        TokenAuthority(secret.encode()),
+        authority_for(_settings(env)),
         env.get("GT_REDIS_URL", "redis://127.0.0.1:6379/0"),
         cameras,
         host=args.host,

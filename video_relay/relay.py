@@ -52,7 +52,7 @@ class Relay:
     async def principal(self, conn: HTTPConnection) -> Principal:
         """The verified, unrevoked holder of the presented token, or raise Unauthenticated."""
         try:
-            principal = self.authority.verify(presented_token(conn))
+            principal = await self.authority.averify(presented_token(conn))
         except TokenError as exc:
             raise Unauthenticated(str(exc)) from exc
         if await self.policy.is_revoked(principal.token_id):

@@ -1,12 +1,14 @@
-"""Bearer tokens: roles, units, expiry, forgery."""
+"""Bearer tokens: standard JWTs with roles, units, expiry, key rotation; forgeries refused."""
 
 from __future__ import annotations
 
+import jwt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from access import Role, TokenAuthority, TokenError
+from access import AUDIENCE, ISSUER, Role, TokenAuthority, TokenError
+from access.tokens import _signing_key, key_id
 
 SECRET = b"0123456789abcdef0123456789abcdef"
 
@@ -46,3 +48,58 @@ def test_crew_tokens_must_name_a_unit() -> None:
 def test_arbitrary_strings_raise_only_token_error(text: str) -> None:
     with pytest.raises(TokenError):
         TokenAuthority(SECRET).verify(text)
+
+
+def test_a_token_is_a_standard_jwt_with_issuer_audience_expiry_and_key_id() -> None:
+    token = TokenAuthority(SECRET).mint(Role.DISPATCHER, "d", ttl_s=60)
+    header = jwt.get_unverified_header(token)
+    assert header["alg"] == "HS256" and header["kid"] == key_id(SECRET)
+    claims = jwt.decode(
+        token, _signing_key(SECRET), algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER
+    )
+    assert claims["role"] == "dispatcher" and claims["sub"] == "d" and claims["jti"]
+    assert 59 <= claims["exp"] - claims["iat"] <= 61
+
+
+def test_a_rotated_secret_still_verifies_until_it_is_dropped() -> None:
+    old, new = b"the-old-deployment-secret", b"the-new-deployment-secret"
+    token = TokenAuthority(old).mint(Role.SUPERVISOR, "s")
+    rotated = TokenAuthority(new, previous_secrets=[old])
+    assert rotated.verify(token).role is Role.SUPERVISOR
+    assert jwt.get_unverified_header(rotated.mint(Role.SERVICE, "x"))["kid"] == key_id(new)
+    with pytest.raises(TokenError, match="unknown signing key"):
+        TokenAuthority(new).verify(token)
+
+
+def _signed(claims: dict[str, object], **header: str) -> str:
+    headers = {"kid": key_id(SECRET), **header}
+    return jwt.encode(claims, _signing_key(SECRET), algorithm="HS256", headers=headers)
+
+
+GOOD = {"iss": ISSUER, "aud": AUDIENCE, "sub": "d", "jti": "j1", "exp": 4e9, "role": "dispatcher"}
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"aud": "another-service"}, "(?i)audience"),
+        ({"iss": "someone-else"}, "(?i)issuer"),
+        ({"exp": None}, "exp"),
+        ({"jti": None}, "jti"),
+        ({"role": "mayor"}, "payload"),
+        ({"role": "crew"}, "unit"),
+    ],
+)
+def test_a_token_with_the_right_key_but_wrong_claims_is_refused(
+    change: dict[str, object], why: str
+) -> None:
+    claims = {k: v for k, v in {**GOOD, **change}.items() if v is not None}
+    assert TokenAuthority(SECRET).verify(_signed(GOOD)).role is Role.DISPATCHER
+    with pytest.raises(TokenError, match=why):
+        TokenAuthority(SECRET).verify(_signed(claims))
+
+
+def test_an_unsigned_token_is_refused() -> None:
+    unsigned = jwt.encode(GOOD, None, algorithm="none", headers={"kid": key_id(SECRET)})
+    with pytest.raises(TokenError):
+        TokenAuthority(SECRET).verify(unsigned)
