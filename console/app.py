@@ -34,6 +34,7 @@ from console.proxies import TrustedProxies
 from console.queries import queries_router
 from console.ratelimit import PublicRateLimit
 from console.readmodel import ReadModel
+from console.revocations import REVOCATIONS_TOPIC, Revocations, revocations_router
 from console.silences import silences_router
 from console.sockets import sockets_router
 from stack.settings import Settings
@@ -63,7 +64,13 @@ def create_app(settings: Settings) -> FastAPI:
     readmodel = ReadModel(redis, settings.namespace)
     kafka = KafkaLink(settings.kafka_bootstrap)
 
+    revocations = Revocations(
+        settings.kafka_bootstrap, topics.name(REVOCATIONS_TOPIC), redis, settings.namespace
+    )
+
     async def is_revoked(token_id: str) -> bool:
+        if await revocations.is_revoked(token_id):
+            return True
         return bool(await redis.sismember(f"{settings.namespace}:revoked-tokens", token_id))
 
     gate = Gate(authority_for(settings), is_revoked)
@@ -90,6 +97,8 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await kafka.start()
+        await revocations.ensure_topic(settings.replication_factor)
+        revoking = asyncio.create_task(revocations.run(), name="revocations")
         gc.freeze()  # start-up objects (city, app) leave the collector: shorter GC pauses
         gc.set_threshold(GC_GEN0_THRESHOLD, 20, 50)  # fewer collections under fan-out load
         task = asyncio.create_task(projector.run(), name="projector")
@@ -97,7 +106,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
-            for t in (task, warm):
+            for t in (task, warm, revoking):
                 t.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
@@ -119,6 +128,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(silences_router(ctx))
     app.include_router(queries_router(ctx))
     app.include_router(sockets_router(ctx))
+    app.include_router(revocations_router(ctx, revocations))
     app.include_router(pages_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/vendor/leaflet", StaticFiles(directory=_leaflet_dir()), name="leaflet")
@@ -144,7 +154,8 @@ def create_app(settings: Settings) -> FastAPI:
         # A replica still replaying the log would show operators a partial picture and
         # treat what is written meanwhile as history: keep it out of rotation until then.
         ok = checks["cache"] == "ok" and checks["broker"] == "ok"
-        ok = ok and projector.caught_up.is_set()
+        checks["revocations"] = "loaded" if revocations.ready.is_set() else "loading"
+        ok = ok and projector.caught_up.is_set() and revocations.ready.is_set()
         return JSONResponse(checks, status_code=200 if ok else 503)
 
     @app.get("/metrics")
@@ -159,6 +170,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.projector = projector
     app.state.readmodel = readmodel
     app.state.context = ctx
+    app.state.revocations = revocations
     return app
 
 

@@ -141,6 +141,7 @@ def routes(draft_id: str, sent_id: str) -> list[tuple[str, str, Any, Any]]:
         ("GET", "/api/scenario", None, DISPATCH),
         ("GET", "/api/alerts", None, DISPATCH),
         ("GET", "/api/audit", None, {"supervisor"}),
+        ("POST", "/api/tokens/revoke", {"token_id": "tok-matrix-unused"}, {"supervisor"}),
         ("GET", f"/api/crew/{OWN_UNIT}", None, DISPATCH | {"crew_own"}),
         ("POST", "/api/places", {"points": [place_point]}, DISPATCH | CREW),
         ("POST", f"/api/incidents/{INC}/accept", {}, DISPATCH),
