@@ -8,12 +8,14 @@ holding the configuration verifies a token without a call to another service; re
 is a set of token ids the caller checks (the cache in the running system).
 """
 
+from access.bearer import BEARER_SUBPROTOCOL, subprotocol_token
 from access.deployment import authority_for
 from access.oidc import OidcConfig, OidcVerifier
 from access.tokens import AUDIENCE, ISSUER, Principal, Role, TokenAuthority, TokenError
 
 __all__ = [
     "AUDIENCE",
+    "BEARER_SUBPROTOCOL",
     "ISSUER",
     "OidcConfig",
     "OidcVerifier",
@@ -22,4 +24,5 @@ __all__ = [
     "TokenAuthority",
     "TokenError",
     "authority_for",
+    "subprotocol_token",
 ]

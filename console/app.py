@@ -26,6 +26,7 @@ from console.hub import Hub
 from console.ingest import ingest_router
 from console.kafka_link import KafkaLink
 from console.layers import LayerCache
+from console.login import login_router
 from console.metrics import ConsoleMetrics
 from console.outputs import PROJECTED_TOPICS, OutputProjection
 from console.pages import STATIC, pages_router
@@ -129,6 +130,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(queries_router(ctx))
     app.include_router(sockets_router(ctx))
     app.include_router(revocations_router(ctx, revocations))
+    app.include_router(login_router(ctx))
     app.include_router(pages_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/vendor/leaflet", StaticFiles(directory=_leaflet_dir()), name="leaflet")

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import HTTPException, Request, WebSocket, status
 
 from access import Principal, Role, TokenAuthority, TokenError
+from access.bearer import BEARER_SUBPROTOCOL, subprotocol_token
 
 RevocationCheck = Callable[[str], Awaitable[bool]]
 
@@ -17,7 +18,7 @@ WS_TOO_SLOW = 4408
 
 
 def bearer_of(headers: dict[str, str] | object, query_token: str | None) -> str | None:
-    """The token from ``Authorization: Bearer …`` or, for browsers' WebSockets, ``?token=``."""
+    """The token from ``Authorization: Bearer …``, else ``?token=`` (scripts, older pages)."""
     get = getattr(headers, "get", None)
     auth = get("authorization") if get else None
     if isinstance(auth, str) and auth.lower().startswith("bearer "):
@@ -62,8 +63,9 @@ class Gate:
 
     async def admit(self, websocket: WebSocket, *roles: Role) -> Principal | None:
         """Accept a socket and return its principal, or close it with a reason code."""
-        await websocket.accept()
-        token = bearer_of(websocket.headers, websocket.query_params.get("token"))
+        offered = subprotocol_token(websocket.scope.get("subprotocols"))
+        await websocket.accept(subprotocol=BEARER_SUBPROTOCOL if offered else None)
+        token = offered or bearer_of(websocket.headers, websocket.query_params.get("token"))
         try:
             principal = await self.principal(token)
         except TokenError as exc:

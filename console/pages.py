@@ -10,11 +10,16 @@ from fastapi.responses import FileResponse
 __all__ = ["STATIC", "pages_router"]
 
 STATIC = Path(__file__).parent / "static"
-PAGES = {"/": "console.html", "/crew": "crew.html", "/public": "public.html"}
+PAGES = {
+    "/": "console.html",
+    "/crew": "crew.html",
+    "/public": "public.html",
+    "/login": "login.html",
+}
 
 
 def pages_router() -> APIRouter:
-    """Routes ``/``, ``/crew`` and ``/public`` (the pages hold no data; sockets and API do)."""
+    """Routes ``/``, ``/crew``, ``/public`` and ``/login`` (the pages hold no data)."""
     router = APIRouter()
 
     def page(path: str, name: str) -> None:

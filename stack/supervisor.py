@@ -189,6 +189,14 @@ class Stack:
             self.broker.stop()
 
 
+def _login_link(info: dict[str, object], settings: Settings, token: str) -> str:
+    """A one-time link that signs a browser in with ``token`` (exchanged once, then dead)."""
+    from console.login import mint_login_link
+
+    code = mint_login_link(str(info["redis_url"]), settings.namespace, token)
+    return f"{info['console_url']}/login#code={code}"
+
+
 def up(
     settings: Settings,
     *,
@@ -215,9 +223,11 @@ def up(
         crew = tokens["crew"]
         first_unit = next(iter(crew)) if crew else None
         print(f"\nGoldenTime is up ({info['city']}).", flush=True)
-        print(f"  Console:     {info['console_url']}/?token={tokens['dispatcher']}")
+        # one-time sign-in links: the code is in the fragment, the token in no URL at all
+        console_link = _login_link(info, stack.settings, str(tokens["dispatcher"]))
+        print(f"  Console:     {console_link}  (signs in once; then {info['console_url']}/login)")
         if first_unit:
-            crew_url = f"{info['console_url']}/crew?token={crew[first_unit]}"
+            crew_url = _login_link(info, stack.settings, str(crew[first_unit]))
             print(f"  Crew view:   {crew_url}  ({first_unit})")
         print(f"  Public page: {info['console_url']}/public")
         print(f"  Video relay: {info['video_url']}  (WS /ws/video/<camera_id>?reason=…)")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
 
-from access import Principal, TokenAuthority, TokenError
+from access import Principal, TokenAuthority, TokenError, subprotocol_token
 from video_relay.audit import AuditLog
 from video_relay.cameras import CameraRegistry
 from video_relay.config import RelayConfig
@@ -24,7 +24,11 @@ __all__ = ["Relay", "presented_token"]
 
 
 def presented_token(conn: HTTPConnection) -> str | None:
-    """The token from ``Authorization: Bearer …`` or, for browsers, the ``token`` query."""
+    """The token from ``Authorization: Bearer …``, a browser socket's ``gt.bearer``
+    subprotocol, or the ``token`` query (scripts, older pages)."""
+    offered = subprotocol_token(conn.scope.get("subprotocols"))
+    if offered:
+        return offered
     header = conn.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():

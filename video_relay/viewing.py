@@ -17,7 +17,7 @@ import secrets
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from access import Principal, Role
+from access import BEARER_SUBPROTOCOL, Principal, Role, subprotocol_token
 from video_relay.audit import ViewingRefusal, ViewingSession, rfc3339
 from video_relay.codes import close_code_for
 from video_relay.errors import StoreUnavailable, VideoRelayError, ViewerLimit
@@ -178,7 +178,8 @@ def viewing_routes(relay: Relay) -> APIRouter:
 
     @router.websocket("/ws/video/{camera_id}")
     async def watch(ws: WebSocket, camera_id: str) -> None:
-        await ws.accept()
+        offered = subprotocol_token(ws.scope.get("subprotocols"))
+        await ws.accept(subprotocol=BEARER_SUBPROTOCOL if offered else None)
         principal: Principal | None = None
         slot: ViewerSlot | None = None
         feed = relay.hub.get(camera_id)

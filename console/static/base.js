@@ -3,11 +3,15 @@
 // Free text from the field is always inserted with textContent, never as HTML.
 const GT = window.GT = window.GT || {};
 
+// The page's token: from the sign-in page (sessionStorage of this tab), or handed over once
+// in the URL's fragment (never sent to a server) or, for older links, its query; either is
+// then removed from the address bar.
 GT.token = function token(storageKey) {
   const key = storageKey || "gt-token";
-  const q = new URLSearchParams(location.search).get("token");
-  if (q) { sessionStorage.setItem(key, q); history.replaceState(null, "", location.pathname); }
-  return q || sessionStorage.getItem(key) || "";
+  const given = new URLSearchParams(location.hash.slice(1)).get("token") ||
+                new URLSearchParams(location.search).get("token");
+  if (given) { sessionStorage.setItem(key, given); history.replaceState(null, "", location.pathname); }
+  return given || sessionStorage.getItem(key) || "";
 };
 
 // The (unverified) claims a token carries, for display only: the server checks every request.
@@ -169,9 +173,10 @@ GT.socket = function socket(path, token, onMessage, onState, extraQuery) {
   function connect() {
     retry = null;
     const params = new URLSearchParams(extraQuery || {});
-    if (token) params.set("token", token);
     const q = params.toString() ? `?${params}` : "";
-    const ws = new WebSocket(`${proto}://${location.host}${path}${q}`);
+    // the token rides in the subprotocol header, never in the URL (logs, history, Referer)
+    const ws = token ? new WebSocket(`${proto}://${location.host}${path}${q}`, ["gt.bearer", token])
+                     : new WebSocket(`${proto}://${location.host}${path}${q}`);
     current = ws;
     ws.onopen = () => {
       delay = 500; handle.open = true; handle.openedAt = handle.lastFrameAt = Date.now();

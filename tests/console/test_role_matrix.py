@@ -16,7 +16,7 @@ import pytest
 import redis
 import websockets
 
-from access import Role, TokenAuthority
+from access import BEARER_SUBPROTOCOL, Role, TokenAuthority
 from stack.settings import Settings
 from tests.conftest import Process
 from tests.console.conftest import bearer, eventually, publish
@@ -142,6 +142,8 @@ def routes(draft_id: str, sent_id: str) -> list[tuple[str, str, Any, Any]]:
         ("GET", "/api/alerts", None, DISPATCH),
         ("GET", "/api/audit", None, {"supervisor"}),
         ("POST", "/api/tokens/revoke", {"token_id": "tok-matrix-unused"}, {"supervisor"}),
+        ("GET", "/api/session/check", None, DISPATCH | CREW | {"service"}),
+        ("POST", "/api/login-links/exchange", {"code": "x" * 32}, {r: 404 for r in ROLES}),
         ("GET", f"/api/crew/{OWN_UNIT}", None, DISPATCH | {"crew_own"}),
         ("POST", "/api/places", {"points": [place_point]}, DISPATCH | CREW),
         ("POST", f"/api/incidents/{INC}/accept", {}, DISPATCH),
@@ -277,14 +279,22 @@ SOCKETS = {
 }
 
 
-async def test_every_socket_for_every_role(settings: Settings, console: Process) -> None:
+@pytest.mark.parametrize("presented", ["subprotocol", "query"])
+async def test_every_socket_for_every_role(
+    settings: Settings, console: Process, presented: str
+) -> None:
+    """Pages offer the token as a subprotocol (never in the URL); scripts may use the query."""
     toks = tokens(settings)
     base = settings.console_url.replace("http", "ws")
     failures = []
     for path, who in SOCKETS.items():
         for role in ROLES:
-            query = f"?token={toks[role]}" if toks[role] else ""
-            async with websockets.connect(base + path + query) as ws:
+            tok = toks[role]
+            query = f"?token={tok}" if tok and presented == "query" else ""
+            offer = [BEARER_SUBPROTOCOL, tok] if tok and presented == "subprotocol" else None
+            async with websockets.connect(base + path + query, subprotocols=offer) as ws:  # type: ignore[arg-type]
+                if offer and who != EVERYONE:
+                    assert ws.subprotocol == BEARER_SUBPROTOCOL  # the token is never echoed
                 want = expected(role, who)
                 try:
                     first = orjson.loads(await ws.recv())

@@ -15,7 +15,7 @@ from video_relay_kit import CITY_HALL, PLAZA, RelayHandle, StartRelay
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from access import Role
+from access import BEARER_SUBPROTOCOL, Role
 from video_relay.jpeg import read_stamp, synthetic_jpeg
 
 pytestmark = pytest.mark.integration
@@ -388,3 +388,20 @@ async def test_health_readiness_and_metrics(start_relay: StartRelay) -> None:
         assert ready.status_code == 200 and ready.json()["redis"] is True
         text = (await client.get("/metrics")).text
         assert "gt_video_frames_out_total" in text and "gt_video_viewers" in text
+
+
+@pytest.mark.integration
+async def test_a_browser_viewer_presents_its_token_as_a_subprotocol(
+    start_relay: StartRelay,
+) -> None:
+    relay = await start_relay()
+    token = relay.token(Role.DISPATCHER)
+    url = relay.ws(f"/ws/video/{CITY_HALL.id}?reason=drill")
+    ws = await connect(url, subprotocols=[BEARER_SUBPROTOCOL, token])  # type: ignore[list-item]
+    assert ws.subprotocol == BEARER_SUBPROTOCOL and token not in url
+    assert json.loads(await ws.recv())["type"] == "session"
+    await ws.close()
+    forged = await connect(url, subprotocols=[BEARER_SUBPROTOCOL, token[:-4] + "AAAA"])  # type: ignore[list-item]
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(forged.recv(), 3)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
