@@ -31,6 +31,7 @@ import orjson
 
 from dispatch import Recommender
 from geo import City
+from geo.travel import TravelModel
 from stack.settings import Settings
 from streams import records
 from streams.contract import (
@@ -217,7 +218,9 @@ class DispatchWorker:
             stage_table(self.app, changelog, settings, name)
             for name in ("units", "assignments", "plans", "commands-seen")
         ]
-        self.recommender = Recommender(city)
+        # travel times calibrated to Seoul's published response times, by hour band, with
+        # their spread (geo.travel): the dispatcher sees "3–5 min", golden time judged on p90
+        self.recommender = Recommender(city, travel=TravelModel())
         self.recommender.prepare_coverage()
         self.started_at = now_utc()
         self._stage: DispatchStage | None = None
