@@ -38,6 +38,7 @@ from console.readmodel import ReadModel
 from console.revocations import REVOCATIONS_TOPIC, Revocations, revocations_router
 from console.silences import silences_router
 from console.sockets import sockets_router
+from console.sso import sso_router
 from stack.settings import Settings
 from streams.topics import Topics
 
@@ -131,6 +132,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(sockets_router(ctx))
     app.include_router(revocations_router(ctx, revocations))
     app.include_router(login_router(ctx))
+    app.include_router(sso_router(ctx, settings))
     app.include_router(pages_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/vendor/leaflet", StaticFiles(directory=_leaflet_dir()), name="leaflet")

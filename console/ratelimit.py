@@ -18,7 +18,13 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-PUBLIC_PREFIXES = ("/api/public/", "/alerts/feed", "/ws/public", "/api/login-links/")
+PUBLIC_PREFIXES = (
+    "/api/public/",
+    "/alerts/feed",
+    "/ws/public",
+    "/api/login-links/",
+    "/api/session/oidc",
+)
 WS_RATE_LIMITED = 4429
 
 

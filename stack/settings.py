@@ -77,6 +77,12 @@ class Settings:
     """Claim value → role, ``value=role,…`` (the role names themselves when empty)."""
     oidc_unit_claim: str = "unit"
     """Claim naming a crew's unit."""
+    oidc_client_id: str = ""
+    """The console's client id at the provider (enables "sign in with the city's SSO")."""
+    oidc_authorize_url: str = ""
+    """The provider's authorization endpoint (authorization code flow with PKCE)."""
+    oidc_token_url: str = ""
+    """The provider's token endpoint (the console redeems the code there)."""
     """Comma-separated networks the video relay may pull from even when private."""
 
     @property

@@ -25,8 +25,46 @@
     if (token) signIn(token);
   });
 
+  const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const redirectUri = location.origin + location.pathname;
+
+  // The city's SSO: authorization code with PKCE; the console redeems the code.
+  async function toProvider(provider) {
+    const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
+    const state = b64url(crypto.getRandomValues(new Uint8Array(16)));
+    const challenge = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+    sessionStorage.setItem("gt-oidc", JSON.stringify({ verifier, state }));
+    const q = new URLSearchParams({ response_type: "code", client_id: provider.client_id,
+      redirect_uri: redirectUri, scope: provider.scope, state, code_challenge: challenge,
+      code_challenge_method: "S256" });
+    location.assign(`${provider.authorize_url}?${q}`);
+  }
+
+  async function fromProvider(query) {
+    const pending = JSON.parse(sessionStorage.getItem("gt-oidc") || "{}");
+    sessionStorage.removeItem("gt-oidc");
+    if (!pending.state || pending.state !== query.get("state")) { fail("로그인 상태 불일치 / sign-in state mismatch"); return; }
+    status.textContent = "로그인 중… / Signing in…";
+    const res = await fetch("/api/session/oidc", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ code: query.get("code"), code_verifier: pending.verifier, redirect_uri: redirectUri }),
+    });
+    if (!res.ok) { fail(`SSO 로그인 실패 / SSO sign-in refused (${res.status})`); return; }
+    signIn((await res.json()).token);
+  }
+
+  fetch("/api/session/provider").then((r) => r.json()).then((provider) => {
+    if (!provider.enabled) return;
+    const sso = document.getElementById("sso");
+    sso.hidden = false;
+    sso.addEventListener("click", () => toProvider(provider));
+  }, () => {});
+
+  const query = new URLSearchParams(location.search);
   const code = new URLSearchParams(location.hash.slice(1)).get("code");
-  history.replaceState(null, "", location.pathname);  // the code leaves the address bar at once
+  history.replaceState(null, "", location.pathname);  // codes leave the address bar at once
+  if (query.get("code")) fromProvider(query);
   if (code) {
     status.textContent = "로그인 중… / Signing in…";
     fetch("/api/login-links/exchange", {

@@ -112,6 +112,7 @@ def routes(draft_id: str, sent_id: str) -> list[tuple[str, str, Any, Any]]:
     own_status = unit_status(OWN_UNIT, "available", CITY_HALL[0], CITY_HALL[1])
     draft_cap = {r: 200 if r in DISPATCH else 404 for r in ROLES}
     place_point = {"id": INC, "lon": CITY_HALL[0], "lat": CITY_HALL[1]}
+    sso_body = {"code": "c", "code_verifier": "v" * 43, "redirect_uri": "http://x/login"}
     return [
         ("GET", "/healthz", None, EVERYONE),
         ("GET", "/readyz", None, EVERYONE),
@@ -144,6 +145,8 @@ def routes(draft_id: str, sent_id: str) -> list[tuple[str, str, Any, Any]]:
         ("POST", "/api/tokens/revoke", {"token_id": "tok-matrix-unused"}, {"supervisor"}),
         ("GET", "/api/session/check", None, DISPATCH | CREW | {"service"}),
         ("POST", "/api/login-links/exchange", {"code": "x" * 32}, {r: 404 for r in ROLES}),
+        ("GET", "/api/session/provider", None, EVERYONE),
+        ("POST", "/api/session/oidc", sso_body, {r: 404 for r in ROLES}),
         ("GET", f"/api/crew/{OWN_UNIT}", None, DISPATCH | {"crew_own"}),
         ("POST", "/api/places", {"points": [place_point]}, DISPATCH | CREW),
         ("POST", f"/api/incidents/{INC}/accept", {}, DISPATCH),
