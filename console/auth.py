@@ -44,7 +44,7 @@ class Gate:
         """A FastAPI dependency admitting only the given roles."""
 
         async def dependency(request: Request) -> Principal:
-            token = bearer_of(request.headers, request.query_params.get("token"))
+            token = bearer_of(request.headers, None)  # never from a URL: logs, history, Referer
             try:
                 principal = await self.principal(token)
             except TokenError as exc:

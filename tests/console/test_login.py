@@ -39,6 +39,15 @@ async def test_an_unused_link_expires(settings: Settings, console: Process) -> N
         assert late.status_code == 404
 
 
+async def test_an_api_route_takes_no_token_from_its_url(
+    settings: Settings, console: Process
+) -> None:
+    dispatcher = token(settings, Role.DISPATCHER)
+    async with httpx.AsyncClient(base_url=settings.console_url, timeout=10) as client:
+        assert (await client.get("/api/incidents", headers=bearer(dispatcher))).status_code == 200
+        assert (await client.get(f"/api/incidents?token={dispatcher}")).status_code == 401
+
+
 async def test_the_session_check_names_the_token_holder(
     settings: Settings, console: Process
 ) -> None:
