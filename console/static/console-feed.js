@@ -31,10 +31,11 @@ GT.feed = (() => {
     if (feed !== f) return;
     if (!city.video_port) { fail(f, "no video relay configured"); return; }
     const proto = location.protocol === "https:" ? "wss" : "ws";
-    const q = new URLSearchParams({ token: GT.console.token, incident_id: f.incidentId,
-                                    reason: `incident ${f.incidentId}` });
+    const q = new URLSearchParams({ incident_id: f.incidentId, reason: `incident ${f.incidentId}` });
+    // the token rides in the subprotocol header, never in the URL (logs, history, Referer)
     const ws = new WebSocket(`${proto}://${location.hostname}:${city.video_port}` +
-                             `/ws/video/${encodeURIComponent(f.cameraId)}?${q}`);
+                             `/ws/video/${encodeURIComponent(f.cameraId)}?${q}`,
+                             ["gt.bearer", GT.console.token]);
     f.ws = ws;
     let frames = 0;
     ws.binaryType = "blob";

@@ -85,6 +85,8 @@ async def test_dispatcher_opens_the_scene_camera_with_one_click(
     )
     try:
         page = await new_page(browser)
+        sockets: list[str] = []
+        page.on("websocket", lambda ws: sockets.append(ws.url))
         await page.goto(f"{stack['console_url']}/?token={stack['tokens']['dispatcher']}")
         await page.locator("#incidents li", has_text="카메라 앞 화재").click(timeout=15_000)
         view = page.locator("#detail .cameras li", has_text=camera.id).locator("button")
@@ -94,6 +96,8 @@ async def test_dispatcher_opens_the_scene_camera_with_one_click(
             timeout=15_000,
         )
         assert "live" in await page.locator(".feed-status").inner_text()
+        video = [url for url in sockets if "/ws/video/" in url]
+        assert video and not any("token" in url for url in sockets), sockets  # never in a URL
         await page.screenshot(path=str(screenshot_path("console-camera")))
         assert page.errors == []  # type: ignore[attr-defined]
     finally:
