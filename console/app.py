@@ -35,7 +35,7 @@ from console.proxies import TrustedProxies
 from console.queries import queries_router
 from console.ratelimit import PublicRateLimit
 from console.readmodel import ReadModel
-from console.revocations import REVOCATIONS_TOPIC, Revocations, revocations_router
+from console.revocations import Revocations, revocations_router
 from console.silences import silences_router
 from console.sockets import sockets_router
 from console.sso import sso_router
@@ -67,7 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     kafka = KafkaLink(settings.kafka_bootstrap)
 
     revocations = Revocations(
-        settings.kafka_bootstrap, topics.name(REVOCATIONS_TOPIC), redis, settings.namespace
+        settings.kafka_bootstrap, topics.token_revocations, redis, settings.namespace
     )
 
     async def is_revoked(token_id: str) -> bool:

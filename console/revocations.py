@@ -31,12 +31,10 @@ from console.audit import AuditRecord
 from console.context import Context
 from streams.transport.offsets import end_offsets
 
-__all__ = ["REVOCATIONS_TOPIC", "Revocations", "revocations_router"]
+__all__ = ["Revocations", "revocations_router"]
 
 log = logging.getLogger(__name__)
 
-REVOCATIONS_TOPIC = "token-revocations"
-"""Base name of the compacted topic (the deployment's topic prefix goes in front)."""
 READY_WAIT_S = 5.0
 
 

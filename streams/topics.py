@@ -84,6 +84,12 @@ class Topics:
         return self.name("gt-dispatch")
 
     @property
+    def token_revocations(self) -> str:
+        """Revoked console tokens (compacted, one partition): every console replica replays
+        it at start and follows it, so a revocation survives a cache restart."""
+        return self.name("token-revocations")
+
+    @property
     def merge(self) -> str:
         """Internal: incidents near a fusion zone border, from every zone to the merge stage
         (``streams.merging``); unused when the city is one zone."""
@@ -128,6 +134,11 @@ def ensure_topics(
             for name, config in wanted
             if name not in existing
         ]
+        if topics.token_revocations not in existing:  # one ordered log of revocations
+            compact = {"cleanup.policy": "compact"}
+            new.append(
+                NewTopic(topics.token_revocations, 1, replication_factor, topic_configs=compact)
+            )
         if new:
             try:
                 admin.create_topics(new)
