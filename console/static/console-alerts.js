@@ -170,35 +170,6 @@ GT.alertPanels = (() => {
     }
   }
 
-  function waitText(a) {
-    const s = Math.max(0, (Date.now() - Date.parse(a.issued_at)) / 1000);
-    return `waiting ${GT.fmtClock(s)}`;
-  }
-
-  function render(C) {
-    const all = [...C.state.alerts.values()].map((x) => x.data);
-    const live = all.filter((a) => a.status !== "draft")
-      .sort((a, b) => String(b.sent_at || b.issued_at).localeCompare(String(a.sent_at || a.issued_at)));
-    const drafts = all.filter((a) => a.status === "draft")
-      .sort((a, b) => TIER_RANK[alertTier(a)] - TIER_RANK[alertTier(b)]
-        || Date.parse(a.issued_at) - Date.parse(b.issued_at));
-    const groups = new Map();
-    for (const a of drafts) {
-      const k = groupKey(a);
-      if (!groups.has(k)) groups.set(k, { key: k, hazard: a.hazard || "", districts: districtNames(a), alerts: [] });
-      groups.get(k).alerts.push(a);  // drafts are in order, so is each group and the groups
-    }
-    const spec = card(C);
-    GT.reconcile(document.getElementById("live-alerts"), live, spec);
-    const queue = document.getElementById("alerts");
-    GT.reconcile(queue, [...groups.values()].flatMap((g) => g.alerts), spec);
-    headGroups(queue, groups.values());
-    setText(document.getElementById("live-count"), String(live.length));
-    setText(document.getElementById("draft-count"), `${drafts.length} · ${groups.size}개 묶음 groups`);
-    if (GT.silences) GT.silences.render(C);
-    tick();
-  }
-
   function tick() {
     for (const li of document.querySelectorAll("#alerts li.alert")) {
       const a = current(GT.console, li.dataset.id);
