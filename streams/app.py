@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -166,9 +165,9 @@ class FusionWorker:
         ):
             for value in records.frame(items):
                 await self.outbox.send(topic, CITY_ZONE.encode(), value, what)
-        for key, items in by_key(e for e in effects if e.topic == TO_ZONE).items():
-            for value in records.frame(items):
-                await self.outbox.send(self.topics.evidence, key.encode(), value, "zone")
+        to_zones = ((e.key, e.value) for e in effects if e.topic == TO_ZONE)
+        for key, value in records.frame_by_key(to_zones):
+            await self.outbox.send(self.topics.evidence, key.encode(), value, "zone")
         border = [e.value for e in effects if e.topic == TO_MERGE]
         for value in records.frame(border):
             await self.outbox.send(self.topics.merge, MERGE_KEY.encode(), value, "merge")
@@ -311,14 +310,6 @@ class FusionWorker:
 
 ZONE_ITEMS = ("evidence", "unit", "advance", "command", "merge_away", "adopt", "merged")
 """What a zone record's items carry."""
-
-
-def by_key(effects: Iterable[Effect]) -> dict[str, list[bytes]]:
-    """The values of ``effects`` grouped by key, in order."""
-    groups: dict[str, list[bytes]] = {}
-    for effect in effects:
-        groups.setdefault(effect.key, []).append(effect.value)
-    return groups
 
 
 def create_app(settings: Settings, city: City, *, intake_reported: bool = True) -> faust.App:

@@ -196,11 +196,7 @@ class DispatchStage:
 def feedback_records(effects: list[Effect]) -> list[tuple[str, bytes]]:
     """Zone records carrying the ``advance`` items among ``effects``, in order, each with
     the zone that owns the incidents it names (``streams.zones``)."""
-    zones: dict[str, list[bytes]] = {}
-    for e in effects:
-        if e.topic == FEEDBACK:
-            zones.setdefault(owner_of(e.key), []).append(e.value)
-    return [(zone, value) for zone, items in zones.items() for value in records.frame(items)]
+    return records.frame_by_key((owner_of(e.key), e.value) for e in effects if e.topic == FEEDBACK)
 
 
 class DispatchWorker:

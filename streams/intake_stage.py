@@ -69,14 +69,14 @@ class IntakeStage:
     async def handle(self, batch: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Validate a batch, dead-letter the bad inputs, forward the rest to the zone topic;
         return once all of it is acknowledged by the broker (the batch is committed then)."""
-        items: dict[str, list[bytes]] = {}
+        items: list[tuple[str, bytes]] = []  # (zone, item)
         sends: list[Awaitable[None]] = []
         for record in batch:
             base = self._names[record.topic]
             origin = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
             try:
                 zone, item = self._item(base, record.value, origin)
-                items.setdefault(zone, []).append(orjson.dumps(item))
+                items.append((zone, orjson.dumps(item)))
                 continue
             except ContractError as exc:
                 error, event_id = exc.reason, exc.event_id
@@ -86,11 +86,10 @@ class IntakeStage:
             sends.append(
                 self._outbox.dead_letter(origin, record.value, error, event_id, "intake", True)
             )
-        sent_at = time.time()
-        for zone, zone_items in items.items():
-            for value in records.frame(zone_items, sent_at=sent_at):
-                send = self._outbox.send(self._topics.evidence, zone.encode(), value, "zone", True)
-                sends.append(send)
+        for zone, value in records.frame_by_key(items, sent_at=time.time()):
+            sends.append(
+                self._outbox.send(self._topics.evidence, zone.encode(), value, "zone", True)
+            )
         await asyncio.gather(*sends)
 
     def _item(

@@ -15,11 +15,12 @@ makes them, and framed here without being parsed again; a record carries at most
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
-__all__ = ["RECORD_BYTES", "chunks", "frame", "parse", "tick"]
+__all__ = ["RECORD_BYTES", "chunks", "frame", "frame_by_key", "parse", "tick"]
 
 RECORD_BYTES = 256 * 1024
 
@@ -45,6 +46,21 @@ def frame(items: list[bytes], sent_at: float | None = None) -> list[bytes]:
     seconds) marks when intake forwarded them."""
     tail = b"]}" if sent_at is None else b'],"t_in":' + orjson.dumps(sent_at) + b"}"
     return [b'{"items":[' + b",".join(chunk) + tail for chunk in chunks(items, RECORD_BYTES)]
+
+
+def frame_by_key(
+    items: Iterable[tuple[str, bytes]], sent_at: float | None = None
+) -> list[tuple[str, bytes]]:
+    """Records carrying ``(key, item)`` pairs, one run of records per key (each key's items
+    in order), with their key: what goes to each zone, or back to each zone.
+
+    >>> frame_by_key([("Z1", b'{"a":1}'), ("Z0", b'{"b":2}'), ("Z1", b'{"c":3}')])
+    [('Z1', b'{"items":[{"a":1},{"c":3}]}'), ('Z0', b'{"items":[{"b":2}]}')]
+    """
+    groups: dict[str, list[bytes]] = {}
+    for key, item in items:
+        groups.setdefault(key, []).append(item)
+    return [(key, value) for key, group in groups.items() for value in frame(group, sent_at)]
 
 
 def parse(value: bytes) -> list[dict[str, Any]]:
