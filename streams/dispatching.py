@@ -229,7 +229,11 @@ class DispatchFollower:
         return effects
 
     def _wait(self, inc: Incident) -> None:
-        """Remember an incident no unit could be recommended for."""
+        """Remember an incident no unit could be recommended for (a state already waiting
+        is not written again: a fruitless re-plan costs no table write)."""
+        known = self._waiting.get(inc.id)
+        if known is not None and known["version"] == inc.version:
+            return
         raw = inc.model_dump(mode="json", exclude={"evidence"})
         self._waiting[inc.id] = raw
         self._plans[_WAITING + inc.id] = raw
