@@ -94,6 +94,37 @@ def unverified_claims(token: str) -> dict[str, Any]:
     return claims
 
 
+def decode_signed(
+    token: str,
+    key: Any,
+    algorithms: list[str],
+    audience: str,
+    issuer: str,
+    also_required: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The claims of a token whose signature, audience and issuer check out (``exp``,
+    ``iss``, ``aud`` and ``sub`` required; expiry is left to the caller's own clock), or
+    :class:`TokenError` saying what is wrong."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            audience=audience,
+            issuer=issuer,
+            options={
+                "require": ["exp", "iss", "aud", "sub", *also_required],
+                "verify_exp": False,  # checked by the caller against its own clock
+                "verify_iat": False,
+            },
+        )
+    except jwt.InvalidSignatureError as exc:
+        raise TokenError("bad token signature") from exc
+    except jwt.PyJWTError as exc:
+        raise TokenError(f"invalid token: {exc}") from exc
+    return claims
+
+
 class TokenAuthority:
     """Mints GoldenTime's own tokens and verifies them and those of a trusted provider."""
 
@@ -155,23 +186,7 @@ class TokenAuthority:
         key = self._keys.get(kid) if isinstance(kid, str) else None
         if key is None:
             raise TokenError("bad token signature (unknown signing key)")
-        try:
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=["HS256"],
-                audience=AUDIENCE,
-                issuer=ISSUER,
-                options={
-                    "require": ["exp", "iss", "aud", "sub", "jti"],
-                    "verify_exp": False,  # checked below against this authority's clock
-                    "verify_iat": False,
-                },
-            )
-        except jwt.InvalidSignatureError as exc:
-            raise TokenError("bad token signature") from exc
-        except jwt.PyJWTError as exc:
-            raise TokenError(f"invalid token: {exc}") from exc
+        claims = decode_signed(token, key, ["HS256"], AUDIENCE, ISSUER, ["jti"])
         try:
             unit = claims.get("unit")
             principal = Principal(

@@ -90,14 +90,25 @@ def command_for(
     on_alert = action in ALERT_ACTIONS.values()
     fields = body.model_dump(exclude_none=True)
     fields["reason"] = fields.get("reason") or None
+    return new_command(
+        action,
+        who,
+        now,
+        incident_id=None if on_alert else target,
+        alert_id=target if on_alert else None,
+        **fields,
+    )
+
+
+def new_command(action: CommandAction, who: Principal, now: datetime, **fields: Any) -> Command:
+    """A command of ``who`` made now, with a fresh id (raises ValidationError when
+    incomplete)."""
     return Command(
         id=f"cmd-{int(now.timestamp() * 1000)}-{secrets.token_hex(4)}",
         at=now,
         action=action,
         by=who.subject,
         role=who.role.value,
-        incident_id=None if on_alert else target,
-        alert_id=target if on_alert else None,
         **fields,
     )
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from access import Principal, Role
-from console.actions import COMMAND_KEY, SEND_TIMEOUT_S, refusal
+from console.actions import COMMAND_KEY, SEND_TIMEOUT_S, new_command, refusal
 from console.audit import AuditRecord
 from console.context import DISPATCH, Context
 from streams.contract import Command, CommandAction, encode
@@ -51,12 +50,10 @@ class LiftBody(BaseModel):
 
 def silence_command(who: Principal, body: SilenceBody, now: datetime) -> Command:
     """The ``silence_alerts`` command a supervisor's request becomes (raises ValidationError)."""
-    return Command(
-        id=f"cmd-{int(now.timestamp() * 1000)}-{secrets.token_hex(4)}",
-        at=now,
-        action=CommandAction.SILENCE_ALERTS,
-        by=who.subject,
-        role=who.role.value,
+    return new_command(
+        CommandAction.SILENCE_ALERTS,
+        who,
+        now,
         hazard=body.hazard,
         area=body.area,
         duration_s=body.duration_s,
@@ -66,12 +63,10 @@ def silence_command(who: Principal, body: SilenceBody, now: datetime) -> Command
 
 def lift_command(who: Principal, silence_id: str, body: LiftBody, now: datetime) -> Command:
     """The ``lift_silence`` command ending ``silence_id`` (raises ValidationError)."""
-    return Command(
-        id=f"cmd-{int(now.timestamp() * 1000)}-{secrets.token_hex(4)}",
-        at=now,
-        action=CommandAction.LIFT_SILENCE,
-        by=who.subject,
-        role=who.role.value,
+    return new_command(
+        CommandAction.LIFT_SILENCE,
+        who,
+        now,
         silence_id=silence_id,
         reason=body.reason or None,
     )
