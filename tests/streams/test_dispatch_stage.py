@@ -4,6 +4,7 @@ order, each once, and never a unit committed to two incidents (built-in city, di
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -178,16 +179,7 @@ def test_concurrent_incidents_competing_for_the_same_units_never_share_one() -> 
     for n in range(30):
         lon, lat = CENTRE[0] + (n % 6) * 0.004, CENTRE[1] + (n // 6) * 0.004
         ev = evidence(n, IncidentType.CARDIAC_ARREST)
-        ev = ev.__class__(
-            **{
-                **ev.to_json(),
-                "at": NOW,
-                "source": ev.source,
-                "lon": lon,
-                "lat": lat,
-                "type": IncidentType.CARDIAC_ARREST,
-            }
-        )
+        ev = replace(ev, at=NOW, lon=lon, lat=lat, type=IncidentType.CARDIAC_ARREST)
         p.hand_over(p.zone.evidence(ev, NOW))
     p.dispatch()
     assigned = [a for a in p.assignments if a["status"] == "assigned"]
@@ -217,16 +209,7 @@ def test_no_unit_is_ever_committed_to_two_incidents(steps: list[tuple[str, int]]
             kind = kinds[k % 3]
             ev = evidence(100 + n, kind)
             lon, lat = CENTRE[0] + (k % 4) * 0.01, CENTRE[1] + (k // 4) * 0.01
-            ev = ev.__class__(
-                **{
-                    **ev.to_json(),
-                    "at": NOW,
-                    "source": ev.source,
-                    "lon": lon,
-                    "lat": lat,
-                    "type": kind,
-                }
-            )
+            ev = replace(ev, at=NOW, lon=lon, lat=lat, type=kind)
             effects = p.hand_over(p.zone.evidence(ev, NOW))
             ids += [i["id"] for i in of(effects, "incidents") if i["id"] not in ids]
         elif step == "accept" and ids:
@@ -260,8 +243,7 @@ def moved(n: int, kind: IncidentType, east_m: float) -> Any:
     """Evidence of ``kind`` ``east_m`` metres east of the centre, now."""
     ev = evidence(n, kind)
     lon = CENTRE[0] + east_m / 88_000  # ~88 km per degree of longitude at Seoul
-    values = {**ev.to_json(), "at": NOW, "source": ev.source, "lon": lon, "type": kind}
-    return ev.__class__(**values)
+    return replace(ev, at=NOW, lon=lon, type=kind)
 
 
 def test_a_stale_recommendation_cannot_commit_a_unit_taken_since() -> None:
@@ -327,16 +309,7 @@ def test_incidents_left_without_a_unit_are_planned_again_as_units_come_free() ->
         ev = evidence(n, IncidentType.CARDIAC_ARREST)
         at = NOW - timedelta(seconds=30 - n)  # the first called is the most urgent
         lon, lat = CENTRE[0] + (n % 6) * 0.004, CENTRE[1] + (n // 6) * 0.004
-        ev = ev.__class__(
-            **{
-                **ev.to_json(),
-                "at": at,
-                "source": ev.source,
-                "lon": lon,
-                "lat": lat,
-                "type": IncidentType.CARDIAC_ARREST,
-            }
-        )
+        ev = replace(ev, at=at, lon=lon, lat=lat, type=IncidentType.CARDIAC_ARREST)
         ids.append(of(p.hand_over(p.zone.evidence(ev, NOW)), "incidents")[0]["id"])
     p.dispatch()
     served = {a["incident_id"] for a in p.assignments if a["status"] == "assigned"}

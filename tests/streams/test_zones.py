@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import random
 from collections import deque
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -21,7 +21,6 @@ from streams.contract import (
     Command,
     CommandAction,
     ContractError,
-    EvidenceSource,
     IncidentStatus,
     IncidentType,
 )
@@ -30,8 +29,8 @@ from streams.fusion import ACTIVE, JOIN_RADIUS_M
 from streams.merging import Merger
 from streams.zone import TO_MERGE, TO_ZONE, Effect, Zone
 from streams.zones import CITY_ZONE, ZoneMap, ZoneSpecError, owner_of, tag
+from tests.streams.samples import T0, call_evidence
 
-T0 = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 LAT0, LON0 = 37.55, 126.98
 M_LAT = 1 / 111_320
 M_LON = 1 / (111_320 * math.cos(math.radians(LAT0)))
@@ -43,18 +42,21 @@ def at_m(x: float, y: float) -> tuple[float, float]:
 
 
 def evidence(n: int, kind: IncidentType, x: float, y: float, minute: float) -> Evidence:
-    lon, lat = at_m(x, y)
-    return Evidence(
-        source=EvidenceSource.CALL,
-        id=f"call-{n}",
-        at=T0 + timedelta(minutes=minute),
-        type=kind,
-        lon=lon,
-        lat=lat,
-        weight=0.55,
-        reporter=f"caller-{n}",
-        kind=kind.value,
-        patients=1,
+    """A call ``n`` about one patient, ``x``, ``y`` metres from the box's south-west corner."""
+    return call_evidence(n, minute * 60, *at_m(x, y), kind, patients=1)
+
+
+def ruling(cid: str, action: CommandAction, incident_id: str, reason: str, **kw: str) -> Command:
+    """A dispatcher's command ``cid`` about ``incident_id``."""
+    return Command(
+        id=cid,
+        at=T0,
+        action=action,
+        by="d1",
+        role="dispatcher",
+        incident_id=incident_id,
+        reason=reason,
+        **kw,
     )
 
 
@@ -212,16 +214,8 @@ def test_a_dispatcher_merge_across_zones_takes_two_steps_and_a_refusal_is_named(
     left, right = (net.zones["Z0"], net.zones["Z1"])
     (ia,) = list(net.stores["Z0"])
     (ib,) = list(net.stores["Z1"])
-    command = Command(
-        id="cmd-merge-1",
-        at=T0,
-        action=CommandAction.MERGE_INCIDENT,
-        by="d1",
-        role="dispatcher",
-        incident_id=ib,
-        into_incident_id=ia,
-        reason="same patient, called twice",
-    )
+    merge = CommandAction.MERGE_INCIDENT
+    command = ruling("cmd-merge-1", merge, ib, "same patient, called twice", into_incident_id=ia)
     net.queues["Z1"].append({"command": command.model_dump(mode="json")})
     net.run(T0 + timedelta(minutes=3), [])
     assert active_groups(net.incidents()) == {frozenset({"call:call-1", "call:call-2"})}
@@ -230,28 +224,8 @@ def test_a_dispatcher_merge_across_zones_takes_two_steps_and_a_refusal_is_named(
     c = evidence(3, IncidentType.MEDICAL, 11_000, 5_000, 2)
     net.run(T0 + timedelta(minutes=4), [c])
     (ic,) = [i for i in net.stores["Z1"] if i != ib]
-    left.command(
-        Command(
-            id="close-a",
-            at=T0,
-            action=CommandAction.CLOSE_INCIDENT,
-            by="d1",
-            role="dispatcher",
-            incident_id=ia,
-            reason="done",
-        ),
-        T0,
-    )
-    late = Command(
-        id="cmd-merge-2",
-        at=T0,
-        action=CommandAction.MERGE_INCIDENT,
-        by="d1",
-        role="dispatcher",
-        incident_id=ic,
-        into_incident_id=ia,
-        reason="same scene",
-    )
+    left.command(ruling("close-a", CommandAction.CLOSE_INCIDENT, ia, "done"), T0)
+    late = ruling("cmd-merge-2", merge, ic, "same scene", into_incident_id=ia)
     (ask,) = right.command(late, T0 + timedelta(minutes=5))
     with pytest.raises(ContractError) as refused:
         left.adopt(orjson.loads(ask.value)["adopt"], T0 + timedelta(minutes=5))
@@ -336,15 +310,7 @@ def test_an_incident_that_ends_while_it_is_being_merged_still_gives_its_evidence
     while not any("merged" in item for item in net.queues["Z1"]):
         assert net.step(T0)
     (gone_id,) = list(net.stores["Z1"])
-    close = Command(
-        id="close-b",
-        at=T0,
-        action=CommandAction.CLOSE_INCIDENT,
-        by="d1",
-        role="dispatcher",
-        incident_id=gone_id,
-        reason="duplicate call",
-    )
+    close = ruling("close-b", CommandAction.CLOSE_INCIDENT, gone_id, "duplicate call")
     net.zones["Z1"].command(close, T0)
     net.run(T0, [])
     gone = net.zones["Z1"].get(gone_id).incident
