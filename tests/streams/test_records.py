@@ -37,3 +37,11 @@ def test_a_tick_is_a_record_without_items() -> None:
 
 def test_the_module_examples_hold() -> None:
     assert doctest.testmod(records).failed == 0
+
+
+def test_items_are_framed_per_key_in_order_and_each_key_keeps_its_own_order() -> None:
+    pairs = [("Z1", b'{"a":1}'), ("Z0", b'{"b":2}'), ("Z1", b'{"c":3}')]
+    framed = records.frame_by_key(pairs, sent_at=1.5)
+    assert [key for key, _ in framed] == ["Z1", "Z0"]
+    assert [records.parse(value) for _, value in framed] == [[{"a": 1}, {"c": 3}], [{"b": 2}]]
+    assert records.frame_by_key([]) == []
