@@ -9,9 +9,19 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 INPUT_TOPICS = ("calls", "cctv-events", "sensor-alarms", "unit-status")
-OUTPUT_TOPICS = ("incidents", "assignments", "overlays", "alerts", "deadletter")
+FEED_TOPICS = ("er-status",)
+"""Inputs on the state of the city's resources (emergency rooms), not on emergencies."""
+OUTPUT_TOPICS = (
+    "incidents",
+    "assignments",
+    "overlays",
+    "alerts",
+    "deadletter",
+    "destinations",
+    "mci-plans",
+)
 INTERNAL_TOPICS = ("evidence", "commands", "follow", "dispatch", "merge")
-COMPACTED = frozenset({"incidents", "overlays"})
+COMPACTED = frozenset({"incidents", "overlays", "mci-plans"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +51,11 @@ class Topics:
         return self.name("unit-status")
 
     @property
+    def er_status(self) -> str:
+        """Emergency rooms' live status (beds, capabilities), keyed by hospital id."""
+        return self.name("er-status")
+
+    @property
     def incidents(self) -> str:
         return self.name("incidents")
 
@@ -59,6 +74,16 @@ class Topics:
     @property
     def deadletter(self) -> str:
         return self.name("deadletter")
+
+    @property
+    def destinations(self) -> str:
+        """The emergency room each unit takes its patient to, keyed by incident id."""
+        return self.name("destinations")
+
+    @property
+    def mci_plans(self) -> str:
+        """Mass-casualty distribution plans (compacted), keyed by incident id."""
+        return self.name("mci-plans")
 
     @property
     def evidence(self) -> str:
@@ -97,7 +122,7 @@ class Topics:
 
     def all_contract(self) -> list[str]:
         """Every input and output topic of the contract."""
-        return [self.name(t) for t in INPUT_TOPICS + OUTPUT_TOPICS]
+        return [self.name(t) for t in INPUT_TOPICS + FEED_TOPICS + OUTPUT_TOPICS]
 
 
 def ensure_topics(
@@ -124,7 +149,7 @@ def ensure_topics(
     try:
         existing = set(admin.list_topics())
         wanted = []
-        for base in INPUT_TOPICS + OUTPUT_TOPICS:
+        for base in INPUT_TOPICS + FEED_TOPICS + OUTPUT_TOPICS:
             config = {"cleanup.policy": "compact"} if base in COMPACTED else {}
             wanted.append((topics.name(base), config))
         internal = [topics.evidence, topics.commands, topics.follow, topics.dispatch, topics.merge]

@@ -3,6 +3,20 @@
 from streams.contract.codec import ContractError, decode, encode, payload_text
 from streams.contract.commands import Command, CommandAction
 from streams.contract.common import ContractModel, Location, Position
+from streams.contract.hospitals import (
+    Capability,
+    Destination,
+    DestinationStatus,
+    ErCapabilities,
+    ErStatus,
+    MciAllocation,
+    MciPlan,
+    Patient,
+    PatientCondition,
+    PatientSeverity,
+    RankedHospital,
+    SeverityCounts,
+)
 from streams.contract.inputs import (
     Call,
     CallCategory,
@@ -39,15 +53,22 @@ INPUT_MODELS: dict[str, type[ContractModel]] = {
     "sensor-alarms": SensorAlarm,
     "unit-status": UnitStatus,
 }
+FEED_MODELS: dict[str, type[ContractModel]] = {
+    "er-status": ErStatus,
+}
+"""Input topics that report the state of the city's resources rather than emergencies."""
 OUTPUT_MODELS: dict[str, type[ContractModel]] = {
     "incidents": Incident,
     "assignments": Assignment,
     "overlays": Overlay,
     "alerts": Alert,
     "deadletter": DeadLetter,
+    "destinations": Destination,
+    "mci-plans": MciPlan,
 }
 
 __all__ = [
+    "FEED_MODELS",
     "INPUT_MODELS",
     "OUTPUT_MODELS",
     "Alert",
@@ -57,6 +78,7 @@ __all__ = [
     "AssignmentStatus",
     "Call",
     "CallCategory",
+    "Capability",
     "CctvDetection",
     "CctvKind",
     "Command",
@@ -64,6 +86,10 @@ __all__ = [
     "ContractError",
     "ContractModel",
     "DeadLetter",
+    "Destination",
+    "DestinationStatus",
+    "ErCapabilities",
+    "ErStatus",
     "EvidenceRef",
     "EvidenceSource",
     "Incident",
@@ -71,13 +97,20 @@ __all__ = [
     "IncidentType",
     "Location",
     "MapFeature",
+    "MciAllocation",
+    "MciPlan",
     "Overlay",
+    "Patient",
+    "PatientCondition",
+    "PatientSeverity",
     "Position",
     "PublicAction",
+    "RankedHospital",
     "Ruling",
     "SensorAlarm",
     "SensorKind",
     "Severity",
+    "SeverityCounts",
     "UnitKind",
     "UnitStatus",
     "UnitStatusValue",

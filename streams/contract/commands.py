@@ -38,6 +38,7 @@ class CommandAction(StrEnum):
     RETYPE_INCIDENT = "retype_incident"  # set type and/or priority; fusion keeps them
     SILENCE_ALERTS = "silence_alerts"  # no drafts of hazard in area for duration_s; reason
     LIFT_SILENCE = "lift_silence"  # end the silence silence_id before its time
+    CHOOSE_DESTINATION = "choose_destination"  # unit_id takes its patient to hospital_id
 
 
 RULINGS = frozenset(
@@ -57,6 +58,7 @@ NEEDS_INCIDENT = (
             CommandAction.OVERRIDE,
             CommandAction.RESOLVE_INCIDENT,
             CommandAction.CLOSE_INCIDENT,
+            CommandAction.CHOOSE_DESTINATION,
         }
     )
     | RULINGS
@@ -100,6 +102,10 @@ class Command(ContractModel):
     """silence_alerts: for how long from ``at`` (1 minute to 24 hours)."""
     silence_id: EventId | None = None
     """lift_silence: the id of the silence_alerts command to end."""
+    unit_id: EventId | None = None
+    """choose_destination: the unit whose patient it is."""
+    hospital_id: EventId | None = None
+    """choose_destination: the emergency room chosen (its ``hpid``)."""
 
     @model_validator(mode="after")
     def _complete(self) -> Command:
@@ -122,6 +128,10 @@ class Command(ContractModel):
                 raise ValueError("silence_alerts needs hazard and duration_s")
             if self.area is None or self.area["type"] not in ("Polygon", "MultiPolygon"):
                 raise ValueError("silence_alerts needs an area (Polygon or MultiPolygon)")
+        if self.action is CommandAction.CHOOSE_DESTINATION and not (
+            self.unit_id and self.hospital_id
+        ):
+            raise ValueError("choose_destination needs unit_id and hospital_id")
         if self.action is CommandAction.LIFT_SILENCE and not self.silence_id:
             raise ValueError("lift_silence needs silence_id")
         return self

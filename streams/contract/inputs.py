@@ -15,6 +15,7 @@ from streams.contract.common import (
     ShortText,
     Timestamp,
 )
+from streams.contract.hospitals import Patient
 
 
 class CallCategory(StrEnum):
@@ -144,6 +145,8 @@ class UnitStatus(ContractModel):
     status: UnitStatusValue
     location: Position | None = None
     incident_id: EventId | None = None
+    patient: Patient | None = None
+    """The patient(s) the crew has contact with, sent with ``on_scene``."""
 
     @property
     def id(self) -> str:

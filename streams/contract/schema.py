@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from streams.contract import INPUT_MODELS, OUTPUT_MODELS
+from streams.contract import FEED_MODELS, INPUT_MODELS, OUTPUT_MODELS
 
 
 def schemas() -> dict[str, str]:
     """Return file name → JSON Schema text for every input and output event."""
     out: dict[str, str] = {}
-    for topic, model in {**INPUT_MODELS, **OUTPUT_MODELS}.items():
+    for topic, model in {**INPUT_MODELS, **FEED_MODELS, **OUTPUT_MODELS}.items():
         schema = model.model_json_schema(mode="validation")
         schema["$id"] = f"https://goldentime.example/schemas/{topic}.json"
         schema["description"] = f"Value of the `{topic}` topic. " + (

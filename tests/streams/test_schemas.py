@@ -28,5 +28,8 @@ def test_every_contract_topic_has_a_schema() -> None:
         "overlays",
         "alerts",
         "deadletter",
+        "er-status",
+        "destinations",
+        "mci-plans",
     ):
         assert f"{topic}.schema.json" in names
