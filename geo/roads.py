@@ -210,6 +210,13 @@ class RoadGraph:
         """Street name of the edge u -> v ('' when unnamed)."""
         return self._street_names[int(self._street[self._edge(u, v)])]
 
+    def edge_index(self, u: int, v: int) -> int | None:
+        """The index (in edge_arrays order) of the edge u -> v, None when there is none."""
+        try:
+            return self._edge(u, v)
+        except (KeyError, UnknownNodeError):
+            return None
+
     def _edge(self, u: int, v: int) -> int:
         self._check(u)
         self._check(v)
