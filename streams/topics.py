@@ -19,9 +19,10 @@ OUTPUT_TOPICS = (
     "deadletter",
     "destinations",
     "mci-plans",
+    "road-closures",
 )
 INTERNAL_TOPICS = ("evidence", "commands", "follow", "dispatch", "merge")
-COMPACTED = frozenset({"incidents", "overlays", "mci-plans"})
+COMPACTED = frozenset({"incidents", "overlays", "mci-plans", "road-closures"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,12 @@ class Topics:
     def mci_plans(self) -> str:
         """Mass-casualty distribution plans (compacted), keyed by incident id."""
         return self.name("mci-plans")
+
+    @property
+    def road_closures(self) -> str:
+        """Each bridge, tunnel, underpass and overpass's closure state (compacted), keyed by
+        structure id."""
+        return self.name("road-closures")
 
     @property
     def evidence(self) -> str:

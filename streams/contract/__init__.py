@@ -1,5 +1,6 @@
 """The external contract in code: every input and output event, defined once."""
 
+from streams.contract.closures import ClosureReading, ClosureState, RoadClosure, StructureKind
 from streams.contract.codec import ContractError, decode, encode, payload_text
 from streams.contract.commands import Command, CommandAction
 from streams.contract.common import ContractModel, Location, Position
@@ -65,6 +66,7 @@ OUTPUT_MODELS: dict[str, type[ContractModel]] = {
     "deadletter": DeadLetter,
     "destinations": Destination,
     "mci-plans": MciPlan,
+    "road-closures": RoadClosure,
 }
 
 __all__ = [
@@ -81,6 +83,8 @@ __all__ = [
     "Capability",
     "CctvDetection",
     "CctvKind",
+    "ClosureReading",
+    "ClosureState",
     "Command",
     "CommandAction",
     "ContractError",
@@ -106,11 +110,13 @@ __all__ = [
     "Position",
     "PublicAction",
     "RankedHospital",
+    "RoadClosure",
     "Ruling",
     "SensorAlarm",
     "SensorKind",
     "Severity",
     "SeverityCounts",
+    "StructureKind",
     "UnitKind",
     "UnitStatus",
     "UnitStatusValue",

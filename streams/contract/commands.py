@@ -38,6 +38,9 @@ class CommandAction(StrEnum):
     RETYPE_INCIDENT = "retype_incident"  # set type and/or priority; fusion keeps them
     SILENCE_ALERTS = "silence_alerts"  # no drafts of hazard in area for duration_s; reason
     LIFT_SILENCE = "lift_silence"  # end the silence silence_id before its time
+    CONFIRM_CLOSURE = "confirm_closure"  # close structure_id as its readings recommend
+    CLOSE_STRUCTURE = "close_structure"  # close structure_id by hand; reason required
+    REOPEN_STRUCTURE = "reopen_structure"  # open structure_id again; reason required
     CHOOSE_DESTINATION = "choose_destination"  # unit_id takes its patient to hospital_id
 
 
@@ -47,8 +50,24 @@ RULINGS = frozenset(
 """A dispatcher's rulings on what fusion made of the evidence (``streams.rulings``)."""
 SILENCES = frozenset({CommandAction.SILENCE_ALERTS, CommandAction.LIFT_SILENCE})
 """A supervisor's silences of public-alert drafts (applied by the follow-up stage)."""
+CLOSURES = frozenset(
+    {
+        CommandAction.CONFIRM_CLOSURE,
+        CommandAction.CLOSE_STRUCTURE,
+        CommandAction.REOPEN_STRUCTURE,
+    }
+)
+"""A person's closures and reopenings of road structures (applied by the dispatch stage)."""
 NEEDS_REASON = (
-    frozenset({CommandAction.OVERRIDE, CommandAction.CANCEL_ALERT, CommandAction.SILENCE_ALERTS})
+    frozenset(
+        {
+            CommandAction.OVERRIDE,
+            CommandAction.CANCEL_ALERT,
+            CommandAction.SILENCE_ALERTS,
+            CommandAction.CLOSE_STRUCTURE,
+            CommandAction.REOPEN_STRUCTURE,
+        }
+    )
     | RULINGS
 )
 NEEDS_INCIDENT = (
@@ -102,6 +121,8 @@ class Command(ContractModel):
     """silence_alerts: for how long from ``at`` (1 minute to 24 hours)."""
     silence_id: EventId | None = None
     """lift_silence: the id of the silence_alerts command to end."""
+    structure_id: EventId | None = None
+    """confirm_closure, close_structure, reopen_structure: the structure (``geo.structures``)."""
     unit_id: EventId | None = None
     """choose_destination: the unit whose patient it is."""
     hospital_id: EventId | None = None
@@ -132,6 +153,8 @@ class Command(ContractModel):
             self.unit_id and self.hospital_id
         ):
             raise ValueError("choose_destination needs unit_id and hospital_id")
+        if self.action in CLOSURES and not self.structure_id:
+            raise ValueError(f"{self.action.value} needs structure_id")
         if self.action is CommandAction.LIFT_SILENCE and not self.silence_id:
             raise ValueError("lift_silence needs silence_id")
         return self

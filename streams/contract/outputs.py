@@ -143,6 +143,9 @@ class Assignment(ContractModel):
     """The median of the ETA when the travel model gives its spread (then equal to eta_s)."""
     eta_p90_s: float | None = Field(default=None, ge=0)
     """The 90th percentile of the ETA: what ``within_golden_time`` is judged on, when given."""
+    rerouted_because: EventId | None = None
+    """The structure (``road-closures``) whose closure made this new route: the unit keeps
+    its order and drives around it."""
 
 
 class MapFeature(ContractModel):

@@ -31,5 +31,6 @@ def test_every_contract_topic_has_a_schema() -> None:
         "er-status",
         "destinations",
         "mci-plans",
+        "road-closures",
     ):
         assert f"{topic}.schema.json" in names
