@@ -2,6 +2,7 @@
 
 from dispatch.assignment import AssignmentStatus, to_assignments
 from dispatch.coverage import CoverageState, UnitSite
+from dispatch.destination import ErReport, Option, rank
 from dispatch.errors import (
     DispatchError,
     IllegalTransitionError,
@@ -20,6 +21,8 @@ from dispatch.fleet import (
     check_transition,
     seed_fleet,
 )
+from dispatch.hospitals import ErRules, Hospital, HospitalError, load_er_rules, registry
+from dispatch.mci import Room, distribute, split_untriaged
 from dispatch.moveup import MoveUp, district_cover, suggest_move_ups, suggest_returns
 from dispatch.override import Override, record_override
 from dispatch.recommend import Candidate, Policy, Recommendation, UnitPick, recommend
@@ -45,17 +48,23 @@ __all__ = [
     "Candidate",
     "CoverageState",
     "DispatchError",
+    "ErReport",
+    "ErRules",
     "Fleet",
+    "Hospital",
+    "HospitalError",
     "IllegalTransitionError",
     "IncidentType",
     "MassCasualtyRule",
     "MoveUp",
+    "Option",
     "OutOfOrderUpdateError",
     "Override",
     "Policy",
     "Position",
     "Recommendation",
     "Recommender",
+    "Room",
     "RunCard",
     "RunCardBook",
     "RunCardError",
@@ -66,12 +75,17 @@ __all__ = [
     "UnitUpdate",
     "UnknownUnitError",
     "check_transition",
+    "distribute",
     "district_cover",
+    "load_er_rules",
     "load_run_cards",
     "parse_run_cards",
+    "rank",
     "recommend",
     "record_override",
+    "registry",
     "seed_fleet",
+    "split_untriaged",
     "straight_line_m",
     "suggest_move_ups",
     "suggest_returns",

@@ -33,6 +33,12 @@ _STATIONS = (
     ("DEMO-C05", "남동119안전센터", "safety_center_119", 3, 33),
     ("DEMO-R01", "데모특수구조대", "rescue_team", 17, 12),
 )
+# the demo emergency rooms' levels: one of each designation (응급의료에 관한 법률 제26조~제31조)
+_ER_LEVELS = {
+    "DEMO-ER1": "권역응급의료센터",
+    "DEMO-ER2": "지역응급의료센터",
+    "DEMO-ER3": "지역응급의료기관",
+}
 # (facility id, name, kind, grid row, grid col)
 _FACILITIES = (
     ("DEMO-ER1", "데모대학교병원 응급실", "emergency_room", 20, 14),
@@ -141,7 +147,8 @@ def builtin_city(speed_model: SpeedModel | None = None) -> City:
             )
         )
     facilities = [
-        Facility(fid, name, kind, *grid.lonlat(r, c)) for fid, name, kind, r, c in _FACILITIES
+        Facility(fid, name, kind, *grid.lonlat(r, c), _ER_LEVELS.get(fid, ""))
+        for fid, name, kind, r, c in _FACILITIES
     ]
     report = LoadReport(
         source=BUILTIN_NAME,

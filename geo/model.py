@@ -73,6 +73,8 @@ class Facility:
     kind: str
     lon: float
     lat: float
+    level: str = ""
+    """Its designation where the source gives one (an emergency room's 응급의료기관 level)."""
 
 
 @dataclass(frozen=True)

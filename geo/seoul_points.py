@@ -147,7 +147,12 @@ def read_emergency_rooms(path: Path) -> tuple[list[Facility], FileReport]:
             raise SkipRow("emergency room not operating")
         lon, lat = _lonlat(row)
         return Facility(
-            f"ER-{row.get('hpid') or i}", row.get("name") or "", "emergency_room", lon, lat
+            f"ER-{row.get('hpid') or i}",
+            row.get("name") or "",
+            "emergency_room",
+            lon,
+            lat,
+            (row.get("em_level") or "").strip(),
         )
 
     return _read(path, parse)
