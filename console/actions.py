@@ -26,6 +26,9 @@ __all__ = [
     "SplitBody",
     "actions_router",
     "command_for",
+    "issue",
+    "new_command",
+    "refusal",
 ]
 
 COMMAND_KEY = b"city"
@@ -123,20 +126,46 @@ def refusal(exc: ValidationError) -> str:
     return "; ".join(reasons)
 
 
+async def send(ctx: Context, topic: str, value: bytes, key: bytes) -> None:
+    """Produce one record, or answer 503 (nothing was sent) when the broker does not take it."""
+    try:
+        await asyncio.wait_for(ctx.kafka.send(topic, value, key), SEND_TIMEOUT_S)
+    except (KafkaError, TimeoutError, OSError) as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"broker unavailable, the action was NOT sent; retry ({type(exc).__name__})",
+            headers={"Retry-After": "2"},
+        ) from None
+
+
+async def issue(ctx: Context, command: Command, who: Principal, target: str) -> JSONResponse:
+    """Audit a principal's command on ``target``, then produce it for the worker (202); a
+    command the broker did not take is audited as failed and answered 503."""
+    record = AuditRecord(
+        at=command.at.isoformat(),
+        who=who.subject,
+        role=who.role.value,
+        action=command.action.value,
+        target=target,
+        command_id=command.id,
+        reason=command.reason or "",
+    )
+    await ctx.audit.append(record)
+    try:
+        await send(ctx, ctx.topics.commands, encode(command), COMMAND_KEY)
+    except HTTPException:
+        await ctx.audit.append(_failed(record))
+        raise
+    return JSONResponse({"id": command.id, "action": command.action.value}, status_code=202)
+
+
 def actions_router(ctx: Context) -> APIRouter:
     """Routes ``POST /api/incidents/{id}/<action>``, ``/api/alerts/{id}/<action>``, units."""
     router = APIRouter()
     dispatcher = ctx.gate.require(*DISPATCH)
 
     async def produce(topic: str, value: bytes, key: bytes) -> None:
-        try:
-            await asyncio.wait_for(ctx.kafka.send(topic, value, key), SEND_TIMEOUT_S)
-        except (KafkaError, TimeoutError, OSError) as exc:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
-                f"broker unavailable, the action was NOT sent; retry ({type(exc).__name__})",
-                headers={"Retry-After": "2"},
-            ) from None
+        await send(ctx, topic, value, key)
 
     async def act(
         action: CommandAction, target: str, who: Principal, body: ActionBody | RulingBody
@@ -145,22 +174,7 @@ def actions_router(ctx: Context) -> APIRouter:
             command = command_for(action, who, target, body, datetime.now(UTC))
         except ValidationError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, refusal(exc)) from None
-        record = AuditRecord(
-            at=command.at.isoformat(),
-            who=who.subject,
-            role=who.role.value,
-            action=action.value,
-            target=target,
-            command_id=command.id,
-            reason=command.reason or "",
-        )
-        await ctx.audit.append(record)
-        try:
-            await produce(ctx.topics.commands, encode(command), COMMAND_KEY)
-        except HTTPException:
-            await ctx.audit.append(_failed(record))
-            raise
-        return JSONResponse({"id": command.id, "action": action.value}, status_code=202)
+        return await issue(ctx, command, who, target)
 
     def incident_route(path: str, action: CommandAction) -> None:
         async def route(

@@ -39,6 +39,7 @@ from console.revocations import Revocations, revocations_router
 from console.silences import silences_router
 from console.sockets import sockets_router
 from console.sso import sso_router
+from console.structures import structures_router
 from stack.settings import Settings
 from streams.topics import Topics
 
@@ -129,6 +130,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(actions_router(ctx))
     app.include_router(silences_router(ctx))
     app.include_router(queries_router(ctx))
+    app.include_router(structures_router(ctx))
     app.include_router(sockets_router(ctx))
     app.include_router(revocations_router(ctx, revocations))
     app.include_router(login_router(ctx))

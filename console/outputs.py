@@ -8,6 +8,12 @@ from typing import Any
 
 import orjson
 
+from console.closures import (
+    ROAD_CLOSURES,
+    closure_removal,
+    public_closure,
+    store_closure,
+)
 from console.hub import Hub
 from console.metrics import ConsoleMetrics
 from console.projector import Message, frame
@@ -27,7 +33,15 @@ __all__ = ["PROJECTED_TOPICS", "PUBLIC_ALERTS", "UNITS", "OutputProjection"]
 
 log = logging.getLogger("goldentime.console")
 
-PROJECTED_TOPICS = ("incidents", "assignments", "overlays", "alerts", "deadletter", "unit-status")
+PROJECTED_TOPICS = (
+    "incidents",
+    "assignments",
+    "overlays",
+    "alerts",
+    "deadletter",
+    "unit-status",
+    ROAD_CLOSURES,
+)
 UNITS = "unitstate"
 """Read-model kind of the console's own projection of ``unit-status`` (latest per unit)."""
 FRAME_KIND = {
@@ -37,6 +51,7 @@ FRAME_KIND = {
     "alerts": "alert",
     "deadletter": "deadletter",
     "unit-status": "unit",
+    ROAD_CLOSURES: "structure",
 }
 
 
@@ -56,6 +71,8 @@ def entity_key(base: str, data: dict[str, Any]) -> str | None:
         return str(data["incident_id"])
     if base == "unit-status":
         return str(data["unit_id"])
+    if base == ROAD_CLOSURES:
+        return str(data["structure_id"])
     return None
 
 
@@ -98,6 +115,8 @@ class OutputProjection:
         kind = FRAME_KIND[base]
         key = entity_key(base, data)
         self.hub.publish(kind, data, frame(kind, data), key)
+        if base == ROAD_CLOSURES:
+            self._tell_public_closure(data, key)
         if base != "alerts":
             return
         if is_public_alert(data):
@@ -107,6 +126,17 @@ class OutputProjection:
             # withdrawn before it went out (or not for the public): a page showing it drops it
             gone = public_removal(data)
             self.hub.publish("public-alert", gone, frame("alert", gone), key)
+
+    def _tell_public_closure(self, record: dict[str, Any], key: str | None) -> None:
+        """Public pages hear of a structure when it is closed and when it is closed no more
+        (the page keeps the time it first showed it closed)."""
+        if record["state"] == "closed":
+            view = public_closure(record)
+        elif record.get("previous_state") == "closed":
+            view = closure_removal(record)
+        else:
+            return
+        self.hub.publish("public-closure", view, frame("closure", view), key)
 
     def _parse(self, base: str, value: bytes) -> dict[str, Any] | None:
         if base == "unit-status":
@@ -144,6 +174,8 @@ class OutputProjection:
             key = assignment_key(data)
             batch.track_unit_assignment(data["unit_id"], data["incident_id"], data["status"])
             return batch.upsert("assignments", key, 1, active, raw)
+        if base == ROAD_CLOSURES:
+            return store_closure(batch, data)
         if base == "unit-status":
             version = timestamp_version(data["at"])
             if data.get("status") in ("available", "out_of_service"):

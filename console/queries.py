@@ -23,6 +23,7 @@ from alerts import (
     to_cap,
 )
 from console.auth import bearer_of
+from console.closures import STRUCTURES
 from console.context import DISPATCH, Context
 from console.crew import crew_view, current_assignment, nearest_points
 from console.layers import CREW_LAYERS, LAYERS, PUBLIC_LAYERS
@@ -215,6 +216,8 @@ def queries_router(ctx: Context) -> APIRouter:
             incident = await rm.get("incidents", assignment["incident_id"])
             overlay = await rm.get("overlays", assignment["incident_id"])
         view = crew_view(unit, assignment, incident, overlay)
+        if assignment is not None and assignment.get("rerouted_because"):
+            view["reroute"] = await reroute_of(str(assignment["rerouted_because"]))
         if incident is not None:
             at = incident["location"]
             point = PlacePoint(id=incident["id"], lon=at["lon"], lat=at["lat"])
@@ -222,6 +225,12 @@ def queries_router(ctx: Context) -> APIRouter:
         if incident is not None and not view["hydrants"]:
             view["hydrants"] = await city_hydrants(incident["location"])
         return JSONResponse(view)
+
+    async def reroute_of(structure_id: str) -> dict[str, Any]:
+        """The closed structure a crew's new route drives around, by name (what a crew needs
+        to trust the new route; the structure's readings and who closed it are not theirs)."""
+        record = await rm.get(STRUCTURES, structure_id) or {}
+        return {"structure_id": structure_id, **{k: record.get(k) for k in ("name", "kind", "gu")}}
 
     async def city_hydrants(location: dict[str, float]) -> list[dict[str, Any]]:
         import orjson

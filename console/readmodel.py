@@ -36,6 +36,21 @@ end
 return 0
 """
 
+UPSERT_KEEPING = """
+local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1')
+if tonumber(ARGV[2]) < current then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if ARGV[3] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('SREM', KEYS[3], ARGV[1])
+  return 1
+end
+if ARGV[4] == '1' and redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 1 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+"""
+
 ACTIVE_INCIDENT = frozenset({"open", "dispatched", "on_scene"})
 ACTIVE_ALERT = frozenset({"draft", "approved", "sent"})
 ENDED_KEPT = 2000
@@ -51,6 +66,7 @@ class ReadModel:
         self._ns = namespace
         self._upsert = client.register_script(UPSERT_IF_NEWER)
         self._track = client.register_script(TRACK_UNIT)
+        self._keeping = client.register_script(UPSERT_KEEPING)
 
     def _keys(self, kind: str) -> list[str]:
         base = f"{self._ns}:{kind}"
@@ -119,6 +135,17 @@ class ReadModel:
         values = await self._r.hmget(f"{self._ns}:{kind}", keys)
         return [orjson.loads(v) for v in values if v is not None]
 
+    async def series_many(self, name: str, keys: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The entries of the time series ``name`` of each key (see
+        :meth:`WriteBatch.keep_series`), oldest first, in one round trip."""
+        if not keys:
+            return {}
+        pipe = self._r.pipeline(transaction=False)
+        for key in keys:
+            pipe.zrange(f"{self._ns}:{name}:{key}", 0, -1)
+        rows = await pipe.execute()
+        return {k: [orjson.loads(v) for v in r] for k, r in zip(keys, rows, strict=True) if r}
+
     async def get(self, kind: str, key: str) -> dict[str, Any] | None:
         """One entity by key."""
         value = await self._r.hget(f"{self._ns}:{kind}", key)
@@ -154,6 +181,30 @@ class WriteBatch:
         ended_at_ms = int(time.time() * 1000)
         args = [key, version, data, "1" if active else "0", ended_at_ms, ENDED_KEPT]
         return self._script(self._model._upsert, self._model._keys(kind), args)
+
+    def upsert_keeping(
+        self, kind: str, key: str, version: int, data: bytes | None, keep_stored: bool
+    ) -> int:
+        """Store ``data`` as the active entity ``key`` unless a newer version is stored; with
+        ``keep_stored`` an entity already stored stays as it is (the view it was first shown
+        with); ``data`` None removes it. The index of the result (1 when applied)."""
+        keys = self._model._keys(kind)[:3]
+        args = [key, version, data or b"", "1" if keep_stored else "0"]
+        return self._script(self._model._keeping, keys, args)
+
+    def keep_series(
+        self, name: str, key: str, entries: list[tuple[int, bytes]], keep_from: int, limit: int
+    ) -> None:
+        """Add ``(score, member)`` entries to the time series ``name`` of ``key`` (a member
+        added twice is kept once), dropping those scored below ``keep_from`` and all but the
+        newest ``limit``."""
+        if not entries:
+            return
+        series = f"{self._model._ns}:{name}:{key}"
+        self._pipe.zadd(series, {member: score for score, member in entries})
+        self._pipe.zremrangebyscore(series, "-inf", f"({keep_from}")
+        self._pipe.zremrangebyrank(series, 0, -1 - limit)
+        self._count += 3
 
     def put_incident(self, incident: dict[str, Any], raw: bytes) -> int:
         """Store an incident state (see :meth:`upsert`)."""

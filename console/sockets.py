@@ -10,6 +10,7 @@ from fastapi import APIRouter, WebSocket
 
 from access import Role
 from console.auth import WS_FORBIDDEN
+from console.closures import PUBLIC_CLOSURES, STRUCTURES
 from console.context import DISPATCH, Context
 from console.crew import CREW_STATUSES
 from console.outputs import UNITS
@@ -22,7 +23,10 @@ __all__ = ["CrewFilter", "ended_frames", "orders_in_force", "sockets_router"]
 
 HEARTBEAT_S = 1.0
 """An idle console socket pings this often (when the client asks, ``?heartbeat=1``)."""
-CONSOLE_KINDS = frozenset({"incident", "assignment", "overlay", "alert", "deadletter", "unit"})
+CONSOLE_KINDS = frozenset(
+    {"incident", "assignment", "overlay", "alert", "deadletter", "unit", "structure"}
+)
+PUBLIC_KINDS = frozenset({"public-alert", "public-closure"})
 ENDED_WINDOW_S = 6 * 3600.0
 """How far back a (re)connecting console is told what ended: alerts withdrawn and orders
 cancelled in that time reach it as their final state, so a console that was away drops them
@@ -42,11 +46,12 @@ async def orders_in_force(
 
 
 async def ended_frames(rm: ReadModel, now_s: float) -> list[str]:
-    """The final state of each alert and order that ended in the last ``ENDED_WINDOW_S``, as
-    the frames a console applies to any entity's change (routes left out: an ended order draws
-    none)."""
+    """The final state of each alert, reopened structure and order that ended in the last
+    ``ENDED_WINDOW_S``, as the frames a console applies to any entity's change (routes left
+    out: an ended order draws none)."""
     since = now_s - ENDED_WINDOW_S
     frames = [frame("alert", a) for a in await rm.ended("alerts", since)]
+    frames += [frame("structure", s) for s in await rm.ended(STRUCTURES, since)]
     for order in await rm.ended("assignments", since):
         frames.append(frame("assignment", {**order, "route": None}))
     return frames
@@ -88,7 +93,9 @@ def sockets_router(ctx: Context) -> APIRouter:
             return
 
         async def snapshot() -> list[str]:
-            state = await rm.active_many(("incidents", "alerts", "assignments", UNITS))
+            # structures that are not open (the board fetches the rest)
+            kinds = ("incidents", "alerts", "assignments", UNITS, STRUCTURES)
+            state = await rm.active_many(kinds)
             units = await fleet_snapshot(rm, ctx.redis, ctx.namespace, state.pop(UNITS))
             orders, incidents = state["assignments"], state["incidents"]
             state["assignments"] = await orders_in_force(rm, orders, incidents)
@@ -109,9 +116,10 @@ def sockets_router(ctx: Context) -> APIRouter:
 
         async def snapshot() -> list[str]:
             alerts = await current_public_alerts(rm, datetime.now(UTC))
-            return [frame("snapshot", {"alerts": alerts})]
+            closures = await rm.active(PUBLIC_CLOSURES)
+            return [frame("snapshot", {"alerts": alerts, "closures": closures})]
 
-        await ctx.hub.serve(websocket, lambda kind, data: kind == "public-alert", snapshot)
+        await ctx.hub.serve(websocket, lambda kind, data: kind in PUBLIC_KINDS, snapshot)
 
     @router.websocket("/ws/crew/{unit_id}")
     async def ws_crew(websocket: WebSocket, unit_id: str) -> None:

@@ -8,6 +8,7 @@
 //  - draftWaitS 120: local policy (issue 27); Korean alert tiers set no approval time.
 //  - unitStatusS.dispatched 80: NFPA 1710 (2020) 4.1.2.1, turnout time 60 s EMS / 80 s fire.
 //  - unitStatusS.at_hospital 1800: ambulance patient offload within 30 min (local policy).
+// A structure whose closure is recommended sounds until acknowledged: it waits for a person.
 // An acknowledged alarm stays quiet; the same condition raises no second alarm.
 GT.alarms = (() => {
   const { el, label, setText, fmtClock } = GT;
@@ -70,6 +71,13 @@ GT.alarms = (() => {
       raise(key, { kind: "timer", loud: false, ref: u.unit_id,
                    text: `${u.unit_id} ${label("unitStatus", u.status)} for ${fmtClock(inStatusS)} (> ${limit} s)` });
     }
+    for (const s of GT.structures ? GT.structures.items.values() : []) {
+      const key = `closure:${s.structure_id}`;
+      if (s.state !== "closure_recommended") { acked.delete(key); continue; }  // a new one sounds again
+      seen.add(key);
+      raise(key, { kind: "closure", loud: true, ref: s.structure_id,
+                   text: `통제 권고 closure recommended — ${s.name} (${label("structureKind", s.kind)}, ${s.gu || ""}): ${s.reason || ""}` });
+    }
     for (const key of [...active.keys()]) if (!seen.has(key)) active.delete(key);
     render(C);
   }
@@ -98,7 +106,10 @@ GT.alarms = (() => {
         const go = el("button", "go", "→");
         go.type = "button";
         go.setAttribute("aria-label", "open");
-        go.addEventListener("click", () => { if (C.state.incidents.has(a.ref)) C.select(a.ref); });
+        go.addEventListener("click", () => {
+          if (a.kind === "closure") GT.structures.focus(a.ref);
+          else if (C.state.incidents.has(a.ref)) C.select(a.ref);
+        });
         li.append(el("span", "text"), go, ack);
         return li;
       },
@@ -106,7 +117,7 @@ GT.alarms = (() => {
         li.className = `alarm ${a.kind}` + (a.loud ? " loud" : "");
         li.dataset.key = a.key;
         setText(li.firstChild, a.text);
-        li.children[1].hidden = !C.state.incidents.has(a.ref);
+        li.children[1].hidden = a.kind !== "closure" && !C.state.incidents.has(a.ref);
       },
       sig: (a) => `${a.text}|${a.loud}`,
     });

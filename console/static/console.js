@@ -24,7 +24,7 @@ const C = GT.console = {
   filter: { group: "", district: "", type: "", priority: "" },
   renderMs: [], frameMs: [], renderMode: "keyed", rows: [], selections: 0, places: new Map(),
   roster: 0,  // counts incidents coming and going (a change to the set, not to one incident)
-  assignmentsOf, select,
+  assignmentsOf, select, renderer, scheduleRender,
   mergedInto: new Map(),  // incident id -> the incident a dispatcher merged it into
   committed: new Map(),  // unit id -> {incidentId, at}: the unit's latest assigned order
   refusals: new Map(),  // command id -> why the worker refused it (its dead letter), newest last
@@ -254,10 +254,12 @@ function apply(batch) {
       for (const a of d.assignments || []) upsertAssignment(a);
       for (const a of d.alerts || []) upsertAlert(a);
       for (const inc of d.incidents || []) upsertIncident(inc);
+      for (const s of d.structures || []) GT.structures.apply(s);
     } else if (msg.type === "incident") upsertIncident(d);
     else if (msg.type === "unit") upsertUnit(d);
     else if (msg.type === "assignment") upsertAssignment(d);
     else if (msg.type === "alert") upsertAlert(d);
+    else if (msg.type === "structure") GT.structures.apply(d);
     else if (msg.type === "deadletter") {
       if (d.event_id) C.refusals.set(d.event_id, d.error);
       if (C.refusals.size > REFUSALS_KEPT) C.refusals.delete(C.refusals.keys().next().value);
@@ -313,6 +315,7 @@ function render() {
     : list.hidden ? `… and ${list.hidden} more (narrow the filter or see the map)` : "");
   GT.detail.render(C);
   GT.alertPanels.render(C);
+  GT.structures.render();
   renderCounts(list.counts);
   GT.actions.check();
   requestPlaces();
@@ -377,6 +380,7 @@ showScenarioClock();
 setInterval(showScenarioClock, 5000);
 
 GT.actions.start(C);
+GT.structures.start(C);
 GT.filters.start(C, scheduleRender);
 const link = GT.socket("/ws/console", TOKEN, (msg) => {
   if (msg.type === "ping") return;

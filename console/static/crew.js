@@ -34,6 +34,14 @@ function draw(view) {
   const list = document.getElementById("hydrants");
   list.replaceChildren();
   if (!inc || !a) { if (bounds.length) map.setView(bounds[0], 15); return; }
+  // a new route because a structure on the old one closed: say which, so the crew trusts it
+  const reroute = document.getElementById("reroute");
+  const because = a.rerouted_because && (view.reroute || { structure_id: a.rerouted_because });
+  reroute.hidden = !because;
+  if (because) {
+    const what = `${because.name || because.structure_id}${because.kind ? ` (${GT.label("structureKind", because.kind)})` : ""}`;
+    reroute.textContent = `경로 변경 — ${what} 통제로 새 경로 안내 / Rerouted: ${what} is closed`;
+  }
   document.getElementById("type").textContent = `P${inc.priority} ${GT.label("type", inc.type)}`;
   document.getElementById("address").textContent = inc.address || view.place || inc.district || "위치 확인 중 locating…";
   const eta = document.getElementById("eta");

@@ -1,5 +1,6 @@
 "use strict";
-// GoldenTime public alerts: what is in force now, ko + en (the server never sends drafts).
+// GoldenTime public alerts: what is in force now, ko + en (the server never sends drafts),
+// and the bridges, tunnels and underpasses closed now.
 // Each record says what to do with it (public_action): "show" an alert in force; "replace" it
 // with its all-clear or cancellation (same id) until it expires; "drop" one withdrawn before it
 // went out. A (re)connect's snapshot is the whole truth: whatever ended while away goes.
@@ -7,7 +8,9 @@ const { el } = GT;
 const { map, renderer } = GT.baseMap("map", { theme: "light" });
 const areas = L.layerGroup().addTo(map);
 const alerts = new Map();
-GT.public = { alerts, map, areas };
+const closures = new Map();  // structure id -> what the public sees of a closed structure
+const closedMarks = L.layerGroup().addTo(map);
+GT.public = { alerts, closures, map, areas };
 const STATUS_TEXT = { approved: "발령 / Issued", sent: "발령 / Issued", cancelled: "취소 / Cancelled",
                       all_clear: "해제 / All clear" };
 const version = (a) => Math.max(a.version || 1, a.revision || 1);
@@ -20,7 +23,37 @@ function apply(a) {
   else alerts.set(a.id, a);
 }
 
+// A closed structure stays shown with the time it was first seen closed; anything else about
+// it (reopened, only watched) removes it.
+function applyClosure(c) {
+  if (c.state !== "closed") { closures.delete(c.structure_id); return; }
+  const old = closures.get(c.structure_id);
+  closures.set(c.structure_id, old ? { ...c, since: old.since || c.since } : c);
+}
+
+function renderClosures() {
+  closedMarks.clearLayers();
+  const items = [...closures.values()].sort((a, b) => String(b.since).localeCompare(String(a.since)));
+  const frag = document.createDocumentFragment();
+  for (const c of items) {
+    const li = el("li", `closure kind-${c.kind}`);
+    li.dataset.id = c.structure_id;
+    const kind = GT.LABELS.structureKind[c.kind] || c.kind;
+    li.append(el("div", "name", `${c.name} 통제 — 우회하십시오`));
+    const since = c.since ? new Date(c.since).toLocaleString("ko-KR", { timeZone: "Asia/Seoul", hour12: false }) : "";
+    li.append(el("div", "meta", `${kind} ${c.kind} · ${c.gu || ""} · ${since} 부터 since`));
+    frag.append(li);
+    if (c.location) {
+      L.circleMarker([c.location.lat, c.location.lon], { renderer, radius: 8, color: "#fff", weight: 2,
+        fillColor: "#c62828", fillOpacity: 1 }).bindTooltip(document.createTextNode(`${c.name} 통제 closed`)).addTo(closedMarks);
+    }
+  }
+  document.getElementById("closures").replaceChildren(frag);
+  document.getElementById("no-closures").hidden = items.length > 0;
+}
+
 function render() {
+  renderClosures();
   areas.clearLayers();
   const now = Date.now();
   for (const [id, a] of alerts) if (!inForce(a, now)) alerts.delete(id);
@@ -50,8 +83,13 @@ function render() {
 }
 
 GT.socket("/ws/public", "", (msg) => {
-  if (msg.type === "snapshot") { alerts.clear(); for (const a of msg.data.alerts || []) apply(a); }
-  else if (msg.type === "alert") apply(msg.data);
+  if (msg.type === "snapshot") {
+    alerts.clear();
+    for (const a of msg.data.alerts || []) apply(a);
+    closures.clear();
+    for (const c of msg.data.closures || []) applyClosure(c);
+  } else if (msg.type === "alert") apply(msg.data);
+  else if (msg.type === "closure") applyClosure(msg.data);
   requestAnimationFrame(render);
 }, (st) => {
   const conn = document.getElementById("conn");

@@ -18,7 +18,7 @@ from alerts import KST, AlertContext, DistrictShape, approve, draft_alert, load_
 from alerts.metric import to_metric, to_wgs84
 from stack.settings import Settings
 from streams.contract import Alert as AlertModel
-from streams.contract import Assignment, Incident, Overlay, UnitStatus
+from streams.contract import Assignment, Incident, Overlay, RoadClosure, UnitStatus
 
 CITY_HALL = (126.9780, 37.5665)  # inside the built-in city (central Seoul)
 JUNG_GU = DistrictShape(
@@ -163,3 +163,44 @@ def gas_leak_alerts(incident_id: str = "inc-gas-1") -> dict[str, dict[str, Any]]
     for step in steps.values():
         AlertModel.model_validate({**step, "districts": [d["name"] for d in step["districts"]]})
     return steps
+
+
+def road_closure(
+    structure_id: str,
+    state: str,
+    version: int,
+    *,
+    depth_m: float | None = None,
+    at: datetime | None = None,
+    **kw: Any,
+) -> dict[str, Any]:
+    """A contract-valid ``road-closures`` record of an underpass near City Hall, with one
+    water-depth reading (thresholds 0.15 m watch, 0.30 m close) when ``depth_m`` is given."""
+    when = at or now()
+    readings = []
+    if depth_m is not None:
+        readings.append(
+            {
+                "sensor_id": f"WL-{structure_id}",
+                "kind": "water_level",
+                "value": depth_m,
+                "unit": "m",
+                "watch_at": 0.15,
+                "close_at": 0.30,
+                "measured_at": when.isoformat(),
+            }
+        )
+    record = {
+        "structure_id": structure_id,
+        "name": "시청앞지하차도",
+        "kind": "underpass",
+        "state": state,
+        "version": version,
+        "updated_at": when.isoformat(),
+        "link_ids": ["1000000001"],
+        "gu": "중구",
+        "location": {"lon": CITY_HALL[0], "lat": CITY_HALL[1]},
+        "readings": readings,
+        **kw,
+    }
+    return orjson.loads(RoadClosure.model_validate(record).model_dump_json())

@@ -224,7 +224,10 @@ async def test_alerts_cap_feed_and_public_socket(settings: Settings, console: Pr
     steps = gas_leak_alerts("inc-gas-live")
     base = settings.console_url.replace("http", "ws")
     async with websockets.connect(f"{base}/ws/public") as public:
-        assert orjson.loads(await public.recv()) == {"type": "snapshot", "data": {"alerts": []}}
+        assert orjson.loads(await public.recv()) == {
+            "type": "snapshot",
+            "data": {"alerts": [], "closures": []},
+        }
         publish(settings, "alerts", [steps["draft"]])
         dispatcher = bearer(token(settings, Role.DISPATCHER))
         cap_path = f"/api/alerts/{steps['draft']['id']}/cap"

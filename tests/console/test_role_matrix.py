@@ -38,6 +38,7 @@ EVERYONE = "public"
 UNAUTHENTICATED = {"none", "expired", "forged", "revoked"}
 ROLES = ["dispatcher", "supervisor", "crew_own", "crew_other", "service", *sorted(UNAUTHENTICATED)]
 INC, OWN_UNIT, OTHER_UNIT = "inc-matrix-1", "E-1", "E-2"
+STRUCTURE = "ST-U-G686-G687"  # an underpass of the built-in city (geo.structures)
 
 
 def tokens(settings: Settings) -> dict[str, str | None]:
@@ -179,6 +180,11 @@ def routes(draft_id: str, sent_id: str) -> list[tuple[str, str, Any, Any]]:
         ("POST", f"/api/alerts/{draft_id}/approve", None, DISPATCH),
         ("POST", f"/api/alerts/{draft_id}/cancel", {"reason": "false alarm"}, DISPATCH),
         ("POST", f"/api/alerts/{sent_id}/all-clear", None, DISPATCH),
+        ("GET", "/api/structures", None, DISPATCH),
+        ("POST", f"/api/structures/{STRUCTURE}/confirm-closure", {}, DISPATCH),
+        ("POST", f"/api/structures/{STRUCTURE}/close", {"reason": "침수 우려"}, DISPATCH),
+        ("POST", f"/api/structures/{STRUCTURE}/reopen", {"reason": "배수 완료"}, DISPATCH),
+        ("GET", "/api/public/closures", None, EVERYONE),
         ("POST", "/api/silences", silence_body(), {"supervisor"}),
         ("POST", "/api/silences/cmd-no-such-silence/lift", {}, supervisor_only(404)),
         ("GET", "/api/silences", None, DISPATCH),
@@ -264,6 +270,7 @@ def _template(path: str) -> str:
         "crew": "{unit_id}",
         "layers": "{name}",
         "silences": "{silence_id}",
+        "structures": "{structure_id}",
     }
     out = []
     for i, part in enumerate(parts):
