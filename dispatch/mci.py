@@ -33,6 +33,9 @@ class Room:
     drive_s: float
     rank: int
     capacity: int
+    """Beds it can still take."""
+    sent: int = 0
+    """Patients of the incident already sent there (they weigh on the spread)."""
 
 
 def split_untriaged(total: int, rules: ErRules) -> dict[str, int]:
@@ -58,7 +61,7 @@ def distribute(
     severity → patients left unallocated)."""
     left = {r.hospital_id: max(0, r.capacity) for r in rooms}
     planned: dict[str, dict[str, int]] = {}
-    load = dict.fromkeys(left, 0)
+    load = {r.hospital_id: max(0, r.sent) for r in rooms}
     unallocated = dict.fromkeys(SEVERITIES, 0)
     reachable = [r for r in rooms if math.isfinite(r.drive_s)]
     for severity in SEVERITIES:

@@ -29,7 +29,7 @@ from typing import Any
 import faust
 import orjson
 
-from dispatch import Recommender
+from dispatch import Recommender, load_er_rules
 from geo import City
 from geo.travel import TravelModel
 from stack.settings import Settings
@@ -38,10 +38,13 @@ from streams.contract import (
     Command,
     CommandAction,
     ContractError,
+    ErStatus,
     Incident,
+    Position,
     UnitStatus,
     UnitStatusValue,
 )
+from streams.destinations import DestinationFollower
 from streams.dispatching import DispatchFollower
 from streams.fusion import IncidentState
 from streams.stage import (
@@ -67,6 +70,7 @@ DISPATCH_ACTIONS = frozenset(
         CommandAction.OVERRIDE,
         CommandAction.RESOLVE_INCIDENT,
         CommandAction.CLOSE_INCIDENT,
+        CommandAction.CHOOSE_DESTINATION,
     }
 )
 FEEDBACK = "zone-feedback"
@@ -163,33 +167,48 @@ class DispatchStage:
         plans: MutableMapping[str, Any],
         commands_seen: MutableMapping[str, Any],
         started_at: datetime,
+        destinations: DestinationFollower | None = None,
     ) -> None:
         self.dispatch = DispatchFollower(
             Feedback(), city, recommender, units, assignments, plans, started_at
         )
         self._commands_seen = commands_seen
+        self.destinations = destinations or DestinationFollower(city, load_er_rules(), {}, {}, {})
 
     def apply(self, item: dict[str, Any], now: datetime) -> list[Effect]:
         """The effects of one item (an incident state, a unit report, a dispatch command or
         a forgotten incident); :class:`ContractError` for input the fleet refuses."""
         if "incident" in item and "command" not in item:
             raw = item["incident"]
+            planned = self.destinations.on_incident(raw, now)
             if not self.dispatch.wants(raw):
-                return []
+                return planned
             state = IncidentState(Incident.model_validate(raw), {})
-            return self.dispatch.on_incident(state, None, now)
+            return self.dispatch.on_incident(state, None, now) + planned
         if "unit" in item:
-            return self.dispatch.on_unit_status(UnitStatus.model_validate(item["unit"]), now)
+            status = UnitStatus.model_validate(item["unit"])
+            incident_id = status.incident_id or self.dispatch.incident_of(status.unit_id)
+            effects = self.dispatch.on_unit_status(status, now)
+            place = status.location
+            if place is None and status.unit_id in self.dispatch.fleet:
+                fix = self.dispatch.fleet.get(status.unit_id).position(now)
+                place = Position(lon=fix.lon, lat=fix.lat)
+            return effects + self.destinations.on_unit_status(status, incident_id, place, now)
+        if "er_status" in item:
+            return self.destinations.on_er_status(ErStatus.model_validate(item["er_status"]), now)
         if "command" in item:
             command = Command.model_validate(item["command"])
             key = f"cmd:{command.id}"
             if self._commands_seen.get(key) is not None:
                 return []  # a replay of a command already applied
             self._commands_seen[key] = command.action.value
+            if command.action is CommandAction.CHOOSE_DESTINATION:
+                return self.destinations.on_choose(command, now)
             raw = item.get("incident")
             incident = Incident.model_validate(raw) if raw else None
             return self.dispatch.on_command(command, incident, now)
         self.dispatch.forget(item["forget"])
+        self.destinations.forget(item["forget"])
         return []
 
 
@@ -214,6 +233,11 @@ class DispatchWorker:
             stage_table(self.app, changelog, settings, name)
             for name in ("units", "assignments", "plans", "commands-seen")
         ]
+        self._er_tables = [
+            stage_table(self.app, changelog, settings, name)
+            for name in ("er-status", "patients", "mci")
+        ]
+        self.er_rules = load_er_rules()
         # travel times calibrated to Seoul's published response times, by hour band, with
         # their spread (geo.travel): the dispatcher sees "3–5 min", golden time judged on p90
         self.recommender = Recommender(city, travel=TravelModel())
@@ -240,6 +264,7 @@ class DispatchWorker:
                 plans,
                 commands_seen,
                 self.started_at,
+                DestinationFollower(self.city, self.er_rules, *self._er_tables),
             )
         return self._stage
 
@@ -247,7 +272,13 @@ class DispatchWorker:
         """Dead-letter an item, at the input it came from when the zone said (a command's
         origin on the commands topic), else at its record on the dispatch topic."""
         origin = item.get("origin") or origin_of(event)
-        payload = item.get("command") or item.get("unit") or item.get("incident") or item
+        payload = (
+            item.get("command")
+            or item.get("unit")
+            or item.get("er_status")
+            or item.get("incident")
+            or item
+        )
         event_id = None
         if isinstance(payload, dict):
             event_id = payload.get("id") or payload.get("unit_id")

@@ -173,6 +173,10 @@ class DispatchFollower:
                 self._unit_incident[value["unit_id"]] = value["incident_id"]
 
     # -- fleet ---------------------------------------------------------------------------
+    def incident_of(self, unit_id: str) -> str | None:
+        """The incident a unit is committed to, if any."""
+        return self._unit_incident.get(unit_id)
+
     def _put_unit(self, unit: Unit) -> None:
         self.fleet.put(unit)
         self._units[unit.unit_id] = unit_to_json(unit)

@@ -10,6 +10,7 @@ from streams.contract import (
     Call,
     CctvDetection,
     ContractError,
+    ErStatus,
     SensorAlarm,
     UnitStatus,
     decode,
@@ -86,6 +87,13 @@ class Intake:
     def unit_status(self, payload: bytes | None) -> UnitStatus:
         """A unit report, refused when its time is implausible (a unit may leave the city)."""
         status = decode(UnitStatus, payload)
+        self._check_time(status.at, status.id)
+        return status
+
+    def er_status(self, payload: bytes | None) -> ErStatus:
+        """An emergency room's status, refused when its time is implausible (an old one is
+        kept: it is flagged stale where it is used)."""
+        status = decode(ErStatus, payload)
         self._check_time(status.at, status.id)
         return status
 

@@ -27,9 +27,9 @@ from streams import records
 from streams.contract import ContractError
 from streams.intake import Intake, ServiceArea
 from streams.stage import PRODUCER_BATCH_BYTES, Outbox, now_utc
-from streams.topics import INPUT_TOPICS, Topics
+from streams.topics import FEED_TOPICS, INPUT_TOPICS, Topics
 from streams.transport.batch_consumer import BatchConsumer
-from streams.zones import ZoneMap, owner_of
+from streams.zones import CITY_ZONE, ZoneMap, owner_of
 
 log = logging.getLogger("goldentime.intake")
 
@@ -54,7 +54,7 @@ class IntakeStage:
             {cam.id: (cam.lon, cam.lat) for cam in city.cameras},
             clock=now_utc,
         )
-        self._names = {self._topics.name(base): base for base in INPUT_TOPICS}
+        self._names = {self._topics.name(base): base for base in INPUT_TOPICS + FEED_TOPICS}
         self._zones = ZoneMap.parse(settings.zones, city.bbox)
         self.consumer = BatchConsumer(
             settings.kafka_bootstrap,
@@ -70,11 +70,17 @@ class IntakeStage:
         """Validate a batch, dead-letter the bad inputs, forward the rest to the zone topic;
         return once all of it is acknowledged by the broker (the batch is committed then)."""
         items: list[tuple[str, bytes]] = []  # (zone, item)
+        reports: list[bytes] = []  # emergency-room status, for the dispatch stage
         sends: list[Awaitable[None]] = []
         for record in batch:
             base = self._names[record.topic]
             origin = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
             try:
+                if base == "er-status":
+                    status = self._intake.er_status(record.value)
+                    item = {"er_status": status.model_dump(mode="json"), "origin": origin}
+                    reports.append(orjson.dumps(item))
+                    continue
                 zone, item = self._item(base, record.value, origin)
                 items.append((zone, orjson.dumps(item)))
                 continue
@@ -90,6 +96,9 @@ class IntakeStage:
             sends.append(
                 self._outbox.send(self._topics.evidence, zone.encode(), value, "zone", True)
             )
+        city = CITY_ZONE.encode()  # the dispatch stage is one sequence per city
+        for value in records.frame(reports):
+            sends.append(self._outbox.send(self._topics.dispatch, city, value, "dispatch", True))
         await asyncio.gather(*sends)
 
     def _item(

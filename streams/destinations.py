@@ -1,0 +1,471 @@
+"""Patient destinations in the dispatch stage: the emergency rooms' live status, the ER
+each patient a crew reports goes to, and each mass-casualty incident's distribution plan.
+
+The decisions are ``dispatch.destination.rank`` and ``dispatch.mci.distribute``; this
+module keeps what they decide over in the dispatch stage's tables (Faust tables in the
+worker, dicts in tests), so a restart keeps every plan:
+
+- ``er-status``: each hospital's last report (id, time, beds, capabilities);
+- ``patients``: each unit's patient and where it goes (by unit id while the crew has it),
+  and the patients handed over since their hospital last reported (``done|…``), because
+  until it reports again its beds are fewer than its last report says;
+- ``mci``: each mass-casualty incident's scene, patient count, patients sent and taken per
+  hospital, and its latest plan.
+
+Replays change nothing: a unit's contact is known by its report time, a command by its id
+(the stage's ``commands-seen``), a status by its id; an older status than the one held is
+refused to the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Mapping, MutableMapping
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from dispatch.destination import ErReport, Option, rank
+from dispatch.hospitals import SEVERITIES, ErRules, Hospital, registry
+from dispatch.mci import Room, distribute, split_untriaged
+from geo import City
+from streams.contract import (
+    Command,
+    ContractError,
+    Destination,
+    DestinationStatus,
+    ErStatus,
+    MciPlan,
+    Position,
+    UnitStatus,
+    UnitStatusValue,
+    encode,
+)
+from streams.contract.hospitals import MciAllocation, RankedHospital, SeverityCounts
+from streams.fusion import ACTIVE
+from streams.zone import Effect
+
+Store = MutableMapping[str, Any]
+ACTIVE_VALUES = frozenset(status.value for status in ACTIVE)
+DONE = "done|"
+DRIVE_CACHE = 64
+"""Scenes whose drive times to every ER are kept (a mass-casualty scene is asked often)."""
+
+
+def _counts() -> dict[str, int]:
+    return dict.fromkeys(SEVERITIES, 0)
+
+
+class DestinationFollower:
+    """Keeps ER status and patient destinations; answers with ``destinations`` and
+    ``mci-plans`` effects."""
+
+    def __init__(
+        self, city: City, rules: ErRules, er_status: Store, patients: Store, mci: Store
+    ) -> None:
+        self._roads, self._rules = city.roads, rules
+        self.hospitals: dict[str, Hospital] = registry(city.facilities, rules)
+        self._nodes = {
+            hid: self._roads.snap(h.lon, h.lat).node for hid, h in self.hospitals.items()
+        }
+        self._status, self._patients, self._mci = er_status, patients, mci
+        self._reports = {hid: _report(v) for hid, v in list(er_status.items())}
+        self._recs: dict[str, dict[str, Any]] = dict(patients.items())
+        self._plans: dict[str, dict[str, Any]] = dict(mci.items())
+        self._drives: OrderedDict[int, NDArray[np.float64]] = OrderedDict()
+
+    # -- emergency rooms -----------------------------------------------------------------
+    def on_er_status(self, status: ErStatus, now: datetime) -> list[Effect]:
+        """Hold an ER's report; plans of open mass-casualty incidents follow its beds."""
+        hid = status.hospital_id
+        if hid not in self.hospitals:
+            raise ContractError(f"unknown hospital {hid}: not an emergency room of the city")
+        held = self._status.get(hid)
+        if held is not None and datetime.fromisoformat(held["at"]) >= status.at:
+            if held["id"] == status.id:
+                return []  # a replay
+            raise ContractError(
+                f"status of {hid} at {status.at.isoformat()} is not newer than the one held "
+                f"({held['at']})",
+                status.id,
+            )
+        value = status.model_dump(mode="json", include={"id", "at", "beds_available"})
+        value["capabilities"] = status.capabilities.model_dump(mode="json", exclude_none=True)
+        self._status[hid] = value
+        self._reports[hid] = _report(value)
+        for key, rec in list(self._recs.items()):  # handed over before it counted them
+            counted = key.startswith(DONE) and rec["hospital_id"] == hid
+            if counted and datetime.fromisoformat(rec["delivered_at"]) <= status.at:
+                self._drop(key)
+        return self._replan_all(now)
+
+    def incoming(self) -> dict[str, int]:
+        """Patients heading to each ER, or handed over since it last reported."""
+        out: dict[str, int] = {}
+        for rec in self._recs.values():
+            report = self._reports.get(rec["hospital_id"])
+            delivered = rec.get("delivered_at")
+            if delivered is None or report is None or datetime.fromisoformat(delivered) > report.at:
+                out[rec["hospital_id"]] = out.get(rec["hospital_id"], 0) + rec["count"]
+        return out
+
+    # -- patients ------------------------------------------------------------------------
+    def on_unit_status(
+        self, status: UnitStatus, incident_id: str | None, where: Position | None, now: datetime
+    ) -> list[Effect]:
+        """A crew's report: patient contact gets a destination; transport, handover and
+        clearing move its patient along."""
+        rec = self._recs.get(status.unit_id)
+        value = status.status
+        if value is UnitStatusValue.ON_SCENE and status.patient is not None and incident_id:
+            at = status.at.isoformat()
+            if rec is not None and rec["contact_at"] == at:
+                return []  # a replay
+            if rec is not None:
+                self._drop(status.unit_id)
+            if where is None:
+                raise ContractError(f"patient contact of {status.unit_id} without a position")
+            return self._contact(status, incident_id, where, now)
+        if rec is None:
+            return []
+        effects: list[Effect] = []
+        if value in (UnitStatusValue.TRANSPORTING, UnitStatusValue.AT_HOSPITAL):
+            if not rec.get("transported"):
+                rec["transported"] = True
+                effects += self._taken(rec, now)
+            if value is UnitStatusValue.AT_HOSPITAL and rec.get("delivered_at") is None:
+                rec["delivered_at"] = status.at.isoformat()
+            self._save(status.unit_id, rec)
+        elif value in (UnitStatusValue.AVAILABLE, UnitStatusValue.OUT_OF_SERVICE):
+            self._drop(status.unit_id)
+            if rec.get("delivered_at") is not None:
+                self._save(f"{DONE}{status.unit_id}|{rec['delivered_at']}", rec)
+            elif rec.get("mci"):  # the crew left without its patient: plan it again
+                effects += self._unsend(rec, now)
+        return effects
+
+    def on_choose(self, command: Command, now: datetime) -> list[Effect]:
+        """The crew's (or a dispatcher's) choice of ER for the unit's patient."""
+        assert command.unit_id is not None and command.hospital_id is not None
+        rec = self._recs.get(command.unit_id)
+        if rec is None or rec["incident_id"] != command.incident_id:
+            raise ContractError(
+                f"unit {command.unit_id} has no patient of {command.incident_id} to take",
+                command.id,
+            )
+        hid = command.hospital_id
+        if hid not in self.hospitals:
+            raise ContractError(f"unknown hospital {hid}", command.id)
+        moved = rec.get("mci") and hid != rec["hospital_id"]
+        effects = self._unsend(rec, now, replan=False) if moved else []
+        rec["hospital_id"] = hid
+        accepted = hid == rec["recommended_id"]
+        status = DestinationStatus.ACCEPTED if accepted else DestinationStatus.CHANGED
+        drive = self._drive_from(rec["scene"][0], rec["scene"][1])
+        record = self._record(rec, drive, status, now, command.id)
+        self._save(command.unit_id, rec)
+        effects = self._destination(record) + effects
+        return effects + self._send(rec, now) if moved else effects
+
+    def _contact(
+        self, status: UnitStatus, incident_id: str, where: Position, now: datetime
+    ) -> list[Effect]:
+        assert status.patient is not None
+        patient = status.patient
+        drive = self._drive_from(where.lon, where.lat)
+        times = {hid: float(drive[node]) for hid, node in self._nodes.items()}
+        condition, severity = patient.condition.value, patient.severity.value
+        ranked = rank(
+            condition, severity, times, self.hospitals, self._reports, self.incoming(), now,
+            self._rules,
+        )  # fmt: skip
+        if not ranked:
+            raise ContractError(f"no emergency room reachable from {status.unit_id}", status.id)
+        plan = self._plans.get(incident_id)
+        pick: Option = ranked[0]
+        mci = plan is not None and plan["active"]
+        if mci:
+            planned = self._planned_pick(incident_id, severity, times)
+            pick = next((o for o in ranked if o.hospital.id == planned), pick)
+            if planned is not None and pick.hospital.id != planned:
+                pick = self._option_for(planned, condition, severity, times, now)
+        rec = {
+            "incident_id": incident_id,
+            "unit_id": status.unit_id,
+            "condition": condition,
+            "severity": severity,
+            "count": patient.count,
+            "contact_at": status.at.isoformat(),
+            "scene": [where.lon, where.lat],
+            "hospital_id": pick.hospital.id,
+            "recommended_id": pick.hospital.id,
+            "ranked": [_ranked(o) for o in ranked],
+            "version": 0,
+            "mci": mci,
+            "transported": False,
+            "delivered_at": None,
+        }
+        record = self._record(rec, drive, DestinationStatus.RECOMMENDED, now, None)
+        self._save(status.unit_id, rec)  # before the plan: its patient counts as incoming
+        effects = self._destination(record)
+        return effects + self._send(rec, now) if mci else effects
+
+    def _option_for(
+        self, hid: str, condition: str, severity: str, times: Mapping[str, float], now: datetime
+    ) -> Option:
+        """The ranking's view of one ER (the plan's pick, outside the first ten)."""
+        one = {hid: self.hospitals[hid]}
+        incoming = self.incoming()
+        return rank(condition, severity, times, one, self._reports, incoming, now, self._rules)[0]
+
+    def _record(
+        self,
+        rec: dict[str, Any],
+        drive: NDArray[np.float64],
+        status: DestinationStatus,
+        now: datetime,
+        command_id: str | None,
+    ) -> Destination:
+        hid = rec["hospital_id"]
+        hospital = self.hospitals[hid]
+        node = self._nodes[hid]
+        scene = self._roads.snap(rec["scene"][0], rec["scene"][1]).node
+        route = self._roads.route(scene, node)
+        eta = float(drive[node])
+        rec["version"] += 1
+        listed = next((r for r in rec["ranked"] if r["hospital_id"] == hid), None)
+        why = listed["reason"] if listed else f"{hospital.name} · 선택"
+        if status is DestinationStatus.CHANGED:
+            why = "대원 선택 · " + why
+        elif rec["mci"]:
+            why = "다수사상자 분산 계획 · " + why
+        needs = list(self._rules.needs_of(rec["condition"]))
+        record = Destination.model_validate(
+            {
+                "incident_id": rec["incident_id"],
+                "unit_id": rec["unit_id"],
+                "version": rec["version"],
+                "issued_at": now,
+                "condition": rec["condition"],
+                "severity": rec["severity"],
+                "needs": needs,
+                "status": status,
+                "hospital_id": hid,
+                "hospital_name": hospital.name[:120],
+                "eta_s": round(eta, 1) if math.isfinite(eta) else 0.0,
+                "reason": why[:300],
+                "ranked": rec["ranked"],
+                "command_id": command_id,
+                "mass_casualty": rec["mci"],
+            }
+        )
+        return record if route is None else record.model_copy(update={"route": route.geometry})
+
+    @staticmethod
+    def _destination(record: Destination) -> list[Effect]:
+        return [Effect("destinations", record.incident_id, encode(record))]
+
+    # -- mass casualty -------------------------------------------------------------------
+    def on_incident(self, raw: Mapping[str, Any], now: datetime) -> list[Effect]:
+        """Follow an incident's patient count: from ``mci_min_patients`` (or a mass
+        casualty) on, it has a distribution plan until it is no longer active."""
+        incident_id = raw.get("id")
+        if not isinstance(incident_id, str):
+            return []
+        plan = self._plans.get(incident_id)
+        active = raw.get("status") in ACTIVE_VALUES
+        patients = int(raw.get("patients") or 0)
+        many = patients >= self._rules.mci_min_patients or bool(raw.get("mass_casualty"))
+        mci = active and many
+        if plan is None:
+            if not mci:
+                return []
+            where = raw["location"]
+            plan = {
+                "incident_id": incident_id,
+                "scene": [float(where["lon"]), float(where["lat"])],
+                "patients": max(patients, self._rules.mci_min_patients),
+                "sent": {},
+                "taken": {},
+                "version": 0,
+                "active": True,
+                "last": None,
+            }
+        elif not active:
+            if plan["active"]:
+                plan["active"] = False
+                self._save_plan(incident_id, plan)
+            return []
+        elif patients <= plan["patients"]:
+            return []
+        else:
+            plan["patients"] = patients
+        return self._publish(incident_id, plan, now)
+
+    def forget(self, incident_id: str) -> None:
+        """The incident was forgotten by the zone: so is its plan."""
+        if self._plans.pop(incident_id, None) is not None:
+            del self._mci[incident_id]
+
+    def _planned_pick(
+        self, incident_id: str, severity: str, times: Mapping[str, float]
+    ) -> str | None:
+        """The nearest ER the plan still holds a place at for a patient of ``severity``."""
+        plan = self._plans[incident_id]
+        last = plan.get("last") or {}
+        places = {
+            a["hospital_id"]: a["planned"][severity]
+            - plan["sent"].get(a["hospital_id"], _counts())[severity]
+            for a in last.get("allocations", [])
+        }
+        free = [hid for hid, n in places.items() if n > 0]
+        if not free:
+            spare = {
+                a["hospital_id"]
+                for a in last.get("allocations", [])
+                if sum(a["planned"].values())
+                > sum(plan["sent"].get(a["hospital_id"], _counts()).values())
+            }
+            free = sorted(spare)
+        return min(free, key=lambda h: times.get(h, math.inf)) if free else None
+
+    def _send(self, rec: dict[str, Any], now: datetime) -> list[Effect]:
+        """Count a patient sent under its incident's plan, and publish the plan again."""
+        plan = self._plans[rec["incident_id"]]
+        sent = plan["sent"].setdefault(rec["hospital_id"], _counts())
+        sent[rec["severity"]] += rec["count"]
+        total_sent = sum(sum(c.values()) for c in plan["sent"].values())
+        plan["patients"] = max(plan["patients"], total_sent)
+        return self._publish(rec["incident_id"], plan, now)
+
+    def _unsend(self, rec: dict[str, Any], now: datetime, replan: bool = True) -> list[Effect]:
+        plan = self._plans.get(rec["incident_id"])
+        if plan is None:
+            return []
+        sent = plan["sent"].get(rec["hospital_id"])
+        if sent is not None:
+            sent[rec["severity"]] = max(0, sent[rec["severity"]] - rec["count"])
+        if rec.get("transported"):
+            taken = plan["taken"].get(rec["hospital_id"])
+            if taken is not None:
+                taken[rec["severity"]] = max(0, taken[rec["severity"]] - rec["count"])
+        return self._publish(rec["incident_id"], plan, now) if replan else []
+
+    def _taken(self, rec: dict[str, Any], now: datetime) -> list[Effect]:
+        plan = self._plans.get(rec["incident_id"])
+        if not rec.get("mci") or plan is None:
+            return []
+        taken = plan["taken"].setdefault(rec["hospital_id"], _counts())
+        taken[rec["severity"]] += rec["count"]
+        return self._publish(rec["incident_id"], plan, now)
+
+    def _replan_all(self, now: datetime) -> list[Effect]:
+        effects: list[Effect] = []
+        for incident_id, plan in list(self._plans.items()):
+            if plan["active"]:
+                effects += self._publish(incident_id, plan, now)
+        return effects
+
+    def _publish(self, incident_id: str, plan: dict[str, Any], now: datetime) -> list[Effect]:
+        """Plan the patients not yet sent over the room left; publish when it changed."""
+        drive = self._drive_from(*plan["scene"])
+        times = {hid: float(drive[node]) for hid, node in self._nodes.items()}
+        incoming = self.incoming()
+        sent_by_severity = {s: sum(c[s] for c in plan["sent"].values()) for s in SEVERITIES}
+        expected = split_untriaged(plan["patients"], self._rules)
+        left = {s: max(0, expected[s] - sent_by_severity[s]) for s in SEVERITIES}
+        short = plan["patients"] - sum(sent_by_severity.values()) - sum(left.values())
+        left["minor"] += max(0, short)
+        rooms = []
+        for hid, hospital in self.hospitals.items():
+            report = self._reports.get(hid)
+            fresh = report is not None and not self._stale(report, now)
+            free = report.beds_available - incoming.get(hid, 0) if fresh and report else 0
+            sent = sum(plan["sent"].get(hid, {}).values())
+            rooms.append(Room(hid, times[hid], hospital.rank, max(0, free), sent))
+        planned, unallocated = distribute(left, rooms, self._rules)
+        allocations = []
+        for hid in set(planned) | set(plan["sent"]):
+            counts = _counts()
+            for source in (planned.get(hid, {}), plan["sent"].get(hid, {})):
+                for s in SEVERITIES:
+                    counts[s] += source.get(s, 0)
+            report = self._reports.get(hid)
+            fresh = report is not None and not self._stale(report, now)
+            allocations.append(
+                MciAllocation(
+                    hospital_id=hid,
+                    name=self.hospitals[hid].name[:120],
+                    drive_s=round(times[hid], 1) if math.isfinite(times[hid]) else 0.0,
+                    capacity=report.beds_available if fresh and report else 0,
+                    planned=SeverityCounts(**counts),
+                    transported=SeverityCounts(**plan["taken"].get(hid, _counts())),
+                )
+            )
+        allocations.sort(key=lambda a: (a.drive_s, a.hospital_id))
+        body = {
+            "patients_total": plan["patients"],
+            "allocations": [a.model_dump(mode="json") for a in allocations],
+            "unallocated": sum(unallocated.values()),
+        }
+        if plan.get("last") == body:
+            self._save_plan(incident_id, plan)  # its counts moved, if not its places
+            return []
+        plan["version"] += 1
+        plan["last"] = body
+        self._save_plan(incident_id, plan)
+        record = MciPlan.model_validate(
+            {**body, "incident_id": incident_id, "version": plan["version"], "updated_at": now}
+        )
+        return [Effect("mci-plans", incident_id, encode(record))]
+
+    # -- stores --------------------------------------------------------------------------
+    def _stale(self, report: ErReport, now: datetime) -> bool:
+        return (now - report.at).total_seconds() > self._rules.stale_after_s
+
+    def _drive_from(self, lon: float, lat: float) -> NDArray[np.float64]:
+        node = self._roads.snap(lon, lat).node
+        times = self._drives.get(node)
+        if times is None:
+            times = self._roads.times_from(node)
+            self._drives[node] = times
+            if len(self._drives) > DRIVE_CACHE:
+                self._drives.popitem(last=False)
+        return times
+
+    def _save(self, key: str, rec: dict[str, Any]) -> None:
+        self._recs[key] = rec
+        self._patients[key] = dict(rec)  # a table write per change (its changelog)
+
+    def _drop(self, key: str) -> None:
+        if self._recs.pop(key, None) is not None:
+            del self._patients[key]
+
+    def _save_plan(self, incident_id: str, plan: dict[str, Any]) -> None:
+        self._plans[incident_id] = plan
+        self._mci[incident_id] = dict(plan)  # a table write per change (its changelog)
+
+
+def _report(value: Mapping[str, Any]) -> ErReport:
+    return ErReport(
+        datetime.fromisoformat(value["at"]),
+        int(value["beds_available"]),
+        dict(value.get("capabilities") or {}),
+    )
+
+
+def _ranked(option: Option) -> dict[str, Any]:
+    return RankedHospital(
+        hospital_id=option.hospital.id,
+        name=option.hospital.name[:120],
+        level=option.hospital.level,
+        drive_s=round(option.drive_s, 1),
+        beds_available=option.beds_available,
+        status_age_s=None if option.status_age_s is None else round(option.status_age_s, 1),
+        stale=option.stale,
+        capable=option.capable,
+        reason=option.reason[:300],
+    ).model_dump(mode="json")

@@ -1,0 +1,227 @@
+"""Patient destinations over the dispatch stage's stores (dicts here), on Seoul's emergency
+rooms: the right ER by condition, zero beds closing an ER until it reports again, stale
+status flagged, a mass-casualty plan within capacity that survives a restart, replays
+changing nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from dispatch import load_er_rules
+from geo import City, load_city
+from streams.contract import Command, ContractError, ErStatus, Position, UnitStatus
+from streams.destinations import DestinationFollower
+from streams.zone import Effect
+
+PACK = Path(__file__).resolve().parents[2] / "geo" / "data" / "seoul"
+RULES = load_er_rules()
+NOW = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+ALLEY = Position(lon=126.9870, lat=37.5600)
+
+
+@pytest.fixture(scope="module")
+def seoul() -> City:
+    return load_city(PACK)
+
+
+class Table(dict[str, Any]):
+    """A store that keeps what was written, as a changelog does (a later change to the
+    written object is not in it unless written again)."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, orjson.loads(orjson.dumps(value)))
+
+
+def follower(city: City, stores: tuple[Table, ...] | None = None) -> DestinationFollower:
+    er, patients, mci = stores or (Table(), Table(), Table())
+    return DestinationFollower(city, RULES, er, patients, mci)
+
+
+def report(hid: str, beds: int, at: datetime = NOW, **caps: bool) -> ErStatus:
+    return ErStatus.model_validate(
+        {"id": f"ers-{hid}-{at:%Y%m%dT%H%M%S}", "hospital_id": hid, "at": at}
+        | {"beds_available": beds, "capabilities": caps}
+    )
+
+
+def contact(unit: str, condition: str, severity: str, at: datetime = NOW) -> UnitStatus:
+    return UnitStatus.model_validate(
+        {"unit_id": unit, "at": at, "kind": "ambulance", "status": "on_scene"}
+        | {"incident_id": "INC-1", "patient": {"condition": condition, "severity": severity}}
+    )
+
+
+def status(unit: str, value: str, at: datetime = NOW) -> UnitStatus:
+    return UnitStatus.model_validate(
+        {"unit_id": unit, "at": at, "kind": "ambulance", "status": value, "incident_id": "INC-1"}
+    )
+
+
+def values(effects: list[Effect], topic: str) -> list[dict[str, Any]]:
+    return [orjson.loads(e.value) for e in effects if e.topic == topic]
+
+
+def everyone_reports(f: DestinationFollower, beds: int) -> None:
+    for hid in f.hospitals:
+        f.on_er_status(report(hid, beds), NOW)
+
+
+def test_a_cardiac_arrest_whose_nearest_er_cannot_do_pci_goes_to_one_that_can(
+    seoul: City,
+) -> None:
+    f = follower(seoul)
+    everyone_reports(f, 5)
+    small = [h for h in f.hospitals.values() if "pci" not in h.capabilities]
+    assert small
+    checked = 0
+    for h in small[:8]:
+        scene = Position(lon=h.lon, lat=h.lat)
+        minor = values(
+            f.on_unit_status(contact(f"M-{h.id}", "minor", "minor"), "INC-1", scene, NOW),
+            "destinations",
+        )
+        if minor[0]["hospital_id"] != h.id:
+            continue  # its own ER is not the nearest by road from its door
+        checked += 1
+        (arrest,) = values(
+            f.on_unit_status(
+                contact(f"A-{h.id}", "cardiac_arrest", "critical"), "INC-1", scene, NOW
+            ),
+            "destinations",
+        )
+        chosen = f.hospitals[arrest["hospital_id"]]
+        assert "pci" in chosen.capabilities and chosen.id != h.id
+        assert arrest["needs"] == ["pci"] and arrest["eta_s"] > minor[0]["eta_s"]
+        assert arrest["route"]["type"] == "LineString"
+    assert checked >= 3
+
+
+def test_an_er_reporting_zero_beds_gets_no_patient_until_it_reports_again(seoul: City) -> None:
+    f = follower(seoul)
+    everyone_reports(f, 5)
+    (first,) = values(
+        f.on_unit_status(contact("U1", "minor", "minor"), "INC-1", ALLEY, NOW), "destinations"
+    )
+    nearest = first["hospital_id"]
+    f.on_er_status(report(nearest, 0, NOW + timedelta(minutes=1)), NOW)
+    later = NOW + timedelta(hours=2)  # however old the zero grows
+    (second,) = values(
+        f.on_unit_status(contact("U2", "minor", "minor", later), "INC-1", ALLEY, later),
+        "destinations",
+    )
+    assert second["hospital_id"] != nearest
+    assert nearest not in {r["hospital_id"] for r in second["ranked"]}
+    f.on_er_status(report(nearest, 3, later), later)
+    (third,) = values(
+        f.on_unit_status(contact("U3", "minor", "minor", later), "INC-1", ALLEY, later),
+        "destinations",
+    )
+    assert third["hospital_id"] == nearest
+
+
+def test_stale_status_is_flagged_and_not_counted_as_beds(seoul: City) -> None:
+    f = follower(seoul)
+    old = NOW - timedelta(seconds=RULES.stale_after_s + 120)
+    for hid in f.hospitals:
+        f.on_er_status(report(hid, 9, old), NOW)
+    (record,) = values(
+        f.on_unit_status(contact("U1", "medical", "serious"), "INC-1", ALLEY, NOW), "destinations"
+    )
+    assert all(r["stale"] for r in record["ranked"])
+    assert all(r["status_age_s"] > RULES.stale_after_s for r in record["ranked"])
+    assert "오래됨" in record["ranked"][0]["reason"]
+
+
+def test_an_older_or_repeated_status_changes_nothing(seoul: City) -> None:
+    f = follower(seoul)
+    hid = next(iter(f.hospitals))
+    f.on_er_status(report(hid, 4), NOW)
+    assert f.on_er_status(report(hid, 4), NOW) == []  # the same id again
+    with pytest.raises(ContractError, match="not newer"):
+        f.on_er_status(report(hid, 2, NOW - timedelta(minutes=1)), NOW)
+    with pytest.raises(ContractError, match="unknown hospital"):
+        f.on_er_status(report("NOT-AN-ER", 2), NOW)
+
+
+def test_a_replayed_contact_is_one_destination(seoul: City) -> None:
+    f = follower(seoul)
+    everyone_reports(f, 5)
+    assert values(
+        f.on_unit_status(contact("U1", "stroke", "critical"), "INC-1", ALLEY, NOW), "destinations"
+    )
+    assert f.on_unit_status(contact("U1", "stroke", "critical"), "INC-1", ALLEY, NOW) == []
+    assert sum(f.incoming().values()) == 1
+
+
+def test_the_crew_accepts_or_chooses_another(seoul: City) -> None:
+    f = follower(seoul)
+    everyone_reports(f, 5)
+    (rec,) = values(
+        f.on_unit_status(contact("U1", "stemi", "critical"), "INC-1", ALLEY, NOW), "destinations"
+    )
+    choose = {"at": NOW, "action": "choose_destination", "by": "crew-U1", "role": "crew"}
+    choose |= {"incident_id": "INC-1", "unit_id": "U1"}
+    accept = Command.model_validate({**choose, "id": "c1", "hospital_id": rec["hospital_id"]})
+    (accepted,) = values(f.on_choose(accept, NOW), "destinations")
+    assert accepted["status"] == "accepted" and accepted["version"] == 2
+    other = rec["ranked"][1]["hospital_id"]
+    change = Command.model_validate({**choose, "id": "c2", "hospital_id": other})
+    (changed,) = values(f.on_choose(change, NOW), "destinations")
+    assert changed["status"] == "changed" and changed["hospital_id"] == other
+    assert changed["command_id"] == "c2" and f.incoming() == {other: 1}
+    stray = Command.model_validate({**choose, "id": "c3", "unit_id": "U9", "hospital_id": other})
+    with pytest.raises(ContractError, match="no patient"):
+        f.on_choose(stray, NOW)
+
+
+def crowd(patients: int) -> dict[str, Any]:
+    return {
+        "id": "INC-1",
+        "status": "dispatched",
+        "patients": patients,
+        "mass_casualty": True,
+        "location": {"lon": ALLEY.lon, "lat": ALLEY.lat},
+    }
+
+
+def test_thirty_patients_spread_within_capacity_and_the_plan_survives_a_restart(
+    seoul: City,
+) -> None:
+    stores = (Table(), Table(), Table())
+    f = follower(seoul, stores)
+    capacity = {}
+    for i, hid in enumerate(sorted(f.hospitals)):
+        capacity[hid] = 1 + i % 4
+        f.on_er_status(report(hid, capacity[hid]), NOW)
+    (plan,) = values(f.on_incident(crowd(30), NOW), "mci-plans")
+    assert plan["patients_total"] == 30 and plan["unallocated"] == 0
+    assert len(plan["allocations"]) >= 5
+    severities = ["critical"] * 6 + ["serious"] * 9 + ["minor"] * 15
+    received: dict[str, int] = {}
+    for n, severity in enumerate(severities):
+        if n == 15:  # the worker restarts: a new follower over the same tables
+            f = follower(seoul, stores)
+        effects = f.on_unit_status(
+            contact(f"U{n}", "major_trauma" if severity == "critical" else "medical", severity),
+            "INC-1",
+            ALLEY,
+            NOW,
+        )
+        (dest,) = values(effects, "destinations")
+        assert dest["mass_casualty"]
+        received[dest["hospital_id"]] = received.get(dest["hospital_id"], 0) + 1
+        plan = (values(effects, "mci-plans") or [plan])[-1]  # published when it changed
+    assert len(received) >= 5
+    assert all(n <= capacity[hid] for hid, n in received.items()), received
+    assert sum(sum(a["planned"].values()) for a in plan["allocations"]) == 30
+    assert all(sum(a["planned"].values()) <= a["capacity"] for a in plan["allocations"])
+    later = NOW + timedelta(minutes=5)
+    effects = f.on_unit_status(status("U0", "transporting", later), "INC-1", ALLEY, later)
+    (moved,) = values(effects, "mci-plans")
+    assert sum(sum(a["transported"].values()) for a in moved["allocations"]) == 1
+    assert moved["version"] == plan["version"] + 1
