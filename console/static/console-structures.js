@@ -11,6 +11,7 @@ GT.structures = (() => {
   const RANK = { closure_recommended: 0, closed: 1, watch: 2, open: 3 };
   const HISTORY_MS = 3600 * 1000;
   const ROW_LIMIT = 150;
+  const FOCUS_ZOOM = 15;
   const SPARK = { w: 132, h: 26 };
   const SVG = "http://www.w3.org/2000/svg";
   const items = new Map();  // structure id -> {…registry entry, …latest record, history: []}
@@ -213,7 +214,8 @@ GT.structures = (() => {
     setText(li.children[1], s.reason || "");
     li.children[1].hidden = !s.reason;
     li.children[2].replaceChildren(...(s.readings || []).map((r) => readingRow(s, r)));
-    const when = s.updated_at ? new Date(s.updated_at).toLocaleTimeString("ko-KR", { hour12: false }) : "";
+    const when = s.updated_at ? new Date(s.updated_at).toLocaleTimeString("ko-KR",
+      { timeZone: "Asia/Seoul", hour: "2-digit", minute: "2-digit", hour12: false }) : "";
     setText(li.children[3], s.by ? `${when} · ${s.by}` : when);
     const [confirm, close, reopen] = li.lastChild.children;
     confirm.hidden = s.state !== "closure_recommended";
@@ -277,9 +279,14 @@ GT.structures = (() => {
     C.scheduleRender();
   }
 
+  // Centre the structure in the part of the map the board leaves visible.
   function locate(id) {
     const s = items.get(id);
-    if (s && s.location) C.map.panTo([s.location.lat, s.location.lon], { animate: false });
+    if (!s || !s.location) return;
+    C.map.setView([s.location.lat, s.location.lon], Math.max(C.map.getZoom(), FOCUS_ZOOM), { animate: false });
+    const board = byId("structures-board");
+    const hidden = board.hidden ? 0 : C.map.getContainer().getBoundingClientRect().right - board.getBoundingClientRect().left;
+    if (hidden > 0) C.map.panBy([hidden / 2, 0], { animate: false });
   }
 
   // Show a structure on the board (from the map or an alarm), and where it is.
@@ -312,5 +319,6 @@ GT.structures = (() => {
     load();
   }
 
-  return { start, apply, render, focus, open, items, filter, counts, settings: { ROW_LIMIT } };
+  return { start, apply, render, focus, open, items, filter, counts, drawnCount: () => drawn.size,
+           settings: { ROW_LIMIT } };
 })();

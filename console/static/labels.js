@@ -26,8 +26,8 @@ GT.LABELS = {
   structureKind: { bridge: "교량", tunnel: "터널", underpass: "지하차도", overpass: "고가차도" },
   structureState: { open: "정상", watch: "주의", closure_recommended: "통제 권고", closed: "통제 중" },
   readingKind: {
-    water_level: "침수 수위", river_level: "하천 수위", co: "CO", smoke: "연기", strain: "변형률",
-    wind: "풍속", wind_speed: "풍속",
+    water_level: "수위", tunnel_co: "일산화탄소", smoke_detector: "연기 감지", wind: "풍속",
+    bridge_strain: "변형률",
   },
   group: { pending: "출동 대기 awaiting dispatch", active: "출동 중 active", rest: "처리 완료 resolved" },
 };

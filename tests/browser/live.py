@@ -16,7 +16,12 @@ from streams.topics import Topics
 from tests.browser.conftest import new_page
 from tests.console.console_samples import token
 
-KEYS = {"unit-status": "unit_id", "assignments": "incident_id", "overlays": "incident_id"}
+KEYS = {
+    "unit-status": "unit_id",
+    "assignments": "incident_id",
+    "overlays": "incident_id",
+    "road-closures": "structure_id",
+}
 
 
 class Stream:

@@ -203,4 +203,5 @@ def road_closure(
         "readings": readings,
         **kw,
     }
-    return orjson.loads(RoadClosure.model_validate(record).model_dump_json())
+    valid: dict[str, Any] = orjson.loads(RoadClosure.model_validate(record).model_dump_json())
+    return valid
