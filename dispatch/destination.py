@@ -129,7 +129,8 @@ def rank(
     rules: ErRules,
     limit: int = 10,
 ) -> list[Option]:
-    """The reachable ERs that may receive the patient, best first (closed ERs never)."""
+    """The reachable ERs that may receive the patient, best first (closed ERs never); the
+    nearest is always listed, so that a crew sees what it would be passing by."""
     needs = rules.needs_of(condition)
     options = [
         assess(h, t, reports.get(hid), incoming.get(hid, 0), needs, severity, now, rules)
@@ -138,4 +139,7 @@ def rank(
     ]
     options = [o for o in options if not o.closed]
     options.sort(key=lambda o: (o.tier, o.score_s, o.hospital.id))
-    return options[:limit]
+    listed = options[:limit]
+    if options and (nearest := min(options, key=lambda o: o.drive_s)) not in listed:
+        listed.append(nearest)
+    return listed

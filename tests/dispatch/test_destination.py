@@ -115,3 +115,9 @@ def test_ranking_invariants(
             assert option.beds_free is None
         if option.capable and option.beds_free is not None and option.beds_free > 0:
             assert option is ranked[0] or ranked[0].tier == 0
+
+
+def test_the_nearest_er_is_always_listed() -> None:
+    reports = {h: fresh(5) for h in HOSPITALS}
+    ranked = rank("cardiac_arrest", "critical", DRIVE, HOSPITALS, reports, {}, NOW, RULES, limit=1)
+    assert [o.hospital.id for o in ranked] == ["CENTRE", "SMALL"]

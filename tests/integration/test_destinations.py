@@ -1,0 +1,261 @@
+"""The right emergency room for each patient, through the real broker and worker on Seoul:
+a cardiac arrest whose nearest ER cannot do PCI goes to one that can, stale status is
+flagged, an ER reporting zero beds gets no patient until it reports again, and a 30-patient
+crowd crush is spread over hospitals within the beds each reported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dispatch import load_er_rules, registry
+from geo import City
+from stack.settings import Settings
+from streams.topics import Topics
+from tests.conftest import start_worker
+from tests.integration.scenario_events import ALLEY, KST, at, call, final_states
+from tests.kafka_io import produce, read_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+RULES = load_er_rules()
+
+
+PACK = Path(__file__).resolve().parents[2] / "geo" / "data" / "seoul"
+
+
+@pytest.fixture(scope="module")
+def seoul() -> City:
+    from geo import load_city
+
+    return load_city(PACK)
+
+
+@pytest.fixture
+def on_seoul(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+    """A worker on Seoul (the city pack shipped in the repository) for this deployment."""
+    seoul_settings = settings.replace(data_dir=PACK)
+    proc = start_worker(seoul_settings, tmp_path, timeout_s=120)
+    try:
+        yield seoul_settings
+    finally:
+        proc.stop()
+
+
+def er_status(hid: str, beds: int, when: datetime, n: int = 0) -> tuple[bytes, dict[str, Any]]:
+    value = {
+        "id": f"ers-{hid}-{n}",
+        "hospital_id": hid,
+        "at": when.isoformat(),
+        "beds_available": beds,
+        "beds_total": 20,
+        "source": "test",
+    }
+    return hid.encode(), value
+
+
+def unit_report(
+    unit: str, status: str, incident_id: str, where: tuple[float, float], t: str, **extra: Any
+) -> tuple[bytes, dict[str, Any]]:
+    value = {
+        "unit_id": unit,
+        "at": t,
+        "kind": "ambulance",
+        "station_id": "ST-TEST",
+        "status": status,
+        "incident_id": incident_id,
+        "location": {"lon": where[0], "lat": where[1]},
+        **extra,
+    }
+    return unit.encode(), value
+
+
+async def incident_of(settings: Settings, call_id: str) -> dict[str, Any]:
+    """The incident that counts ``call_id``."""
+    t = Topics(settings.topic_prefix)
+
+    def counted(records: list[dict[str, Any]]) -> bool:
+        return any(e["id"] == call_id for r in records for e in r["evidence"])
+
+    records = await read_until(settings.kafka_bootstrap, t.incidents, counted, 60)
+    states = final_states(records)
+    return next(s for s in states.values() if any(e["id"] == call_id for e in s["evidence"]))
+
+
+async def contact(
+    settings: Settings,
+    unit: str,
+    incident_id: str,
+    where: tuple[float, float],
+    patient: dict[str, Any],
+) -> dict[str, Any]:
+    """A crew reaches the scene and reports its patient; return the destination it gets."""
+    t = Topics(settings.topic_prefix)
+    reports = [
+        unit_report(unit, "en_route", incident_id, where, at(-60)),
+        unit_report(unit, "on_scene", incident_id, where, at(-1), patient=patient),
+    ]
+    produce(settings.kafka_bootstrap, t.unit_status, reports)
+    records = await read_until(
+        settings.kafka_bootstrap,
+        t.destinations,
+        lambda r: any(d["unit_id"] == unit for d in r),
+        60,
+    )
+    return next(d for d in records if d["unit_id"] == unit)
+
+
+def nearest_without_pci(seoul: City) -> tuple[str, tuple[float, float]]:
+    """An ER that cannot do PCI and is the nearest ER by road from its own door."""
+    hospitals = registry(seoul.facilities, RULES)
+    roads = seoul.roads
+    nodes = {hid: roads.snap(h.lon, h.lat).node for hid, h in hospitals.items()}
+    for hid, h in sorted(hospitals.items()):
+        if "pci" in h.capabilities:
+            continue
+        times = roads.times_from(nodes[hid])
+        if min(nodes, key=lambda k: times[nodes[k]]) == hid:
+            return hid, (h.lon, h.lat)
+    raise AssertionError("every ER without PCI has another ER nearer")
+
+
+@pytest.mark.timeout(240)
+async def test_each_patient_goes_to_an_er_that_can_take_them(
+    on_seoul: Settings, seoul: City
+) -> None:
+    settings = on_seoul
+    t = Topics(settings.topic_prefix)
+    hospitals = registry(seoul.facilities, RULES)
+    small, scene = nearest_without_pci(seoul)
+    now = datetime.now(KST)
+    stale_at = now - timedelta(seconds=RULES.stale_after_s + 600)
+    far = sorted(h for h in hospitals if h != small)[-1]  # one ER reported long ago
+    reports = [er_status(h, 5, stale_at if h == far else now) for h in sorted(hospitals)]
+    produce(settings.kafka_bootstrap, t.er_status, reports)
+    produce(
+        settings.kafka_bootstrap,
+        t.calls,
+        [(b"c-arrest", call("c-arrest", *scene, "cardiac_arrest", at(-120)))],
+    )
+    incident = await incident_of(settings, "c-arrest")
+
+    arrest = await contact(
+        settings,
+        "AMB-T-1",
+        incident["id"],
+        scene,
+        {"condition": "cardiac_arrest", "severity": "critical"},
+    )
+    assert arrest["hospital_id"] != small and "pci" in hospitals[arrest["hospital_id"]].capabilities
+    assert arrest["needs"] == ["pci"] and arrest["status"] == "recommended"
+    assert arrest["route"]["type"] == "LineString" and arrest["eta_s"] > 0
+    ranked = {r["hospital_id"]: r for r in arrest["ranked"]}
+    assert not ranked[small]["capable"]
+
+    minor = {"condition": "minor", "severity": "minor"}
+    first = await contact(settings, "AMB-T-2", incident["id"], scene, minor)
+    assert first["hospital_id"] == small, "a minor patient goes to the nearest ER"
+
+    # stale status is flagged wherever it is listed, never shown as fresh beds
+    everyone = await contact(
+        settings, "AMB-T-3", incident["id"], scene, {"condition": "medical", "severity": "minor"}
+    )
+    listed = {r["hospital_id"]: r for r in everyone["ranked"]}
+    if far in listed:
+        assert listed[far]["stale"] and listed[far]["status_age_s"] > RULES.stale_after_s
+    assert not any(r["stale"] for h, r in listed.items() if h != far)
+
+    produce(settings.kafka_bootstrap, t.er_status, [er_status(small, 0, datetime.now(KST), 1)])
+    second = await contact(settings, "AMB-T-4", incident["id"], scene, minor)
+    assert second["hospital_id"] != small
+    assert small not in {r["hospital_id"] for r in second["ranked"]}
+
+    produce(settings.kafka_bootstrap, t.er_status, [er_status(small, 3, datetime.now(KST), 2)])
+    third = await contact(settings, "AMB-T-5", incident["id"], scene, minor)
+    assert third["hospital_id"] == small, "it receives patients again once it reports beds"
+
+
+@pytest.mark.timeout(300)
+async def test_a_thirty_patient_crowd_crush_is_spread_within_reported_capacity(
+    on_seoul: Settings, seoul: City
+) -> None:
+    settings = on_seoul
+    t = Topics(settings.topic_prefix)
+    hospitals = registry(seoul.facilities, RULES)
+    now = datetime.now(KST)
+    capacity = {h: 1 + i % 4 for i, h in enumerate(sorted(hospitals))}
+    reports = [er_status(h, beds, now) for h, beds in capacity.items()]
+    produce(settings.kafka_bootstrap, t.er_status, reports)
+    crush = call("crush-1", *ALLEY, "crowd", at(-300), patients=30)
+    produce(
+        settings.kafka_bootstrap,
+        t.calls,
+        [(b"crush-1", {**crush, "description": "압사 사고 30명 넘게 쓰러졌어요"})],
+    )
+    incident = await incident_of(settings, "crush-1")
+    assert incident["patients"] == 30
+
+    plans = await read_until(
+        settings.kafka_bootstrap,
+        t.mci_plans,
+        lambda r: any(p["incident_id"] == incident["id"] for p in r),
+        60,
+    )
+    plan = max((p for p in plans if p["incident_id"] == incident["id"]), key=lambda p: p["version"])
+    assert plan["patients_total"] == 30 and plan["unallocated"] == 0
+    assert len(plan["allocations"]) >= 5
+
+    severities = ["critical"] * 6 + ["serious"] * 9 + ["minor"] * 15
+    reports_out = []
+    for n, severity in enumerate(severities):
+        condition = "major_trauma" if severity == "critical" else "medical"
+        patient = {"condition": condition, "severity": severity}
+        reports_out += [
+            unit_report(f"AMB-C-{n:02d}", "en_route", incident["id"], ALLEY, at(-120)),
+            unit_report(
+                f"AMB-C-{n:02d}", "on_scene", incident["id"], ALLEY, at(-2), patient=patient
+            ),
+        ]
+    produce(settings.kafka_bootstrap, t.unit_status, reports_out)
+    records = await read_until(
+        settings.kafka_bootstrap,
+        t.destinations,
+        lambda r: len({d["unit_id"] for d in r if d["incident_id"] == incident["id"]}) == 30,
+        120,
+    )
+    received: dict[str, int] = {}
+    for d in records:
+        if d["incident_id"] == incident["id"]:
+            assert d["mass_casualty"]
+            received[d["hospital_id"]] = received.get(d["hospital_id"], 0) + 1
+    assert len(received) >= 5, received
+    over = {h: (n, capacity[h]) for h, n in received.items() if n > capacity[h]}
+    assert not over, f"hospitals sent more than their reported beds: {over}"
+    plans = await read_until(settings.kafka_bootstrap, t.mci_plans, lambda r: True, 5)
+    latest = max(
+        (p for p in plans if p["incident_id"] == incident["id"]), key=lambda p: p["version"]
+    )
+    planned = {a["hospital_id"]: sum(a["planned"].values()) for a in latest["allocations"]}
+    assert planned == received
+
+
+@pytest.mark.timeout(240)
+async def test_bad_er_status_ends_on_the_dead_letter_topic_with_why(
+    on_seoul: Settings,
+) -> None:
+    settings = on_seoul
+    t = Topics(settings.topic_prefix)
+    bad = [
+        er_status("NOT-AN-ER", 3, datetime.now(KST)),
+        (
+            b"A1100011",
+            {"id": "ers-neg", "hospital_id": "A1100011", "at": at(0), "beds_available": -2},
+        ),
+    ]
+    produce(settings.kafka_bootstrap, t.er_status, bad)
+    letters = await read_until(settings.kafka_bootstrap, t.deadletter, lambda r: len(r) >= 2, 60)
+    errors = " | ".join(letter["error"] for letter in letters)
+    assert "unknown hospital NOT-AN-ER" in errors and "beds_available" in errors
