@@ -168,6 +168,29 @@ async def test_each_patient_goes_to_an_er_that_can_take_them(
         assert listed[far]["stale"] and listed[far]["status_age_s"] > RULES.stale_after_s
     assert not any(r["stale"] for h, r in listed.items() if h != far)
 
+    # the crew takes another ER from the list with one tap: a choose_destination command
+    other = next(r["hospital_id"] for r in arrest["ranked"][1:] if r["capable"])
+    choice = {
+        "id": "cmd-choose-1",
+        "at": at(0),
+        "action": "choose_destination",
+        "by": "crew-AMB-T-1",
+        "role": "crew",
+        "incident_id": incident["id"],
+        "unit_id": "AMB-T-1",
+        "hospital_id": other,
+    }
+    produce(settings.kafka_bootstrap, t.commands, [(b"city", choice)] * 2)  # and a replay
+    records = await read_until(
+        settings.kafka_bootstrap,
+        t.destinations,
+        lambda r: any(d.get("command_id") == "cmd-choose-1" for d in r),
+        60,
+    )
+    (changed,) = [d for d in records if d.get("command_id") == "cmd-choose-1"]
+    assert changed["status"] == "changed" and changed["hospital_id"] == other
+    assert changed["version"] == arrest["version"] + 1
+
     produce(settings.kafka_bootstrap, t.er_status, [er_status(small, 0, datetime.now(KST), 1)])
     second = await contact(settings, "AMB-T-4", incident["id"], scene, minor)
     assert second["hospital_id"] != small
@@ -176,6 +199,13 @@ async def test_each_patient_goes_to_an_er_that_can_take_them(
     produce(settings.kafka_bootstrap, t.er_status, [er_status(small, 3, datetime.now(KST), 2)])
     third = await contact(settings, "AMB-T-5", incident["id"], scene, minor)
     assert third["hospital_id"] == small, "it receives patients again once it reports beds"
+    records = await read_until(  # in one incident's order: the replay came before
+        settings.kafka_bootstrap,
+        t.destinations,
+        lambda r: any(d["unit_id"] == "AMB-T-5" for d in r),
+        30,
+    )
+    assert sum(d.get("command_id") == "cmd-choose-1" for d in records) == 1, "replay doubled"
 
 
 @pytest.mark.timeout(300)
@@ -234,7 +264,17 @@ async def test_a_thirty_patient_crowd_crush_is_spread_within_reported_capacity(
     assert len(received) >= 5, received
     over = {h: (n, capacity[h]) for h, n in received.items() if n > capacity[h]}
     assert not over, f"hospitals sent more than their reported beds: {over}"
-    plans = await read_until(settings.kafka_bootstrap, t.mci_plans, lambda r: True, 5)
+
+    def all_sent(plans: list[dict[str, Any]]) -> bool:
+        return any(
+            p["incident_id"] == incident["id"]
+            and sum(sum(a["planned"].values()) for a in p["allocations"]) == 30
+            and p["unallocated"] == 0
+            and {a["hospital_id"] for a in p["allocations"]} == set(received)
+            for p in plans
+        )
+
+    plans = await read_until(settings.kafka_bootstrap, t.mci_plans, all_sent, 30)
     latest = max(
         (p for p in plans if p["incident_id"] == incident["id"]), key=lambda p: p["version"]
     )
