@@ -21,6 +21,7 @@ from console.actions import actions_router
 from console.audit import AuditLog
 from console.auth import Gate
 from console.context import DISPATCH, Context
+from console.destinations import destinations_router
 from console.headers import SecurityHeaders
 from console.hub import Hub
 from console.ingest import ingest_router
@@ -129,6 +130,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ingest_router(gate, kafka, topics, metrics))
     app.include_router(actions_router(ctx))
     app.include_router(silences_router(ctx))
+    app.include_router(destinations_router(ctx))
     app.include_router(queries_router(ctx))
     app.include_router(structures_router(ctx))
     app.include_router(sockets_router(ctx))

@@ -27,9 +27,17 @@ from console.public_alerts import (
     public_removal,
 )
 from console.readmodel import ReadModel, WriteBatch
-from streams.contract import ContractError, UnitStatus, decode, encode
+from streams.contract import FEED_MODELS, INPUT_MODELS, ContractError, decode, encode
 
-__all__ = ["PROJECTED_TOPICS", "PUBLIC_ALERTS", "UNITS", "OutputProjection"]
+__all__ = [
+    "DESTINATIONS",
+    "ER_STATUS",
+    "MCI_PLANS",
+    "PROJECTED_TOPICS",
+    "PUBLIC_ALERTS",
+    "UNITS",
+    "OutputProjection",
+]
 
 log = logging.getLogger("goldentime.console")
 
@@ -41,9 +49,19 @@ PROJECTED_TOPICS = (
     "deadletter",
     "unit-status",
     ROAD_CLOSURES,
+    "er-status",
+    "destinations",
+    "mci-plans",
 )
 UNITS = "unitstate"
 """Read-model kind of the console's own projection of ``unit-status`` (latest per unit)."""
+ER_STATUS = "erstatus"
+"""Read-model kind: the latest ``er-status`` of each emergency room, by hospital id."""
+DESTINATIONS = "destinations"
+"""Read-model kind: each unit's latest ``destinations`` record, by unit id (a unit carries
+its patients to one emergency room at a time)."""
+MCI_PLANS = "mciplans"
+"""Read-model kind: the latest mass-casualty distribution plan of each incident."""
 FRAME_KIND = {
     "incidents": "incident",
     "assignments": "assignment",
@@ -52,6 +70,9 @@ FRAME_KIND = {
     "deadletter": "deadletter",
     "unit-status": "unit",
     ROAD_CLOSURES: "structure",
+    "er-status": "er-status",
+    "destinations": "destination",
+    "mci-plans": "mci-plan",
 }
 
 
@@ -69,10 +90,14 @@ def entity_key(base: str, data: dict[str, Any]) -> str | None:
         return assignment_key(data)
     if base == "overlays":
         return str(data["incident_id"])
-    if base == "unit-status":
+    if base in ("unit-status", "destinations"):
         return str(data["unit_id"])
     if base == ROAD_CLOSURES:
         return str(data["structure_id"])
+    if base == "er-status":
+        return str(data["hospital_id"])
+    if base == "mci-plans":
+        return str(data["incident_id"])
     return None
 
 
@@ -139,12 +164,13 @@ class OutputProjection:
         self.hub.publish("public-closure", view, frame("closure", view), key)
 
     def _parse(self, base: str, value: bytes) -> dict[str, Any] | None:
-        if base == "unit-status":
-            try:  # an input topic: only contract-valid reports reach the map
-                status = decode(UnitStatus, value)
+        model = INPUT_MODELS.get(base) or FEED_MODELS.get(base)
+        if model is not None:
+            try:  # an input topic (unit and ER status): only contract-valid reports are shown
+                report = decode(model, value)
             except ContractError:
                 return None
-            parsed: dict[str, Any] = orjson.loads(encode(status))
+            parsed: dict[str, Any] = orjson.loads(encode(report))
             return parsed
         try:
             data = orjson.loads(value)
@@ -181,5 +207,15 @@ class OutputProjection:
             if data.get("status") in ("available", "out_of_service"):
                 batch.release_unit(data["unit_id"])
             return batch.upsert(UNITS, data["unit_id"], version, True, orjson.dumps(data))
+        if base == "er-status":
+            version = timestamp_version(data["at"])
+            stored = orjson.dumps(data)  # as the contract reads it
+            return batch.upsert(ER_STATUS, str(data["hospital_id"]), version, True, stored)
+        if base == "destinations":
+            version = timestamp_version(data["issued_at"])
+            return batch.upsert(DESTINATIONS, str(data["unit_id"]), version, True, raw)
+        if base == "mci-plans":
+            version = int(data["version"])
+            return batch.upsert(MCI_PLANS, str(data["incident_id"]), version, True, raw)
         self.metrics.deadletters.inc()
         return None

@@ -26,7 +26,9 @@ from console.auth import bearer_of
 from console.closures import STRUCTURES
 from console.context import DISPATCH, Context
 from console.crew import crew_view, current_assignment, nearest_points
+from console.hospitals import destination_in_force
 from console.layers import CREW_LAYERS, LAYERS, PUBLIC_LAYERS
+from console.outputs import DESTINATIONS
 from console.places import PlaceFinder
 from console.public_alerts import current_public_alerts, is_public_alert
 from console.units import fleet_snapshot, unit_state
@@ -206,7 +208,8 @@ def queries_router(ctx: Context) -> APIRouter:
 
     @router.get("/api/crew/{unit_id}")
     async def crew(unit_id: str, who: Principal = Depends(crew_or_dispatcher)) -> JSONResponse:
-        """One unit's current assignment, scene, route, hazard zone and nearest hydrants."""
+        """One unit's current assignment, scene, route, hazard zone, nearest hydrants and the
+        emergency room recommended or chosen for its patients."""
         if who.role is Role.CREW and who.unit_id != unit_id:
             raise HTTPException(403, "a crew sees only its own unit")
         unit = await unit_state(rm, ctx.redis, ctx.namespace, unit_id)
@@ -218,6 +221,8 @@ def queries_router(ctx: Context) -> APIRouter:
         view = crew_view(unit, assignment, incident, overlay)
         if assignment is not None and assignment.get("rerouted_because"):
             view["reroute"] = await reroute_of(str(assignment["rerouted_because"]))
+        mine = {assignment["incident_id"]} if assignment is not None else set()
+        view["destination"] = destination_in_force(await rm.get(DESTINATIONS, unit_id), unit, mine)
         if incident is not None:
             at = incident["location"]
             point = PlacePoint(id=incident["id"], lon=at["lon"], lat=at["lat"])

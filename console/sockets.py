@@ -13,18 +13,30 @@ from console.auth import WS_FORBIDDEN
 from console.closures import PUBLIC_CLOSURES, STRUCTURES
 from console.context import DISPATCH, Context
 from console.crew import CREW_STATUSES
-from console.outputs import UNITS
+from console.hospitals import destination_in_force, plans_in_force
+from console.outputs import DESTINATIONS, ER_STATUS, MCI_PLANS, UNITS
 from console.projector import frame
 from console.public_alerts import current_public_alerts
 from console.readmodel import ReadModel
-from console.units import fleet_snapshot
+from console.units import fleet_snapshot, unit_state
 
 __all__ = ["CrewFilter", "ended_frames", "orders_in_force", "sockets_router"]
 
 HEARTBEAT_S = 1.0
 """An idle console socket pings this often (when the client asks, ``?heartbeat=1``)."""
 CONSOLE_KINDS = frozenset(
-    {"incident", "assignment", "overlay", "alert", "deadletter", "unit", "structure"}
+    {
+        "incident",
+        "assignment",
+        "overlay",
+        "alert",
+        "deadletter",
+        "unit",
+        "structure",
+        "er-status",
+        "destination",
+        "mci-plan",
+    }
 )
 PUBLIC_KINDS = frozenset({"public-alert", "public-closure"})
 ENDED_WINDOW_S = 6 * 3600.0
@@ -75,7 +87,7 @@ class CrewFilter:
                 self.mine.discard(incident_id)
                 return True
             return False  # a recommendation is not an order: the crew does not see it
-        if kind == "unit":
+        if kind in ("unit", "destination"):
             return data.get("unit_id") == self.unit_id
         if kind == "incident":
             return data.get("id") in self.mine
@@ -95,10 +107,19 @@ def sockets_router(ctx: Context) -> APIRouter:
         async def snapshot() -> list[str]:
             # structures that are not open (the board fetches the rest)
             kinds = ("incidents", "alerts", "assignments", UNITS, STRUCTURES)
-            state = await rm.active_many(kinds)
+            state = await rm.active_many((*kinds, ER_STATUS, DESTINATIONS, MCI_PLANS))
             units = await fleet_snapshot(rm, ctx.redis, ctx.namespace, state.pop(UNITS))
             orders, incidents = state["assignments"], state["incidents"]
             state["assignments"] = await orders_in_force(rm, orders, incidents)
+            active = {i["id"] for i in incidents}
+            by_unit = {u["unit_id"]: u for u in units}
+            state["er_status"] = state.pop(ER_STATUS)
+            state["destinations"] = [
+                d
+                for d in state.pop(DESTINATIONS)
+                if destination_in_force(d, by_unit.get(d["unit_id"]), active)
+            ]
+            state["mci_plans"] = plans_in_force(state.pop(MCI_PLANS), active)
             ended = await ended_frames(rm, time.time())
             return [frame("snapshot", {**state, "units": units}), *ended]
 
@@ -137,10 +158,15 @@ def sockets_router(ctx: Context) -> APIRouter:
         accepts = CrewFilter(unit_id, {a["incident_id"] for a in assignments})
         incidents = [await rm.get("incidents", i) for i in sorted(accepts.mine)]
         overlays = [await rm.get("overlays", i) for i in sorted(accepts.mine)]
+        unit = await unit_state(rm, ctx.redis, ctx.namespace, unit_id)
+        destination = destination_in_force(
+            await rm.get(DESTINATIONS, unit_id), unit, set(accepts.mine)
+        )
         snapshot = {
             "incidents": [i for i in incidents if i is not None],
             "assignments": assignments,
             "overlays": [o for o in overlays if o is not None],
+            "destinations": [destination] if destination is not None else [],
         }
         await ctx.hub.serve(websocket, accepts, [frame("snapshot", snapshot)])
 

@@ -167,6 +167,8 @@ GT.detail = (() => {
     actions.append(b.accept,
       button("처리 완료 Resolve", "resolve", () => resolve(C, C.state.incidents.get(inc.id))),
       button("종결 Close…", "danger close", () => close(C, C.state.incidents.get(inc.id))));
+    b.mci = el("section", "mci");
+    b.mci.hidden = true;
     b.units = el("tbody");
     const table = el("table", "assignments");
     const head = el("tr");
@@ -187,7 +189,7 @@ GT.detail = (() => {
     const closeBtn = button("✕", "close-detail", () => C.select(null));
     closeBtn.setAttribute("aria-label", "close detail");
     const top = el("div", "detail-head"); top.append(b.title, closeBtn);
-    box.replaceChildren(top, b.place, b.meta, b.description, actions, b.recNote,
+    box.replaceChildren(top, b.place, b.meta, b.description, actions, b.recNote, b.mci,
       el("h4", "", "Units"), table, form, el("h4", "", "Cameras at the scene"), b.cameras,
       el("h4", "", "Evidence timeline"), b.evidence, b.rulings.box);
     return b;
@@ -249,6 +251,7 @@ GT.detail = (() => {
     const stale = recommended.filter((a) => !isAvailable(C, inc.id, a.unit_id)).map((a) => unavailable(C, inc.id, a.unit_id));
     setText(b.recNote, stale.length ? `recommendation out of date: ${stale.join("; ")}` + (go.length ? "" : " — waiting for a fresh one") : "");
     GT.reconcile(b.units, orders.filter((a) => a.status !== "cancelled"), unitRow(C, inc));
+    GT.hospitals.renderMci(C, inc, b.mci);
     const cams = (C.state.overlays.get(inc.id) || {}).cameras || [];
     GT.reconcile(b.cameras, cams, {
       key: (c) => c.id,

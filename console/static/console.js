@@ -255,7 +255,9 @@ function apply(batch) {
       for (const a of d.alerts || []) upsertAlert(a);
       for (const inc of d.incidents || []) upsertIncident(inc);
       for (const s of d.structures || []) GT.structures.apply(s);
-    } else if (msg.type === "incident") upsertIncident(d);
+      GT.hospitals.apply(msg);
+    } else if (["er-status", "destination", "mci-plan"].includes(msg.type)) GT.hospitals.apply(msg);
+    else if (msg.type === "incident") upsertIncident(d);
     else if (msg.type === "unit") upsertUnit(d);
     else if (msg.type === "assignment") upsertAssignment(d);
     else if (msg.type === "alert") upsertAlert(d);
@@ -316,6 +318,7 @@ function render() {
   GT.detail.render(C);
   GT.alertPanels.render(C);
   GT.structures.render();
+  GT.hospitals.render(C);
   renderCounts(list.counts);
   GT.actions.check();
   requestPlaces();
@@ -381,6 +384,7 @@ setInterval(showScenarioClock, 5000);
 
 GT.actions.start(C);
 GT.structures.start(C);
+GT.hospitals.start(C, scheduleRender);
 GT.filters.start(C, scheduleRender);
 const link = GT.socket("/ws/console", TOKEN, (msg) => {
   if (msg.type === "ping") return;

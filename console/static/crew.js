@@ -33,6 +33,7 @@ function draw(view) {
   }
   const list = document.getElementById("hydrants");
   list.replaceChildren();
+  GT.destination.show(inc && a ? view.destination : null);
   if (!inc || !a) { if (bounds.length) map.setView(bounds[0], 15); return; }
   // a new route because a structure on the old one closed: say which, so the crew trusts it
   const reroute = document.getElementById("reroute");
@@ -67,6 +68,7 @@ function draw(view) {
   L.circleMarker(scene, { renderer, radius: 10, color: "#000", weight: 2,
     fillColor: GT.PRIORITY_COLOURS[inc.priority] || "#e53935", fillOpacity: 1 }).addTo(drawn);
   bounds.push(scene);
+  bounds.push(...GT.destination.draw(drawn, renderer));
   for (const h of view.hydrants || []) {
     L.circleMarker([h.location.lat, h.location.lon], { renderer, radius: 5, color: "#0d47a1", weight: 1,
       fillColor: "#40c4ff", fillOpacity: 1 }).bindTooltip(document.createTextNode(h.id)).addTo(drawn);
@@ -101,6 +103,7 @@ function start() {
   crew.unit = unitOf(TOKEN);
   if (!crew.unit) { document.getElementById("signin").hidden = false; return; }
   document.getElementById("unit").textContent = crew.unit;
+  GT.destination.start(crew.unit, TOKEN, (text) => { document.getElementById("notice").textContent = text; });
   for (const b of document.querySelectorAll("#status-buttons button"))
     b.addEventListener("click", () => report(b.dataset.status));
   let timer = null;

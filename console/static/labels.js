@@ -29,6 +29,13 @@ GT.LABELS = {
     water_level: "수위", tunnel_co: "일산화탄소", smoke_detector: "연기 감지", wind: "풍속",
     bridge_strain: "변형률",
   },
+  condition: {
+    cardiac_arrest: "심정지", stemi: "급성 심근경색", stroke: "뇌졸중", major_trauma: "중증외상",
+    burns: "화상", paediatric: "소아", obstetric: "산과", medical: "내과계", minor: "경증",
+  },
+  capability: { pci: "PCI", stroke: "뇌졸중", trauma: "외상", burns: "화상", paediatric: "소아", obstetric: "산과" },
+  patientSeverity: { critical: "중증", serious: "응급", minor: "경증" },
+  destinationStatus: { recommended: "추천", accepted: "수락됨", changed: "변경됨" },
   group: { pending: "출동 대기 awaiting dispatch", active: "출동 중 active", rest: "처리 완료 resolved" },
 };
 

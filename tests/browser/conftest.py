@@ -46,15 +46,21 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def new_page(
-    browser: Browser, width: int = 1440, height: int = 900, *, enforce_csp: bool = False
+    browser: Browser,
+    width: int = 1440,
+    height: int = 900,
+    *,
+    enforce_csp: bool = False,
+    touch: bool = False,
 ) -> Page:
-    """A page that fails the test on any JavaScript error.
+    """A page that fails the test on any JavaScript error (``touch``: a touch screen, as a
+    phone's, so tests can tap).
 
     Playwright polls ``wait_for_function`` predicates with ``eval``, which the pages' CSP
     forbids, so tests drive pages with the CSP bypassed; ``test_page_security`` enforces it.
     """
     page = await browser.new_page(
-        viewport={"width": width, "height": height}, bypass_csp=not enforce_csp
+        viewport={"width": width, "height": height}, bypass_csp=not enforce_csp, has_touch=touch
     )
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -175,7 +175,7 @@ async def test_crew_socket_and_view_carry_only_its_own_unit(
         first = orjson.loads(await ws.recv())
         assert first == {
             "type": "snapshot",
-            "data": {"incidents": [], "assignments": [], "overlays": []},
+            "data": {"incidents": [], "assignments": [], "overlays": [], "destinations": []},
         }
         publish(settings, "incidents", [incident("inc-a"), incident("inc-b")])
         publish(settings, "overlays", [overlay("inc-a"), overlay("inc-b")], key="incident_id")

@@ -29,6 +29,7 @@ from tests.console.console_samples import (
     token,
     unit_status,
 )
+from tests.console.hospital_samples import KANGBUK, destination
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -114,6 +115,7 @@ def routes(draft_id: str, sent_id: str) -> list[tuple[str, str, Any, Any]]:
     draft_cap = {r: 200 if r in DISPATCH else 404 for r in ROLES}
     place_point = {"id": INC, "lon": CITY_HALL[0], "lat": CITY_HALL[1]}
     sso_body = {"code": "c", "code_verifier": "v" * 43, "redirect_uri": "http://x/login"}
+    choice = {"hospital_id": KANGBUK[0]}
     return [
         ("GET", "/healthz", None, EVERYONE),
         ("GET", "/readyz", None, EVERYONE),
@@ -188,6 +190,9 @@ def routes(draft_id: str, sent_id: str) -> list[tuple[str, str, Any, Any]]:
         ("POST", "/api/silences", silence_body(), {"supervisor"}),
         ("POST", "/api/silences/cmd-no-such-silence/lift", {}, supervisor_only(404)),
         ("GET", "/api/silences", None, DISPATCH),
+        # before the unit reports itself back in service (its destination then ends)
+        ("POST", f"/api/units/{OWN_UNIT}/destination", choice, DISPATCH | {"crew_own"}),
+        ("GET", "/api/hospitals", None, DISPATCH),
         ("POST", f"/api/units/{OWN_UNIT}/out-of-service", {"reason": "pump"}, DISPATCH),
         ("POST", f"/api/units/{OWN_UNIT}/in-service", {}, DISPATCH),
         ("POST", "/api/calls", call_body("call-matrix"), DISPATCH | {"service"}),
@@ -220,6 +225,7 @@ def seed(settings: Settings) -> dict[str, dict[str, Any]]:
     units = [unit_status(u, "available", 126.97, 37.56) for u in (OWN_UNIT, OTHER_UNIT)]
     publish(settings, "unit-status", units, key="unit_id")
     publish(settings, "alerts", [draft, sent])
+    publish(settings, "destinations", [destination(INC, OWN_UNIT)], key="incident_id")
     return {"draft": draft, "sent": sent}
 
 
@@ -233,7 +239,8 @@ async def test_every_route_for_every_role(settings: Settings, console: Process) 
         async def seeded() -> bool:
             units = (await http.get("/api/units", headers=dispatcher)).json()
             alerts_now = (await http.get("/api/alerts", headers=dispatcher)).json()
-            return len(units) == 2 and len(alerts_now) == 2
+            crew = (await http.get(f"/api/crew/{OWN_UNIT}", headers=dispatcher)).json()
+            return len(units) == 2 and len(alerts_now) == 2 and crew["destination"] is not None
 
         await eventually(seeded)
         paths = set((await http.get("/openapi.json")).json()["paths"])

@@ -1,0 +1,120 @@
+"use strict";
+// The crew's destination card: the emergency room recommended (or chosen) for the unit's
+// patients, its reason, ETA and route, with "Accept" and "Choose another" one tap each. A
+// choice shows as pending until the unit's next destinations record confirms it.
+
+GT.destination = (() => {
+  const { el, label, setText } = GT;
+  const $ = (id) => document.getElementById(id);
+  const state = { pending: null, choosing: false, dest: null, unit: null, token: null, notice: null };
+  const mins = (s) => `${Math.max(1, Math.round((s || 0) / 60))}분`;
+
+  // A pending choice is confirmed by the record its command produced, or by any later record
+  // that settles on the chosen hospital.
+  function settle(dest) {
+    const p = state.pending;
+    if (!p || !dest) return;
+    if (dest.command_id && dest.command_id === p.commandId) { state.pending = null; return; }
+    if (dest.hospital_id === p.hospitalId && dest.status !== "recommended"
+        && Date.parse(dest.issued_at) >= p.sentAt - 5000) state.pending = null;
+  }
+
+  async function choose(hospitalId, name) {
+    const dest = state.dest;
+    if (!dest) return;
+    state.choosing = false;
+    state.pending = { hospitalId, name, commandId: null, sentAt: Date.now() };
+    render();
+    try {
+      const res = await GT.api(`/api/units/${encodeURIComponent(state.unit)}/destination`, {
+        method: "POST", token: state.token,
+        body: { hospital_id: hospitalId, incident_id: dest.incident_id },
+      });
+      if (state.pending && state.pending.hospitalId === hospitalId) state.pending.commandId = res.id;
+    } catch (err) {
+      state.pending = null;
+      state.notice(`선택 실패 choice refused: ${err.message}`);
+    }
+    render();
+  }
+
+  function rankedItem(r, dest) {
+    const li = el("li");
+    li.dataset.hospital = r.hospital_id;
+    const b = el("button", "choice");
+    b.type = "button";
+    const head = el("span", "choice-head");
+    head.append(el("strong", "", r.name), el("span", "level", r.level ? ` ${r.level}` : ""));
+    const facts = el("span", "facts");
+    const beds = r.beds_available == null ? "병상 정보 없음" : `병상 ${r.beds_available}`;
+    facts.append(el("span", "drive", `🚑 ${mins(r.drive_s)}`), el("span", "beds", ` · ${beds}`));
+    if (r.stale) {
+      const age = r.status_age_s == null ? "" : ` (${mins(r.status_age_s)} 전)`;
+      facts.append(el("span", "stale-flag", ` ⚠ 정보 오래됨 stale${age}`));
+    }
+    if (r.capable === false) facts.append(el("span", "incapable", " · 처치 불가 not capable"));
+    b.append(head, facts, el("span", "why", r.reason || ""));
+    if (r.hospital_id === dest.hospital_id) b.classList.add("current");
+    b.addEventListener("click", () => choose(r.hospital_id, r.name));
+    li.append(b);
+    return li;
+  }
+
+  function render() {
+    const dest = state.dest;
+    const box = $("destination");
+    box.hidden = !dest;
+    document.body.classList.toggle("has-destination", Boolean(dest));
+    document.body.classList.toggle("choosing", Boolean(dest && state.choosing));
+    if (!dest) return;
+    settle(dest);
+    const chosen = (dest.ranked || []).find((r) => r.hospital_id === dest.hospital_id) || {};
+    setText($("dest-name"), dest.hospital_name || chosen.name || dest.hospital_id);
+    setText($("dest-level"), chosen.level || "");
+    setText($("dest-reason"), dest.reason || "");
+    setText($("dest-condition"), [label("condition", dest.condition),
+      ...(dest.needs || []).map((n) => label("capability", n))].filter(Boolean).join(" · "));
+    setText($("dest-eta"), `ETA ${mins(dest.eta_s)}` + (chosen.stale ? " · ⚠ 병원 정보 오래됨 stale" : ""));
+    $("dest-eta").classList.toggle("stale", Boolean(chosen.stale));
+    const p = state.pending;
+    const st = $("dest-state");
+    st.className = p ? "pending" : dest.status;
+    setText(st, p ? `확인 대기 pending: ${p.name || p.hospitalId}`
+      : `${label("destinationStatus", dest.status)} ${dest.status}`);
+    const accept = $("dest-accept");
+    accept.disabled = Boolean(p) || dest.status !== "recommended";
+    const list = $("dest-ranked");
+    list.hidden = !state.choosing;
+    setText($("dest-other"), state.choosing ? "닫기 Close list" : "다른 병원 Choose another");
+    if (state.choosing) list.replaceChildren(...(dest.ranked || []).map((r) => rankedItem(r, dest)));
+  }
+
+  // Draw the route to the hospital and its marker; the points to keep in view.
+  function draw(layer, renderer) {
+    const dest = state.dest;
+    if (!dest) return [];
+    const pts = [];
+    if (dest.route && dest.route.type === "LineString") {
+      const lls = dest.route.coordinates.map(([lon, lat]) => [lat, lon]);
+      L.polyline(lls, { renderer, color: "#69f0ae", weight: 6, opacity: 0.95, dashArray: "10 6" }).addTo(layer);
+      pts.push(...lls);
+      const end = lls[lls.length - 1];
+      L.circleMarker(end, { renderer, radius: 9, color: "#fff", weight: 3, fillColor: "#d50000", fillOpacity: 1 })
+        .bindTooltip(document.createTextNode(dest.hospital_name || dest.hospital_id), { permanent: true, direction: "top" })
+        .addTo(layer);
+    }
+    return pts;
+  }
+
+  function show(dest) { state.dest = dest || null; if (!dest) state.choosing = false; render(); }
+
+  function start(unit, token, notice) {
+    Object.assign(state, { unit, token, notice });
+    $("dest-accept").addEventListener("click", () => {
+      if (state.dest) choose(state.dest.hospital_id, state.dest.hospital_name);
+    });
+    $("dest-other").addEventListener("click", () => { state.choosing = !state.choosing; render(); });
+  }
+
+  return { start, show, draw, state };
+})();
