@@ -1,16 +1,17 @@
 "use strict";
 // Bridges, tunnels, underpasses and overpasses: a map layer coloured by state and a board of
 // every structure with its live readings against thresholds, the trend of the last hour and
-// the closure actions. The registry (about 840 structures in Seoul) is fetched once; states
-// and readings then come over the console socket. The board shows the structures that need
-// attention first and draws at most ROW_LIMIT rows (search or filter to reach the rest); a
-// closure recommendation raises an alarm, since it asks a person to act.
+// the closure actions. The registry (Seoul's ~840 structure links make some 360 structures)
+// is fetched once; states and readings then come over the console socket. The board shows
+// the structures that need attention first and draws at most settings.rowLimit rows (search
+// or filter to reach the rest); a closure recommendation raises an alarm, since it asks a
+// person to act.
 GT.structures = (() => {
   const { el, label, setText } = GT;
   const COLOURS = { open: "#78909c", watch: "#fdd835", closure_recommended: "#ff3d00", closed: "#d50000" };
   const RANK = { closure_recommended: 0, closed: 1, watch: 2, open: 3 };
   const HISTORY_MS = 3600 * 1000;
-  const ROW_LIMIT = 150;
+  const settings = { rowLimit: 150 };  // rows drawn at most (the rest by search or filter)
   const FOCUS_ZOOM = 15;
   const SPARK = { w: 132, h: 26 };
   const SVG = "http://www.w3.org/2000/svg";
@@ -237,7 +238,7 @@ GT.structures = (() => {
     setText(byId("structures-counts"),
       `${items.size} · 통제 권고 ${n.closure_recommended} · 통제 중 ${n.closed} · 주의 ${n.watch}`);
     const all = shown();
-    const rows = all.slice(0, ROW_LIMIT);
+    const rows = all.slice(0, settings.rowLimit);
     GT.reconcile(byId("structures"), rows, { key: (s) => s.structure_id, create, update, sig });
     setText(byId("structures-note"), !loaded ? "불러오는 중 loading…"
       : all.length > rows.length ? `… ${all.length - rows.length} more — narrow the search`
@@ -294,7 +295,7 @@ GT.structures = (() => {
     const s = items.get(id);
     if (!s) return;
     focused = id;
-    if (!shown().slice(0, ROW_LIMIT).includes(s)) {
+    if (!shown().slice(0, settings.rowLimit).includes(s)) {
       filter.show = "all";
       filter.text = s.name || id;
       byId("structures-show").value = "all";
@@ -319,6 +320,6 @@ GT.structures = (() => {
     load();
   }
 
-  return { start, apply, render, focus, open, items, filter, counts, drawnCount: () => drawn.size,
-           settings: { ROW_LIMIT } };
+  return { start, apply, render, focus, open, items, filter, counts, settings,
+           drawnCount: () => drawn.size };
 })();

@@ -177,7 +177,7 @@ async def test_board_layer_confirm_and_public_page(browser: Browser, seoul: Sett
         assert under.name in await alarm.inner_text()
         # every structure is a step away (the board draws at most its limit of rows)
         await page.select_option("#structures-show", "all")
-        limit = await page.evaluate("GT.structures.settings.ROW_LIMIT")
+        limit = await page.evaluate("GT.structures.settings.rowLimit")
         rows = min(limit, len(registry))
         await rendered(
             page, f"document.querySelectorAll('#structures li.structure').length === {rows}"
