@@ -73,6 +73,8 @@ class Recommender:
         self._target_cache: dict[tuple[float, float], tuple[int, float]] = {}
         self._arrays: tuple[Fleet, int, FleetArrays] | None = None
         self._synced: tuple[Fleet, int, CoverageState, int] | None = None
+        self._closed_edges: np.ndarray = np.zeros(0, np.int64)
+        self._closed_graphs: dict[int, tuple[RoadGraph, RoadGraph]] = {}
 
     def prepare_coverage(self) -> CoverageState:
         """Travel times from every station (the station table's rows, else one search each);
@@ -109,9 +111,39 @@ class Recommender:
     def _table(self) -> TimeTable | None:
         return self.city.station_table if self.use_station_table else None
 
+    def close_edges(self, edges: np.ndarray) -> None:
+        """Take these road edges (``RoadGraph.edge_arrays`` indices) out of every
+        recommendation and route from now on (closed structures); empty reopens all."""
+        self._closed_edges = np.unique(np.asarray(edges, np.int64))
+        self._closed_graphs = {}
+
+    @property
+    def closed_edges(self) -> np.ndarray:
+        """The road edges recommendations and routes avoid."""
+        return self._closed_edges
+
+    def graph_at(self, now: datetime) -> RoadGraph:
+        """The road graph recommendations use at ``now``, closed edges taken out."""
+        return self._roads_at(now)[0]
+
+    def open_graph_at(self, now: datetime) -> RoadGraph:
+        """The road graph of the moment with every edge open."""
+        return self._open_roads_at(now)[0]
+
     def _roads_at(self, now: datetime) -> tuple[RoadGraph, TimeTable | None]:
         """The road graph and station table of the moment (one per hour band with a travel
-        model; the city's own otherwise)."""
+        model; the city's own otherwise). With closed edges, the graph without them and no
+        station table (its trees were grown with every edge open)."""
+        graph, table = self._open_roads_at(now)
+        if self._closed_edges.size == 0:
+            return graph, table
+        hit = self._closed_graphs.get(id(graph))
+        if hit is None or hit[0] is not graph:
+            hit = (graph, graph.without_edges(self._closed_edges))
+            self._closed_graphs[id(graph)] = hit
+        return hit[1], None
+
+    def _open_roads_at(self, now: datetime) -> tuple[RoadGraph, TimeTable | None]:
         if self.travel is None:
             return self.city.roads, self._table()
         times = TravelTimes.for_city(self.city, self.travel)

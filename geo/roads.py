@@ -202,6 +202,26 @@ class RoadGraph:
             crs=self.projection.crs,
         )
 
+    def without_edges(self, edges: NDArray[np.int64]) -> RoadGraph:
+        """The same network with some edges (edge_arrays indices) taken out of every search:
+        closed roads. Only the two search matrices are rebuilt; nodes, snapping, geometry and
+        edge lookups are shared with this graph, and routes never use the edges taken out.
+        """
+        drop = np.unique(np.asarray(edges, np.int64))
+        if drop.size == 0:
+            return self
+        keep = np.ones(self.edge_count, bool)
+        keep[drop] = False
+        n = self.node_count
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(self._src[keep], minlength=n))])
+        fwd = csr_matrix((self._time_s[keep], self._indices[keep], indptr), shape=(n, n))
+        closed: RoadGraph = object.__new__(RoadGraph)
+        closed.__dict__.update(self.__dict__)
+        closed._fwd = fwd
+        closed._rev = csr_matrix(fwd.T)
+        closed._isochrones = {}
+        return closed
+
     def edge_time_s(self, u: int, v: int) -> float:
         """Travel time of the edge u -> v; KeyError when there is none."""
         return float(self._time_s[self._edge(u, v)])

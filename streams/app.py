@@ -30,7 +30,7 @@ from streams import records
 from streams.contract import Command, ContractError, UnitStatus, UnitStatusValue, decode, encode
 from streams.deadletter import dead_letter
 from streams.delivery import deliver
-from streams.dispatch_stage import DispatchRelay, dispatch_items
+from streams.dispatch_stage import DispatchRelay, dispatch_items, structure_readings
 from streams.evidence import Evidence
 from streams.follow import Relay, follow_items
 from streams.merging import Merger
@@ -225,7 +225,8 @@ class FusionWorker:
     @staticmethod
     def _apply_item(zone: Zone, item: dict[str, Any], now: datetime) -> list[Effect]:
         if "evidence" in item:
-            return zone.evidence(Evidence.from_json(item["evidence"]), now)
+            ev = Evidence.from_json(item["evidence"])
+            return structure_readings(ev) + zone.evidence(ev, now)
         if "advance" in item:  # lifecycle feedback from the dispatch stage
             change = item["advance"]
             return zone.advance(change["incident_id"], UnitStatusValue(change["status"]), now)

@@ -30,22 +30,27 @@ import faust
 import orjson
 
 from dispatch import Recommender, load_er_rules
+from dispatch.closure_rules import load_closure_rules
 from geo import City
 from geo.travel import TravelModel
 from stack.settings import Settings
 from streams import records
+from streams.closing import READING_KINDS, ClosureChange, ClosureKeeper, reading_item
 from streams.contract import (
     Command,
     CommandAction,
     ContractError,
     ErStatus,
+    EvidenceSource,
     Incident,
     Position,
     UnitStatus,
     UnitStatusValue,
 )
+from streams.contract.commands import CLOSURES
 from streams.destinations import DestinationFollower
 from streams.dispatching import DispatchFollower
+from streams.evidence import Evidence
 from streams.fusion import IncidentState
 from streams.stage import (
     Event,
@@ -64,17 +69,32 @@ from streams.zones import owner_of
 
 log = logging.getLogger("goldentime.dispatch")
 
-DISPATCH_ACTIONS = frozenset(
-    {
-        CommandAction.ACCEPT_RECOMMENDATION,
-        CommandAction.OVERRIDE,
-        CommandAction.RESOLVE_INCIDENT,
-        CommandAction.CLOSE_INCIDENT,
-        CommandAction.CHOOSE_DESTINATION,
-    }
+DISPATCH_ACTIONS = (
+    frozenset(
+        {
+            CommandAction.ACCEPT_RECOMMENDATION,
+            CommandAction.OVERRIDE,
+            CommandAction.RESOLVE_INCIDENT,
+            CommandAction.CLOSE_INCIDENT,
+            CommandAction.CHOOSE_DESTINATION,
+        }
+    )
+    | CLOSURES
 )
 FEEDBACK = "zone-feedback"
 """Effects of this topic go back to the zone (``advance`` items), not to a contract topic."""
+
+
+def structure_readings(ev: Evidence) -> list[Effect]:
+    """A sensor reading of a kind structures are judged on, for the closure keeper in the
+    dispatch stage (every reading, under its threshold or not: it may raise a watch)."""
+    if ev.source is not EvidenceSource.SENSOR or ev.kind not in READING_KINDS:
+        return []
+    if ev.value is None or ev.unit is None:
+        return []
+    sensor_id = ev.reporter.removeprefix("sensor:")
+    item = reading_item(ev.id, sensor_id, ev.kind, ev.value, ev.unit, ev.at, ev.lon, ev.lat)
+    return [Effect("dispatch", ev.id, orjson.dumps(item))]
 
 
 class DispatchRelay:
@@ -168,12 +188,18 @@ class DispatchStage:
         commands_seen: MutableMapping[str, Any],
         started_at: datetime,
         destinations: DestinationFollower | None = None,
+        closures: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.dispatch = DispatchFollower(
             Feedback(), city, recommender, units, assignments, plans, started_at
         )
         self._commands_seen = commands_seen
         self.destinations = destinations or DestinationFollower(city, load_er_rules(), {}, {}, {})
+        self._recommender = recommender
+        self.closures = ClosureKeeper(
+            city, load_closure_rules(), closures if closures is not None else {}
+        )
+        recommender.close_edges(self.closures.closed_edges())  # as recovered with the table
 
     def apply(self, item: dict[str, Any], now: datetime) -> list[Effect]:
         """The effects of one item (an incident state, a unit report, a dispatch command or
@@ -196,6 +222,8 @@ class DispatchStage:
             return effects + self.destinations.on_unit_status(status, incident_id, place, now)
         if "er_status" in item:
             return self.destinations.on_er_status(ErStatus.model_validate(item["er_status"]), now)
+        if "reading" in item:
+            return self.closures.on_reading(item["reading"], now).effects
         if "command" in item:
             command = Command.model_validate(item["command"])
             key = f"cmd:{command.id}"
@@ -204,12 +232,25 @@ class DispatchStage:
             self._commands_seen[key] = command.action.value
             if command.action is CommandAction.CHOOSE_DESTINATION:
                 return self.destinations.on_choose(command, now)
+            if command.action in CLOSURES:
+                return self._closure(self.closures.on_command(command, now), now)
             raw = item.get("incident")
             incident = Incident.model_validate(raw) if raw else None
             return self.dispatch.on_command(command, incident, now)
         self.dispatch.forget(item["forget"])
         self.destinations.forget(item["forget"])
         return []
+
+    def _closure(self, change: ClosureChange, now: datetime) -> list[Effect]:
+        """A closure's record first, then routing without its links at once, then new
+        routes for the units whose route crosses them."""
+        effects = list(change.effects)
+        if change.closed is None and change.reopened is None:
+            return effects
+        self._recommender.close_edges(self.closures.closed_edges())
+        if change.closed is not None:
+            effects += self.dispatch.reroute(change.closed.id, now)
+        return effects
 
 
 def feedback_records(effects: list[Effect]) -> list[tuple[str, bytes]]:
@@ -231,7 +272,7 @@ class DispatchWorker:
         changelog = Changelog()
         self._tables = [
             stage_table(self.app, changelog, settings, name)
-            for name in ("units", "assignments", "plans", "commands-seen")
+            for name in ("units", "assignments", "plans", "commands-seen", "closures")
         ]
         self._er_tables = [
             stage_table(self.app, changelog, settings, name)
@@ -255,7 +296,7 @@ class DispatchWorker:
     def stage(self) -> DispatchStage:
         """The dispatch work over the tables as recovered."""
         if self._stage is None:
-            units, assignments, plans, commands_seen = self._tables
+            units, assignments, plans, commands_seen, closures = self._tables
             self._stage = DispatchStage(
                 self.city,
                 self.recommender,
@@ -265,6 +306,7 @@ class DispatchWorker:
                 commands_seen,
                 self.started_at,
                 DestinationFollower(self.city, self.er_rules, *self._er_tables),
+                closures,
             )
         return self._stage
 
@@ -276,6 +318,7 @@ class DispatchWorker:
             item.get("command")
             or item.get("unit")
             or item.get("er_status")
+            or item.get("reading")
             or item.get("incident")
             or item
         )

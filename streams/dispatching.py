@@ -16,6 +16,7 @@ available again or an override releases it.
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import math
 from collections.abc import MutableMapping
@@ -27,7 +28,7 @@ import orjson
 
 from dispatch import DispatchError, Fleet, Recommender, Unit, UnitUpdate, seed_fleet
 from dispatch import UnitStatus as FleetStatus
-from geo import City
+from geo import City, RoadGraph
 from streams.contract import (
     Assignment,
     AssignmentStatus,
@@ -442,6 +443,95 @@ class DispatchFollower:
             incident_id, UnitStatusValue.DISPATCHED, now
         )
 
+    # -- closures ------------------------------------------------------------------------
+    def reroute(self, structure_id: str, now: datetime) -> list[Effect]:
+        """New routes, around the links the recommender now avoids, for every unit
+        recommended or on its way whose route crosses them: a new record of the same order
+        (same status) naming the closure in ``rerouted_because``."""
+        closed = self._rec.closed_edges
+        if closed.size == 0:
+            return []
+        base = self._rec.open_graph_at(now)
+        src, dst, _, _ = base.edge_arrays()
+        lon, lat = base.node_lonlats()
+        blocked = {
+            (lon[u], lat[u], lon[v], lat[v]) for u, v in zip(src[closed], dst[closed], strict=True)
+        }
+        graph = self._rec.graph_at(now)
+        effects: list[Effect] = []
+        for key in sorted(k for keys in self._by_incident.values() for k in keys):
+            value = self._assignments.get(key)
+            if value is None or not self._en_route(value):
+                continue
+            coords = (value.get("route") or {}).get("coordinates") or []
+            legs = itertools.pairwise(coords)
+            if not any((a[0], a[1], b[0], b[1]) in blocked for a, b in legs):
+                continue
+            effects += self._reroute_one(value, coords[-1], graph, base, structure_id, now)
+        return effects
+
+    def _en_route(self, value: dict[str, Any]) -> bool:
+        """Whether an order still has a drive ahead: recommended, or assigned to a unit the
+        fleet holds as dispatched or en route to that incident."""
+        if value["status"] == "recommended":
+            return True
+        if value["status"] != "assigned" or value["unit_id"] not in self.fleet:
+            return False
+        if self._unit_incident.get(value["unit_id"]) != value["incident_id"]:
+            return False
+        status = self.fleet.get(value["unit_id"]).status
+        return status in (FleetStatus.DISPATCHED, FleetStatus.EN_ROUTE)
+
+    def _reroute_one(
+        self,
+        value: dict[str, Any],
+        end: list[float],
+        graph: RoadGraph,
+        base: RoadGraph,
+        structure_id: str,
+        now: datetime,
+    ) -> list[Effect]:
+        unit = self.fleet.get(value["unit_id"]) if value["unit_id"] in self.fleet else None
+        if unit is None:
+            return []
+        pos = unit.position(now)
+        start = graph.snap(pos.lon, pos.lat).node
+        target = graph.snap(end[0], end[1]).node
+        route = graph.route(start, target)
+        if route is None:
+            log.warning("no route for %s around %s", value["unit_id"], structure_id)
+            return []
+        if not pos.stale:
+            eta_s = route.eta_s  # driving, with a fresh fix: the drive from where it is
+        else:  # not yet rolling (or no fix): what the detour adds to the ETA it was given
+            before = base.route(start, target)
+            extra = route.eta_s - (before.eta_s if before is not None else route.eta_s)
+            eta_s = float(value["eta_s"]) + max(0.0, extra)
+        spread = (
+            float(value["eta_p90_s"]) - float(value["eta_s"])
+            if value.get("eta_p90_s") is not None
+            else None
+        )
+        p90 = None if spread is None else eta_s + spread
+        judged = p90 if p90 is not None else eta_s
+        golden = float(value["golden_time_s"])
+        record = _revised(
+            value,
+            route=route.geometry,
+            eta_s=round(eta_s, 1),
+            eta_p50_s=None if p90 is None else round(eta_s, 1),
+            eta_p90_s=None if p90 is None else round(p90, 1),
+            distance_m=round(route.distance_m, 1),
+            within_golden_time=judged <= golden,
+            breach_s=None if judged <= golden else round(judged - golden, 1),
+            issued_at=now.isoformat(),
+            issued_by="closure",
+            reason=f"rerouted around closed {structure_id}",
+            rerouted_because=structure_id,
+            command_id=None,
+        )
+        return self._store(record)
+
     # -- commands ------------------------------------------------------------------------
     def on_command(
         self, command: Command, incident: Incident | None, now: datetime
@@ -492,7 +582,7 @@ class DispatchFollower:
                 )
             )
         if command.unit_ids:
-            g = self._city.roads
+            g = self._rec.graph_at(now)
             target = g.snap(incident.location.lon, incident.location.lat).node
             times = g.times_to(target)
             for unit_id in command.unit_ids:

@@ -43,6 +43,9 @@ class Evidence:
     uncertain: bool = False
     """The type is a guess (an uncategorised call, words against the category): the
     evidence may join any incident near enough (``fusion.search_types``)."""
+    value: float | None = None
+    """A sensor's reading (in ``unit``): what structures are judged on (``streams.closing``)."""
+    unit: str | None = None
 
     @property
     def key(self) -> str:
@@ -66,6 +69,8 @@ class Evidence:
             "address": self.address,
             "description": self.description,
             "uncertain": self.uncertain,
+            "value": self.value,
+            "unit": self.unit,
         }
 
     @classmethod
@@ -86,6 +91,8 @@ class Evidence:
             address=data["address"],
             description=data["description"],
             uncertain=bool(data.get("uncertain", False)),
+            value=data.get("value"),
+            unit=data.get("unit"),
         )
 
 
@@ -149,4 +156,6 @@ def from_sensor(alarm: SensorAlarm) -> Evidence:
         weight=SENSOR_WEIGHT,
         reporter=f"sensor:{alarm.sensor_id}",
         kind=alarm.kind.value,
+        value=alarm.value,
+        unit=alarm.unit,
     )

@@ -112,3 +112,36 @@ def test_seoul_reading_on_a_structure_attaches_to_it(seoul: City, kind: str) -> 
     lon, lat = s.lines[0][0]
     found = attached_structure(seoul, "ANY-1", sensor_kind, lon, lat)
     assert found is not None and found.kind == kind
+
+
+def test_a_graph_without_a_structure_searches_as_one_built_without_its_links(
+    builtin: City,
+) -> None:
+    from geo.graph_build import build_road_graph
+
+    roads = builtin.roads
+    s = structure_by_id(builtin, UNDERPASS)
+    assert s is not None
+    edges = structure_edges(builtin, s)
+    closed = roads.without_edges(edges)
+    src, dst, time_s, length = roads.edge_arrays()
+    keep = np.ones(roads.edge_count, bool)
+    keep[edges] = False
+    lon, lat = roads.node_lonlats()
+    rebuilt, _ = build_road_graph(
+        node_ids=[roads.node_id(i) for i in range(roads.node_count)],
+        lon=lon,
+        lat=lat,
+        src=src[keep],
+        dst=dst[keep],
+        length_m=length[keep],
+        time_s=time_s[keep],
+        streets=[""] * int(keep.sum()),
+        crs=roads.projection.crs,
+    )
+    west = int(src[edges[0]])
+    assert np.array_equal(closed.times_from(west), rebuilt.times_from(west))
+    assert not np.array_equal(closed.times_from(west), roads.times_from(west))
+    route = closed.route(west, int(dst[edges[0]]))
+    assert route is not None and len(route.nodes) > 2  # around, not through
+    assert roads.without_edges(np.zeros(0, np.int64)) is roads
