@@ -498,9 +498,20 @@ class DispatchFollower:
         start = graph.snap(pos.lon, pos.lat).node
         target = graph.snap(end[0], end[1]).node
         route = graph.route(start, target)
-        if route is None:
-            log.warning("no route for %s around %s", value["unit_id"], structure_id)
-            return []
+        if route is None:  # the scene lies beyond the closure: no road leads there now
+            log.warning("no road for %s around closed %s", value["unit_id"], structure_id)
+            record = _revised(
+                value,
+                route=None,
+                within_golden_time=False,
+                issued_at=now.isoformat(),
+                issued_by="closure",
+                reason=f"no road around closed {structure_id}: route withheld, find another "
+                "approach",
+                rerouted_because=structure_id,
+                command_id=None,
+            )
+            return self._store(record)
         if not pos.stale:
             eta_s = route.eta_s  # driving, with a fresh fix: the drive from where it is
         else:  # not yet rolling (or no fix): what the detour adds to the ETA it was given
