@@ -2,9 +2,12 @@
 
 All times are scenario seconds (the scenario clock's speed compresses them): a unit
 reports en route at once, on scene after the ETA its assignment carries, works there for
-the pace file's on-scene time; an ambulance then transports one patient in ``transport
-share`` of its runs to the nearest emergency room and hands over; the unit is available
-where it is, and back at its station after the drive home.
+the pace file's on-scene time. An ambulance that transports (``transport share`` of its
+runs) reports its patient's condition with "on scene" (``scenarios.patients``), and when
+it leaves takes the patient to the emergency room its destination names (the system's
+recommendation or the crew's choice, from the ``destinations`` topic), else the nearest;
+it hands over (a bed taken on the ``ErBoard``); the unit is available where it is, and
+back at its station after the drive home.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import random
 from typing import Any
 
 from geo import City
+from scenarios.er_board import ErBoard
 from scenarios.pace import CrewTimes
+from scenarios.patients import draw_patient
 from scenarios.schedule import Schedule
 
 __all__ = ["CrewSimulator"]
@@ -27,15 +32,39 @@ class CrewSimulator:
     """Turns assignments into the unit-status reports crews would send."""
 
     def __init__(
-        self, city: City, times: CrewTimes, rng: random.Random, schedule: Schedule
+        self,
+        city: City,
+        times: CrewTimes,
+        rng: random.Random,
+        schedule: Schedule,
+        board: ErBoard | None = None,
     ) -> None:
         self._times, self._rng, self._schedule = times, rng, schedule
         self._home = {u.unit_id: (st.lon, st.lat, st.id) for st in city.stations for u in st.units}
-        self._ers = [(f.lon, f.lat) for f in city.facilities if f.kind == "emergency_room"]
+        self._ers = {
+            f.id.removeprefix("ER-"): (f.lon, f.lat)
+            for f in city.facilities
+            if f.kind == "emergency_room"
+        }
+        self.board = board
         self._job: dict[str, int] = {}  # unit → its current job number (stale reports skipped)
         self._on_job: set[str] = set()
         self._jobs = 0
-        self.counts = {"assignments": 0, "transports": 0, "cleared": 0}
+        self._types: dict[str, str] = {}  # incident → its type (the latest known)
+        self._destinations: dict[tuple[str, str], str] = {}  # (unit, incident) → hospital
+        self.counts = {"assignments": 0, "transports": 0, "cleared": 0, "to_destination": 0}
+
+    def on_incident(self, incident: dict[str, Any]) -> None:
+        """Remember an incident's type (what the crew will find there)."""
+        if len(self._types) > 20_000:  # the oldest go: crews only ask about live ones
+            for key in list(self._types)[:10_000]:
+                del self._types[key]
+        self._types[str(incident.get("id"))] = str(incident.get("type") or "other")
+
+    def on_destination(self, destination: dict[str, Any]) -> None:
+        """Where a unit is to take its patient (the latest record wins)."""
+        key = (str(destination.get("unit_id")), str(destination.get("incident_id")))
+        self._destinations[key] = str(destination.get("hospital_id"))
 
     @property
     def busy(self) -> frozenset[str]:
@@ -65,32 +94,59 @@ class CrewSimulator:
         at = now_s + 1.0
         self._report(at, {**base, **incident, "status": "en_route"}, (home_lon, home_lat))
         at += travel_s
-        self._report(at, {**base, **incident, "status": "on_scene"}, scene)
+        transports = kind == "ambulance" and bool(self._ers) and rng.random() < t.transport_share
+        on_scene = {**base, **incident, "status": "on_scene"}
+        if transports:
+            kind_of = self._types.get(assignment["incident_id"], "medical")
+            on_scene["patient"] = draw_patient(kind_of, rng).as_contract()
+        self._report(at, on_scene, scene)
         at += rng.uniform(low, high)
-        here = scene
-        if kind == "ambulance" and self._ers and rng.random() < t.transport_share:
-            er = min(self._ers, key=lambda e: _metres(scene, e))
-            self.counts["transports"] += 1
-            self._report(at, {**base, **incident, "status": "transporting"}, scene)
-            at += _drive_s(scene, er, t.transport_speed_kph)
-            self._report(at, {**base, **incident, "status": "at_hospital"}, er)
-            at += rng.uniform(*t.handover_s)
-            here = er
+        if transports:  # where to is decided when the crew leaves (its destination by then)
+            self._schedule.add(at, "unit-status", unit_id, {**base, **incident, "leave": scene})
+            return
+        self._clear(at, base, scene)
+
+    def _clear(self, at: float, base: dict[str, Any], here: tuple[float, float]) -> None:
+        """The unit is available where it is, then drives home."""
+        home_lon, home_lat, _ = self._home[base["unit_id"]]
         self._report(at, {**base, "status": "available", "cleared": True}, here)
-        at += _drive_s(here, (home_lon, home_lat), t.transport_speed_kph)
+        at += _drive_s(here, (home_lon, home_lat), self._times.transport_speed_kph)
         self._report(at, {**base, "status": "available", "home": True}, (home_lon, home_lat))
+
+    def _transport(self, value: dict[str, Any], at: float) -> dict[str, Any]:
+        """The crew leaves with its patient: to its destination, else the nearest ER."""
+        scene = (float(value["leave"][0]), float(value["leave"][1]))
+        base = {k: value[k] for k in ("unit_id", "kind", "station_id", "job")}
+        incident = {"incident_id": value["incident_id"]}
+        chosen = self._destinations.pop((value["unit_id"], value["incident_id"]), None)
+        if chosen in self._ers:
+            self.counts["to_destination"] += 1
+        else:
+            chosen = min(self._ers, key=lambda h: _metres(scene, self._ers[h]))
+        er = self._ers[chosen]
+        self.counts["transports"] += 1
+        arrive = at + _drive_s(scene, er, self._times.transport_speed_kph)
+        self._report(arrive, {**base, **incident, "status": "at_hospital", "hospital": chosen}, er)
+        self._clear(arrive + self._rng.uniform(*self._times.handover_s), base, er)
+        out = {**base, **incident, "status": "transporting"}
+        return {**out, "location": {"lon": round(scene[0], 6), "lat": round(scene[1], 6)}}
 
     def _report(self, at_s: float, report: dict[str, Any], where: tuple[float, float]) -> None:
         value = {**report, "location": {"lon": round(where[0], 6), "lat": round(where[1], 6)}}
         self._schedule.add(at_s, "unit-status", report["unit_id"], value)
 
-    def release(self, value: dict[str, Any]) -> dict[str, Any] | None:
-        """The report to send for a due crew report (None when its job is stale)."""
+    def release(self, value: dict[str, Any], at_s: float = 0.0) -> dict[str, Any] | None:
+        """The report to send for a crew report due at ``at_s`` (None when its job is
+        stale)."""
         unit_id = value["unit_id"]
         job = value.get("job")
         if self._job.get(unit_id) != job:
             return None
-        out = {k: v for k, v in value.items() if k not in ("job", "cleared", "home")}
+        if "leave" in value:
+            value = self._transport(value, at_s)
+        elif "hospital" in value and self.board is not None:  # the handover takes a bed
+            self.board.admit(value["hospital"], at_s, self.board.draw_stay_s(self._rng))
+        out = {k: v for k, v in value.items() if k not in ("job", "cleared", "home", "hospital")}
         if value.get("cleared"):
             self._on_job.discard(unit_id)  # may take a new order from where it is
             self.counts["cleared"] += 1

@@ -21,6 +21,7 @@ TIME_FIELDS = {
     "cctv-events": "detected_at",
     "sensor-alarms": "measured_at",
     "unit-status": "at",
+    "er-status": "at",
 }
 
 

@@ -18,10 +18,12 @@ from typing import Any
 
 import orjson
 
+from dispatch import load_er_rules, registry
 from geo import City, load_city
 from scenarios.clock import CLOCK_TTL_S, ScenarioClock, clock_key, parse_start
 from scenarios.crews import CrewSimulator
 from scenarios.day import NormalDay
+from scenarios.er_board import ErBoard
 from scenarios.pace import load_pace
 from scenarios.schedule import TIME_FIELDS, Schedule, iso
 from stack.settings import Settings
@@ -53,8 +55,9 @@ class Simulation:
         pace = load_pace()
         self.day = NormalDay(city, pace, random.Random(settings.sim_seed), start, self.schedule)
         self.normal_day = normal_day
+        self.board = ErBoard(registry(city.facilities, load_er_rules()), settings.sim_seed + 3)
         self.crews = CrewSimulator(
-            city, pace.crews, random.Random(settings.sim_seed + 1), self.schedule
+            city, pace.crews, random.Random(settings.sim_seed + 1), self.schedule, self.board
         )
         self.scenario_name = scenario
         self.scenario_end_s = 0.0
@@ -72,10 +75,20 @@ class Simulation:
         for due in self.schedule.pop_due(now_s):
             value: dict[str, Any] | None = due.value
             if due.topic == "unit-status":
-                value = self.crews.release(due.value)
+                value = self.crews.release(due.value, due.at_s)
             if value is not None:
                 out.append((due.topic, due.key, value))
+        out += [("er-status", v["hospital_id"], v) for _, v in self.board.reports(now_s)]
         return out
+
+    def on_output(self, base: str, value: dict[str, Any], now_s: float) -> None:
+        """An output of the system the crews act on (assignments, incidents, destinations)."""
+        if base == "assignments":
+            self.crews.on_assignment(value, now_s)
+        elif base == "incidents":
+            self.crews.on_incident(value)
+        elif base == "destinations":
+            self.crews.on_destination(value)
 
     def counts(self) -> dict[str, int]:
         """Running counts: dispatches by category, calls, sensor and camera events, crews."""
@@ -115,8 +128,14 @@ def run(
     follower = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
     )
-    parts = follower.partitions_for_topic(topics.assignments) or set()
-    follower.assign([TopicPartition(topics.assignments, p) for p in parts])
+    followed = {topics.name(b): b for b in ("assignments", "incidents", "destinations")}
+    follower.assign(
+        [
+            TopicPartition(name, p)
+            for name in followed
+            for p in follower.partitions_for_topic(name) or set()
+        ]
+    )
     follower.seek_to_end()
     stop = {"now": False}
 
@@ -173,9 +192,9 @@ def run(
                 break
             upcoming = sim.schedule.next_at_s()
             wait_s = 0.25 if upcoming is None else min(0.25, clock.wall_s_until(upcoming))
-            for records in follower.poll(timeout_ms=max(1, int(wait_s * 1000))).values():
+            for tp, records in follower.poll(timeout_ms=max(1, int(wait_s * 1000))).items():
                 for record in records:
-                    sim.crews.on_assignment(orjson.loads(record.value), clock.now_s())
+                    sim.on_output(followed[tp.topic], orjson.loads(record.value), clock.now_s())
     finally:
         producer.flush()
         producer.close()
