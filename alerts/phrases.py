@@ -91,6 +91,7 @@ KOREAN = Phrasebook(
         "collapse": "건물 붕괴",
         "crowd": "인파 밀집",
         "traffic": "교통사고",
+        "road_closure": "통행 통제",
         "other": "재난",
     },
     actions={
@@ -101,7 +102,10 @@ KOREAN = Phrasebook(
         "Monitor": "안내 방송에 유의하십시오.",
         "Prepare": "대피를 준비하십시오.",
     },
-    actions_by_hazard={"crowd": "밀집지역 진입을 멈추고 천천히 빠져나오십시오."},
+    actions_by_hazard={
+        "crowd": "밀집지역 진입을 멈추고 천천히 빠져나오십시오.",
+        "road_closure": "진입하지 말고 우회하십시오.",
+    },
     secondary={
         "gas": " 화기 사용을 금지하십시오.",
         "chemical": " 환기장치를 끄십시오.",
@@ -138,6 +142,7 @@ ENGLISH = Phrasebook(
         "collapse": "Collapse",
         "crowd": "Crowd crush",
         "traffic": "Road crash",
+        "road_closure": "Road closure",
         "other": "Emergency",
     },
     actions={
@@ -148,7 +153,10 @@ ENGLISH = Phrasebook(
         "Monitor": "Follow official updates.",
         "Prepare": "Prepare to evacuate.",
     },
-    actions_by_hazard={"crowd": "Do not enter; leave slowly."},
+    actions_by_hazard={
+        "crowd": "Do not enter; leave slowly.",
+        "road_closure": "Do not enter; take a detour.",
+    },
     secondary={
         "gas": " No flames or sparks.",
         "chemical": " Turn off ventilation.",

@@ -240,6 +240,35 @@ class AlertFollower:
             alert = self._silenced(alert, silence, now)
         return self._store(alert)
 
+    def on_closure(self, record: dict[str, Any], now: datetime) -> list[Effect]:
+        """Draft the public notice of a structure a person closed ("○○지하차도 통제,
+        우회하십시오", as the policy's ``road_closure`` rule words and sizes it), or withdraw
+        its unapproved draft when the structure reopens. Once per closure record version."""
+        sid = record["structure_id"]
+        about = f"CLOSURE-{sid}"  # the alert's subject, in place of an incident
+        key = f"closure|{sid}"
+        if (self._drafted.get(key) or 0) >= record["version"]:
+            return []  # a replay of a closure record already handled
+        self._drafted[key] = record["version"]
+        own = self._own(about)
+        if record["state"] != "closed":
+            return self._withdraw_own(own, about, now, f"{record['name']} reopened")
+        if own is not None:
+            return []
+        subject = {
+            "id": about,
+            "type": "road_closure",
+            "priority": 3,
+            "location": record["location"],
+            "opened_at": record["updated_at"],
+            "evidence": [],
+        }
+        ctx = context_from_incident(subject, place=record["name"], calls=0, sensors=0, cameras=0)
+        outcome = draft_alert(ctx, self._districts, now=now)
+        if outcome.alert is None or self._ruled_out(outcome.alert.id):
+            return []
+        return self._store(outcome.alert)
+
     def _withdraw_own(
         self, own: PublicAlert | None, incident_id: str, now: datetime, reason: str
     ) -> list[Effect]:

@@ -65,7 +65,7 @@ from streams.stage import (
 from streams.topics import Topics
 from streams.transport.changelog import Changelog
 from streams.zone import Effect
-from streams.zones import owner_of
+from streams.zones import CITY_ZONE, owner_of
 
 log = logging.getLogger("goldentime.dispatch")
 
@@ -83,6 +83,8 @@ DISPATCH_ACTIONS = (
 )
 FEEDBACK = "zone-feedback"
 """Effects of this topic go back to the zone (``advance`` items), not to a contract topic."""
+TO_FOLLOW = "to-follow"
+"""Effects of this topic go to the follow-up stage (``closure`` items: public notices)."""
 
 
 def structure_readings(ev: Evidence) -> list[Effect]:
@@ -247,6 +249,9 @@ class DispatchStage:
         effects = list(change.effects)
         if change.closed is None and change.reopened is None:
             return effects
+        for effect in change.effects:  # the public notice: drafted by the follow-up stage
+            item = b'{"closure":' + effect.value + b"}"
+            effects.append(Effect(TO_FOLLOW, effect.key, item))
         self._recommender.close_edges(self.closures.closed_edges())
         if change.closed is not None:
             effects += self.dispatch.reroute(change.closed.id, now)
@@ -331,6 +336,7 @@ class DispatchWorker:
     async def _work(self, event: Event) -> None:
         now = now_utc()
         feedback: list[Effect] = []
+        follow: list[bytes] = []
         for item in records.parse(event.value):
             try:
                 effects = self.stage.apply(item, now)
@@ -343,10 +349,13 @@ class DispatchWorker:
                 continue
             # each incident's orders go out as soon as they are made, not after the whole
             # record (a record may hold hundreds of new incidents)
-            await self.outbox.emit(e for e in effects if e.topic != FEEDBACK)
+            await self.outbox.emit(e for e in effects if e.topic not in (FEEDBACK, TO_FOLLOW))
             feedback += [e for e in effects if e.topic == FEEDBACK]
+            follow += [e.value for e in effects if e.topic == TO_FOLLOW]
         for zone, value in feedback_records(feedback):
             await self.outbox.send(self.topics.evidence, zone.encode(), value, "feedback")
+        for value in records.frame(follow):
+            await self.outbox.send(self.topics.follow, CITY_ZONE.encode(), value, "follow-up")
 
 
 def create_dispatch_app(settings: Settings, city: City) -> faust.App:

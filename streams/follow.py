@@ -147,6 +147,8 @@ class FollowUp:
             return self._overlay.on_incident(state, None, now) + self._alert.on_incident(
                 state, None, now
             )
+        if "closure" in item:  # a structure closed or reopened (from the dispatch stage)
+            return self._alert.on_closure(item["closure"], now)
         if "command" in item:
             command = Command.model_validate(item["command"])
             key = f"cmd:{command.id}"
@@ -190,7 +192,7 @@ class FollowWorker:
 
     async def _refuse(self, item: dict[str, Any], error: str, event: Event) -> None:
         origin = item.get("origin") or origin_of(event)
-        payload = item.get("command") or item.get("incident") or item
+        payload = item.get("command") or item.get("incident") or item.get("closure") or item
         event_id = payload.get("id") if isinstance(payload, dict) else None
         await self.outbox.dead_letter(origin, orjson.dumps(payload), error, event_id, "follow")
 

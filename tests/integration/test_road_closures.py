@@ -2,7 +2,8 @@
 broker with a real worker: the water level raises watch and then a closure recommendation,
 a dispatcher confirms (the command sent twice: applied once), the ambulance gets a new
 route around it, no route after the closure uses its links, a killed and restarted worker
-keeps the closure, and reopening gives the links back."""
+keeps the closure, and reopening gives the links back; the closure drafts a public
+detour notice."""
 
 from __future__ import annotations
 
@@ -146,6 +147,15 @@ async def test_flooded_underpass_closed_ambulance_rerouted_closure_survives_rest
         since = [a for a in records if datetime.fromisoformat(a["issued_at"]) >= closed_at]
         bad = [a for a in since if a["status"] != "cancelled" and crosses(a)]
         assert not bad
+
+        def notice(r: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [a for a in r if a["incident_id"] == f"CLOSURE-{UNDERPASS}"]
+
+        alerts = notice(await read_until(boot, t.alerts, lambda r: bool(notice(r)), 60))
+        assert [a["status"] for a in alerts] == ["draft"]
+        assert (
+            "데모1지하차도" in alerts[0]["message"]["ko"] and "우회" in alerts[0]["message"]["ko"]
+        )
         before_restart = {a["incident_id"] for a in records}
     finally:
         worker.kill()  # a crash: the closure must come back from the table's changelog

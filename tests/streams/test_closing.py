@@ -19,7 +19,8 @@ from geo.builtin import _Grid
 from geo.structures import structure_by_id, structure_edges
 from streams.closing import reading_item
 from streams.contract import Command, CommandAction, ContractError, IncidentType
-from streams.dispatch_stage import DispatchStage
+from streams.dispatch_stage import TO_FOLLOW, DispatchStage
+from streams.follow import FollowUp
 from streams.fusion import open_incident
 from tests.streams.samples import call_evidence
 from tests.streams.test_followers import CITY, NOW, of
@@ -223,3 +224,32 @@ def test_thresholds_cite_a_source_or_say_assumption() -> None:
     text = (load_closure_rules.__globals__["RULES_PATH"]).read_text(encoding="utf-8")
     for block in text.split("\n[")[1:]:
         assert "ASSUMPTION" in block or "「" in block or "(" in block, block[:40]
+
+
+def follow_up() -> FollowUp:
+    names = ("overlays-done", "alerts", "drafted", "commands-seen", "alert-silences")
+    return FollowUp(CITY, *({} for _ in names))
+
+
+def test_a_closure_drafts_a_public_detour_notice_and_reopening_withdraws_it() -> None:
+    s, follow = Stage(), follow_up()
+    out = s.apply(command(1, CommandAction.CLOSE_STRUCTURE, reason="침수"))
+    items = [orjson.loads(e.value) for e in out if e.topic == TO_FOLLOW]
+    assert [i["closure"]["state"] for i in items] == ["closed"]
+    (draft,) = of(follow.apply(items[0], NOW), "alerts")
+    assert draft["status"] == "draft" and draft["tier"] == "safety"
+    assert draft["incident_id"] == f"CLOSURE-{UNDERPASS}" and draft["hazard"] == "road_closure"
+    assert "데모1지하차도" in draft["message"]["ko"] and "우회" in draft["message"]["ko"]
+    assert "detour" in draft["message"]["en"]
+    assert follow.apply(items[0], NOW) == []  # the same record again: one draft
+    out = s.apply(command(2, CommandAction.REOPEN_STRUCTURE, reason="배수 완료"))
+    (reopened,) = [orjson.loads(e.value) for e in out if e.topic == TO_FOLLOW]
+    (withdrawn,) = of(follow.apply(reopened, NOW), "alerts")
+    assert withdrawn["id"] == draft["id"] and withdrawn["status"] == "cancelled"
+
+
+def test_a_reading_alone_drafts_no_public_notice() -> None:
+    s = Stage()
+    out = s.apply(water(1, 0.4))
+    assert closures(out)[-1]["state"] == "closure_recommended"
+    assert [e for e in out if e.topic == TO_FOLLOW] == []
