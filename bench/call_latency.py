@@ -65,14 +65,11 @@ async def measure(info: dict[str, Any], n: int) -> dict[str, Any]:
     await producer.start()
     await incidents.start()
     await echo.start()
-    url = (
-        info["console_url"].replace("http", "ws")
-        + "/ws/console?token="
-        + info["tokens"]["dispatcher"]
-    )
+    url = info["console_url"].replace("http", "ws") + "/ws/console"
+    auth = {"Authorization": f"Bearer {info['tokens']['dispatcher']}"}
     topic_ms, console_ms, base_ms = [], [], []
     try:
-        async with websockets.connect(url, max_size=None) as ws:
+        async with websockets.connect(url, max_size=None, additional_headers=auth) as ws:
             await ws.recv()  # snapshot
             await incidents.getmany(timeout_ms=500)
             for i in range(n):

@@ -293,7 +293,12 @@ async def _measure(
             page = await browser.new_page(viewport={"width": 1920, "height": 1080})
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            await page.goto(f"{settings.console_url}/?token={tok}")
+            signed_in = await page.request.post(
+                f"{settings.console_url}/api/session",
+                headers={"Authorization": f"Bearer {tok}", "Origin": settings.console_url},
+            )  # the session cookie, as the sign-in page gets it
+            assert signed_in.ok, await signed_in.text()
+            await page.goto(f"{settings.console_url}/")
             await page.wait_for_function(
                 f"GT.console.state.incidents.size === {incidents}", timeout=60000
             )

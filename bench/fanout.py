@@ -95,13 +95,19 @@ class RawClient(asyncio.Protocol):
         del buf[:pos]
 
 
+def _bench_token() -> str:
+    """The dispatcher token the client workers present (from the parent, never in a URL)."""
+    return os.environ["GT_BENCH_TOKEN"]
+
+
 async def _raw_connect(url: str, on_text: Any) -> RawClient:
     hostport, path = url.split("//", 1)[1].split("/", 1)
     host, port = hostport.split(":")
     key = base64.b64encode(os.urandom(16)).decode()
     request = (
         f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        f"Authorization: Bearer {_bench_token()}\r\n\r\n"
     ).encode()
     loop = asyncio.get_running_loop()
     _, client = await loop.create_connection(lambda: RawClient(request, on_text), host, int(port))
@@ -138,7 +144,12 @@ async def _client_worker(url: str, connections: int, slow: int, timeout_s: float
         raw = socket.create_connection((host, int(port)))
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         return await websockets.connect(
-            url, sock=raw, compression=None, max_queue=1, ping_interval=None
+            url,
+            sock=raw,
+            compression=None,
+            max_queue=1,
+            ping_interval=None,
+            additional_headers={"Authorization": f"Bearer {_bench_token()}"},
         )
 
     clients: list[RawClient] = []
@@ -191,7 +202,9 @@ def _incident(seq: int, incident_id: str) -> dict[str, Any]:
 class Clients:
     """Client worker processes holding ``total`` connections between them."""
 
-    def __init__(self, url: str, total: int, per_process: int, slow: int, timeout_s: float):
+    def __init__(
+        self, url: str, token: str, total: int, per_process: int, slow: int, timeout_s: float
+    ):
         self.procs: list[subprocess.Popen[str]] = []
         remaining, first = total, True
         while remaining > 0:
@@ -199,7 +212,13 @@ class Clients:
             args = [sys.executable, "-m", "bench.fanout", "--client", url, "--connections", str(n)]
             args += ["--slow", str(slow if first else 0), "--timeout", str(timeout_s)]
             self.procs.append(
-                subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=_repo())
+                subprocess.Popen(
+                    args,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    cwd=_repo(),
+                    env={**os.environ, "GT_BENCH_TOKEN": token},
+                )
             )
             remaining -= n
             first = False
@@ -253,8 +272,8 @@ def _phase(
     from streams.topics import Topics
 
     tok = TokenAuthority(settings.auth_secret.encode()).mint(Role.DISPATCHER, "bench")
-    url = settings.console_url.replace("http", "ws") + f"/ws/console?batch=1&token={tok}"
-    workers = Clients(url, clients, 250, slow, duration_s + 60)
+    url = settings.console_url.replace("http", "ws") + "/ws/console?batch=1"
+    workers = Clients(url, tok, clients, 250, slow, duration_s + 60)
     workers.wait_ready()
     topic = Topics(settings.topic_prefix).incidents
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks=1, linger_ms=0)

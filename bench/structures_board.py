@@ -205,8 +205,13 @@ async def _measure(
             )  # playwright polls with eval, which the page's CSP forbids
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            signed_in = await page.request.post(
+                f"{settings.console_url}/api/session",
+                headers={"Authorization": f"Bearer {tok}", "Origin": settings.console_url},
+            )  # the session cookie, as the sign-in page gets it
+            assert signed_in.ok, await signed_in.text()
             began = time.monotonic()
-            await page.goto(f"{settings.console_url}/?token={tok}")
+            await page.goto(f"{settings.console_url}/")
             await page.wait_for_function(
                 f"GT.structures.items.size === {len(entries)}"
                 " && [...GT.structures.items.values()].every(s => s.state !== 'open')",

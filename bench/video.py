@@ -69,9 +69,12 @@ def free_port() -> int:
         return port
 
 
-async def viewer(url: str, slow: bool, index: int, tally: Tally, relay_protocol: bool) -> None:
+async def viewer(
+    url: str, token: str, slow: bool, index: int, tally: Tally, relay_protocol: bool
+) -> None:
     """One viewer: fast ones read everything, slow ones one frame per 0.25 s."""
     kwargs: dict[str, Any] = {"compression": None, "max_size": None, "open_timeout": 30}
+    kwargs["additional_headers"] = {"Authorization": f"Bearer {token}"}
     if slow:
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
@@ -163,11 +166,13 @@ async def run_workload(
     )
     tasks: list[asyncio.Task[None]] = []
     for c, cam in enumerate(cameras):
-        url = f"{ws_base}/ws/video/{cam}?reason=benchmark&token={token}"
+        url = f"{ws_base}/ws/video/{cam}?reason=benchmark"
         for v in range(args.viewers):
             slow = v < args.slow
             index = c * args.slow + v if slow else c * per_cam_fast + v - args.slow
-            tasks.append(asyncio.create_task(viewer(url, slow, index, tally, relay_protocol)))
+            tasks.append(
+                asyncio.create_task(viewer(url, token, slow, index, tally, relay_protocol))
+            )
     deadline = time.monotonic() + 60
     while tally.attached + len(tally.viewer_errors) < len(tasks):
         if time.monotonic() > deadline:
@@ -176,7 +181,10 @@ async def run_workload(
     sources = []
     for cam in cameras:
         ws = await connect(
-            f"{ws_base}/ws/ingest/{cam}?token={ingest_tokens[cam]}", compression=None, max_size=None
+            f"{ws_base}/ws/ingest/{cam}",
+            compression=None,
+            max_size=None,
+            additional_headers={"Authorization": f"Bearer {ingest_tokens[cam]}"},
         )
         if relay_protocol:
             hello = json.loads(await ws.recv())

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import generate_latest
 
 from access import authority_for
+from access.sessions import SessionStore
 from console.actions import actions_router
 from console.audit import AuditLog
 from console.auth import Gate
@@ -77,7 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
             return True
         return bool(await redis.sismember(f"{settings.namespace}:revoked-tokens", token_id))
 
-    gate = Gate(authority_for(settings), is_revoked)
+    gate = Gate(authority_for(settings), is_revoked, SessionStore(redis, settings.namespace))
     ctx = Context(
         gate=gate,
         readmodel=readmodel,

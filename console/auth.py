@@ -1,13 +1,19 @@
-"""Who is asking: bearer tokens checked on every route and socket."""
+"""Who is asking: a bearer token (scripts) or the session cookie (pages), on every route
+and socket. A token is never read from a URL (logs, history, Referer)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request, WebSocket, status
+from starlette.requests import HTTPConnection
 
 from access import Principal, Role, TokenAuthority, TokenError
 from access.bearer import BEARER_SUBPROTOCOL, subprotocol_token
+from access.origin import own_origin, refuses_write
+from access.sessions import SessionStore, session_id_of
+
+__all__ = ["Gate", "bearer_of", "is_secure", "origin_of", "refuse_cross_site"]
 
 RevocationCheck = Callable[[str], Awaitable[bool]]
 
@@ -15,23 +21,51 @@ WS_UNAUTHENTICATED = 4401
 WS_FORBIDDEN = 4403
 WS_TOO_SLOW = 4408
 """WebSocket close codes (4000–4999 are ours): no valid token, wrong role, client too slow."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def bearer_of(headers: dict[str, str] | object, query_token: str | None) -> str | None:
-    """The token from ``Authorization: Bearer …``, else ``?token=`` (scripts, older pages)."""
+def bearer_of(headers: dict[str, str] | object) -> str | None:
+    """The token from ``Authorization: Bearer …``."""
     get = getattr(headers, "get", None)
     auth = get("authorization") if get else None
     if isinstance(auth, str) and auth.lower().startswith("bearer "):
         return auth[7:].strip()
-    return query_token
+    return None
+
+
+def is_secure(conn: HTTPConnection) -> bool:
+    """True when the client reached us over TLS (directly or through a trusted proxy)."""
+    return conn.scope.get("scheme") in ("https", "wss")
+
+
+def origin_of(conn: HTTPConnection) -> str:
+    """This console's own origin as the client addressed it."""
+    return own_origin(is_secure(conn), conn.headers.get("host", ""))
+
+
+def refuse_cross_site(request: Request, by_cookie: bool) -> None:
+    """Raise 403 for a state-changing request another site's page made (CSRF)."""
+    if request.method in SAFE_METHODS:
+        return
+    headers = request.headers
+    if refuses_write(
+        headers.get("origin"), headers.get("sec-fetch-site"), origin_of(request), by_cookie
+    ):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site request refused")
 
 
 class Gate:
-    """Verifies tokens and roles for HTTP routes and WebSockets."""
+    """Verifies tokens, sessions and roles for HTTP routes and WebSockets."""
 
-    def __init__(self, authority: TokenAuthority, is_revoked: RevocationCheck) -> None:
+    def __init__(
+        self,
+        authority: TokenAuthority,
+        is_revoked: RevocationCheck,
+        sessions: SessionStore | None = None,
+    ) -> None:
         self.authority = authority
         self._is_revoked = is_revoked
+        self.sessions = sessions
 
     async def principal(self, token: str | None) -> Principal:
         """The verified principal of a token (raises TokenError)."""
@@ -40,11 +74,22 @@ class Gate:
             raise TokenError("token revoked")
         return principal
 
+    async def session_token(self, conn: HTTPConnection) -> str | None:
+        """The token of the session the request's cookie names, if any is live."""
+        session_id = session_id_of(conn.cookies, is_secure(conn))
+        if session_id is None or self.sessions is None:
+            return None
+        return await self.sessions.token(session_id)
+
     def require(self, *roles: Role) -> Callable[[Request], Awaitable[Principal]]:
         """A FastAPI dependency admitting only the given roles."""
 
         async def dependency(request: Request) -> Principal:
-            token = bearer_of(request.headers, None)  # never from a URL: logs, history, Referer
+            token = bearer_of(request.headers)
+            if token is None:
+                token = await self.session_token(request)
+                if token is not None:
+                    refuse_cross_site(request, by_cookie=True)
             try:
                 principal = await self.principal(token)
             except TokenError as exc:
@@ -62,10 +107,21 @@ class Gate:
         return dependency
 
     async def admit(self, websocket: WebSocket, *roles: Role) -> Principal | None:
-        """Accept a socket and return its principal, or close it with a reason code."""
+        """Accept a socket and return its principal, or close it with a reason code.
+
+        A script offers its token as ``gt.bearer`` subprotocol or ``Authorization`` header;
+        a page's socket carries the session cookie and must come from this console's own
+        origin (another site's page would ride on the cookie: cross-site WebSocket hijacking).
+        """
         offered = subprotocol_token(websocket.scope.get("subprotocols"))
         await websocket.accept(subprotocol=BEARER_SUBPROTOCOL if offered else None)
-        token = offered or bearer_of(websocket.headers, websocket.query_params.get("token"))
+        token = offered or bearer_of(websocket.headers)
+        if token is None:
+            token = await self.session_token(websocket)
+            origin = (websocket.headers.get("origin") or "").lower()
+            if token is not None and origin != origin_of(websocket):
+                await websocket.close(WS_FORBIDDEN, "cross-origin socket refused")
+                return None
         try:
             principal = await self.principal(token)
         except TokenError as exc:

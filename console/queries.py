@@ -140,7 +140,7 @@ def queries_router(ctx: Context) -> APIRouter:
         return await current_public_alerts(rm, datetime.now(UTC))
 
     async def may_review(request: Request) -> bool:
-        token = bearer_of(request.headers, request.query_params.get("token"))
+        token = bearer_of(request.headers) or await ctx.gate.session_token(request)
         if token is None:
             return False
         try:

@@ -3,8 +3,9 @@
 The sign-in page sends the browser to the provider's authorization endpoint with a PKCE
 challenge; the provider sends it back to ``/login?code=…&state=…``; the page checks the
 state and hands the code and its verifier to the console, which redeems them at the
-provider's token endpoint and returns the access token only if GoldenTime trusts it
-(issuer, audience, signature, a mapped role: :mod:`access.oidc`).
+provider's token endpoint and, only if GoldenTime trusts the access token (issuer,
+audience, signature, a mapped role: :mod:`access.oidc`), starts a session with it: the
+token stays on the server, the page gets the session cookie.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from access import TokenError
+from console.auth import refuse_cross_site
 from console.context import Context
+from console.login import start_session
 from stack.settings import Settings
 
 __all__ = ["sso_router"]
@@ -52,8 +56,9 @@ def sso_router(ctx: Context, settings: Settings) -> APIRouter:
         }
 
     @router.post("/api/session/oidc")
-    async def redeem(body: Redemption) -> dict[str, str]:
-        """Redeem a code at the provider; the access token if GoldenTime trusts it."""
+    async def redeem(request: Request, body: Redemption) -> JSONResponse:
+        """Redeem a code at the provider; a session if GoldenTime trusts its token."""
+        refuse_cross_site(request, by_cookie=False)
         if not enabled:
             raise HTTPException(404, "no identity provider configured")
         form = {
@@ -75,6 +80,6 @@ def sso_router(ctx: Context, settings: Settings) -> APIRouter:
             await ctx.gate.principal(token)
         except TokenError as exc:
             raise HTTPException(401, f"the provider's token is not valid here: {exc}") from None
-        return {"token": token}
+        return await start_session(ctx, request, token)
 
     return router

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from redis.exceptions import RedisError
 
 from access import TokenAuthority
+from access.sessions import SessionStore
 from video_relay.api import api_routes
 from video_relay.audit import AuditLog
 from video_relay.cameras import CameraLike, CameraRegistry
@@ -67,6 +68,7 @@ def create_app(
             url for _, url in config.pull_urls
         ),
         wall_clock=wall_clock,
+        sessions=SessionStore(redis_client, config.namespace),
     )
 
     @asynccontextmanager

@@ -1,8 +1,9 @@
 """Frames out: ``WS /ws/video/{camera_id}`` for authorised viewers, each at its own pace.
 
-Query parameters: ``reason`` and/or ``incident_id`` (one is required), ``token`` (when
-the client cannot set ``Authorization: Bearer``), ``max_fps`` and ``max_bytes_per_s``
-(lowered to the relay's caps). After the checks the relay sends one text message
+Who: ``Authorization: Bearer``, the ``gt.bearer`` subprotocol, or a console page's
+session cookie from a page of this host. Query parameters: ``reason`` and/or
+``incident_id`` (one is required), ``max_fps`` and ``max_bytes_per_s`` (lowered to the
+relay's caps). After the checks the relay sends one text message
 ``{"type": "session", "session_id": …, "camera": {…}, "max_fps": …, "max_bytes_per_s": …}``
 and then one binary message per JPEG frame: always the newest frame when the viewer is
 ready for one. Refusals are close codes listed in :mod:`video_relay.codes`.
@@ -184,7 +185,7 @@ def viewing_routes(relay: Relay) -> APIRouter:
         slot: ViewerSlot | None = None
         feed = relay.hub.get(camera_id)
         try:
-            principal = await relay.principal(ws)
+            principal = await relay.principal(ws, cookie=True)
             grant = await _decide(relay, principal, camera_id, ws)
             camera = relay.registry.get(camera_id).to_json()
             feed = relay.hub.feed(camera_id)

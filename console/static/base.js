@@ -1,25 +1,20 @@
 "use strict";
-// Shared by the GoldenTime pages: the token, safe DOM building, the vector base map.
+// Shared by the GoldenTime pages: who is signed in, safe DOM building, the vector base map.
 // Free text from the field is always inserted with textContent, never as HTML.
 const GT = window.GT = window.GT || {};
 
-// The page's token: from the sign-in page (sessionStorage of this tab), or handed over once
-// in the URL's fragment (never sent to a server) or, for older links, its query; either is
-// then removed from the address bar.
-GT.token = function token(storageKey) {
-  const key = storageKey || "gt-token";
-  const given = new URLSearchParams(location.hash.slice(1)).get("token") ||
-                new URLSearchParams(location.search).get("token");
-  if (given) { sessionStorage.setItem(key, given); history.replaceState(null, "", location.pathname); }
-  return given || sessionStorage.getItem(key) || "";
+// Who is signed in, as the server knows them from the session cookie (HttpOnly: no script
+// here ever sees a token). A page without a session goes to the sign-in page.
+GT.me = async function me() {
+  const res = await fetch("/api/me", { cache: "no-store" });
+  if (res.status === 401) { location.replace("/login"); return new Promise(() => {}); }
+  if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
+  return res.json();
 };
 
-// The (unverified) claims a token carries, for display only: the server checks every request.
-GT.tokenClaims = function tokenClaims(token) {
-  try {
-    const body = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(body + "=".repeat((4 - body.length % 4) % 4)));
-  } catch (_) { return {}; }
+// Sign out: the server ends the session and clears the cookie.
+GT.signOut = async function signOut() {
+  try { await fetch("/logout", { method: "POST" }); } finally { location.replace("/login"); }
 };
 
 GT.el = function el(tag, cls, text) {
@@ -31,8 +26,7 @@ GT.el = function el(tag, cls, text) {
 
 GT.api = async function api(path, opts) {
   const o = opts || {};
-  const headers = { "Content-Type": "application/json" };
-  if (o.token) headers.Authorization = "Bearer " + o.token;
+  const headers = { "Content-Type": "application/json" };  // the session cookie rides along
   const res = await fetch(path, { method: o.method || "GET", headers,
     body: o.body === undefined ? undefined : JSON.stringify(o.body) });
   let data = null;
@@ -162,9 +156,10 @@ GT.streetLabels = function streetLabels(map, roads, options) {
   return layer;
 };
 
-// A WebSocket that reconnects, except when the server refuses the token (4401/4403).
+// A WebSocket that reconnects, except when the server refuses it (4401/4403). It carries
+// the session cookie (the server checks its Origin), never a token in the URL.
 // The handle tells when the last frame arrived and can drop a silent link for a fresh one.
-GT.socket = function socket(path, token, onMessage, onState, extraQuery) {
+GT.socket = function socket(path, onMessage, onState, extraQuery) {
   const proto = location.protocol === "https:" ? "wss" : "ws";
   const handle = { lastFrameAt: 0, openedAt: 0, open: false, restarts: 0, restart: null };
   let delay = 500;
@@ -174,9 +169,7 @@ GT.socket = function socket(path, token, onMessage, onState, extraQuery) {
     retry = null;
     const params = new URLSearchParams(extraQuery || {});
     const q = params.toString() ? `?${params}` : "";
-    // the token rides in the subprotocol header, never in the URL (logs, history, Referer)
-    const ws = token ? new WebSocket(`${proto}://${location.host}${path}${q}`, ["gt.bearer", token])
-                     : new WebSocket(`${proto}://${location.host}${path}${q}`);
+    const ws = new WebSocket(`${proto}://${location.host}${path}${q}`);
     current = ws;
     ws.onopen = () => {
       delay = 500; handle.open = true; handle.openedAt = handle.lastFrameAt = Date.now();

@@ -99,7 +99,7 @@ GT.actions = (() => {
     if (spec.refuseNow) { settle(o, "refused", spec.refuseNow); check(); render(); return o; }
     render();
     try {
-      const res = await api(spec.path, { method: "POST", token: context.token, body: spec.body || {} });
+      const res = await api(spec.path, { method: "POST", body: spec.body || {} });
       o.commandId = res && res.id;
       o.sentAt = Date.now();
       if (!o.expect) settle(o, "done");

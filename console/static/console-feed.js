@@ -26,16 +26,16 @@ GT.feed = (() => {
     f.status.classList.remove("error");
     f.retry.hidden = true;
     let city;
-    try { city = await api("/api/city", { token: GT.console.token }); }
+    try { city = await api("/api/city"); }
     catch (err) { fail(f, `${f.cameraId}: ${err.message}`); return; }
     if (feed !== f) return;
     if (!city.video_port) { fail(f, "no video relay configured"); return; }
     const proto = location.protocol === "https:" ? "wss" : "ws";
     const q = new URLSearchParams({ incident_id: f.incidentId, reason: `incident ${f.incidentId}` });
-    // the token rides in the subprotocol header, never in the URL (logs, history, Referer)
+    // the session cookie rides along (cookies do not tell ports apart); the relay checks
+    // that the socket comes from a page of its own host
     const ws = new WebSocket(`${proto}://${location.hostname}:${city.video_port}` +
-                             `/ws/video/${encodeURIComponent(f.cameraId)}?${q}`,
-                             ["gt.bearer", GT.console.token]);
+                             `/ws/video/${encodeURIComponent(f.cameraId)}?${q}`);
     f.ws = ws;
     let frames = 0;
     ws.binaryType = "blob";

@@ -65,7 +65,7 @@ GT.hospitals = (() => {
 
   async function load() {
     try {
-      const got = await GT.api("/api/hospitals", { token: H.C.token });
+      const got = await GT.api("/api/hospitals");
       H.maxAgeS = got.max_age_s;
       for (const h of got.hospitals) {
         H.registry.set(h.hospital_id, h);

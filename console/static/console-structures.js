@@ -62,7 +62,7 @@ GT.structures = (() => {
 
   async function load() {
     try {
-      const rows = await GT.api("/api/structures", { token: C.token });
+      const rows = await GT.api("/api/structures");
       for (const row of rows) apply(row);
       loaded = true;
       C.scheduleRender();

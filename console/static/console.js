@@ -3,7 +3,6 @@
 // Frames are queued and applied once per animation frame; every panel is patched by key
 // (console-queue, console-detail, console-alerts), never rebuilt. Field text only via textContent.
 const { el, label, setText, PRIORITY_COLOURS, UNIT_COLOURS } = GT;
-const TOKEN = GT.token();
 const SHOWN_INCIDENT = ["open", "dispatched", "on_scene", "resolved"];
 const ACTIVE_ALERT = ["draft", "approved", "sent"];
 
@@ -20,7 +19,7 @@ const layers = {
   selection: L.layerGroup().addTo(map),
 };
 const C = GT.console = {
-  state, map, layers, token: TOKEN, subject: GT.tokenClaims(TOKEN).sub || "",
+  state, map, layers, role: "", subject: "",  // who is signed in: GT.me() below
   filter: { group: "", district: "", type: "", priority: "" },
   renderMs: [], frameMs: [], renderMode: "keyed", rows: [], selections: 0, places: new Map(),
   roster: 0,  // counts incidents coming and going (a change to the set, not to one incident)
@@ -100,7 +99,7 @@ async function requestPlaces() {
   if (!points.length) return;
   placesInFlight = true;
   try {
-    const named = await GT.api("/api/places", { method: "POST", token: TOKEN, body: { points } });
+    const named = await GT.api("/api/places", { method: "POST", body: { points } });
     for (const [id, name] of Object.entries(named)) {
       if (!name) continue;
       C.places.set(id, name);
@@ -223,7 +222,7 @@ async function select(id) {
   revealDetail();
   map.panTo([inc.location.lat, inc.location.lon], { animate: false });
   if (!state.overlays.has(id)) {
-    try { state.overlays.set(id, await GT.api(`/api/incidents/${encodeURIComponent(id)}/overlay`, { token: TOKEN })); }
+    try { state.overlays.set(id, await GT.api(`/api/incidents/${encodeURIComponent(id)}/overlay`)); }
     catch (_) { /* no overlay yet; a live frame will bring it */ }
     if (state.selected === id) { drawSelection(); scheduleRender(); }
   }
@@ -372,7 +371,7 @@ setInterval(() => {
 const scenarioEl = document.getElementById("scenario");
 async function showScenarioClock() {
   let s = { running: false };
-  try { s = await GT.api("/api/scenario", { token: TOKEN }); } catch (_) { /* shown again next time */ }
+  try { s = await GT.api("/api/scenario"); } catch (_) { /* shown again next time */ }
   scenarioEl.hidden = !s.running;
   if (!s.running) return;
   const t = new Date(s.clock).toLocaleTimeString("ko-KR", { timeZone: "Asia/Seoul", hour: "2-digit", minute: "2-digit", hour12: false });
@@ -386,7 +385,10 @@ GT.actions.start(C);
 GT.structures.start(C);
 GT.hospitals.start(C, scheduleRender);
 GT.filters.start(C, scheduleRender);
-const link = GT.socket("/ws/console", TOKEN, (msg) => {
+GT.me().then((who) => { C.role = who.role; C.subject = who.subject; scheduleRender(); },
+              (err) => console.warn("who is signed in: unknown", err));
+document.getElementById("sign-out").addEventListener("click", () => GT.signOut());
+const link = GT.socket("/ws/console", (msg) => {
   if (msg.type === "ping") return;
   if (msg.type === "batch") pending.push(...msg.data); else pending.push(msg);
   scheduleRender();

@@ -6,7 +6,7 @@
 GT.destination = (() => {
   const { el, label, setText } = GT;
   const $ = (id) => document.getElementById(id);
-  const state = { pending: null, choosing: false, dest: null, unit: null, token: null, notice: null };
+  const state = { pending: null, choosing: false, dest: null, unit: null, notice: null };
   const mins = (s) => `${Math.max(1, Math.round((s || 0) / 60))}분`;
 
   // A pending choice is confirmed by the record its command produced, or by any later record
@@ -27,7 +27,7 @@ GT.destination = (() => {
     render();
     try {
       const res = await GT.api(`/api/units/${encodeURIComponent(state.unit)}/destination`, {
-        method: "POST", token: state.token,
+        method: "POST",
         body: { hospital_id: hospitalId, incident_id: dest.incident_id },
       });
       if (state.pending && state.pending.hospitalId === hospitalId) state.pending.commandId = res.id;
@@ -108,8 +108,8 @@ GT.destination = (() => {
 
   function show(dest) { state.dest = dest || null; if (!dest) state.choosing = false; render(); }
 
-  function start(unit, token, notice) {
-    Object.assign(state, { unit, token, notice });
+  function start(unit, notice) {
+    Object.assign(state, { unit, notice });
     $("dest-accept").addEventListener("click", () => {
       if (state.dest) choose(state.dest.hospital_id, state.dest.hospital_name);
     });

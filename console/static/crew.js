@@ -1,15 +1,6 @@
 "use strict";
 // GoldenTime crew view: only this unit's current order, its route, hazard zone and hydrants.
 const { el, api, fmtClock } = GT;
-let TOKEN = GT.token("gt-crew-token");
-
-function unitOf(token) {
-  try {
-    const body = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(body + "=".repeat((4 - body.length % 4) % 4))).unit || null;
-  } catch (_) { return null; }
-}
-
 const { map, renderer, ready } = GT.baseMap("map", { keepView: true });
 const drawn = L.layerGroup().addTo(map);
 const crew = { view: null, unit: null, map, drawn };
@@ -79,7 +70,7 @@ function draw(view) {
 
 async function refresh() {
   try {
-    crew.view = await api(`/api/crew/${encodeURIComponent(crew.unit)}`, { token: TOKEN });
+    crew.view = await api(`/api/crew/${encodeURIComponent(crew.unit)}`);
     await ready;
     draw(crew.view);
   } catch (err) { document.getElementById("notice").textContent = err.message; }
@@ -94,20 +85,21 @@ async function report(status) {
   const a = crew.view.assignment;
   if (a && status !== "available") body.incident_id = a.incident_id;
   try {
-    await api("/api/unit-status", { method: "POST", token: TOKEN, body });
+    await api("/api/unit-status", { method: "POST", body });
     document.getElementById("notice").textContent = `reported ${status}`;
   } catch (err) { document.getElementById("notice").textContent = `refused: ${err.message}`; }
 }
 
-function start() {
-  crew.unit = unitOf(TOKEN);
+async function start() {
+  const who = await GT.me();  // the unit comes from the server, never from a token here
+  crew.unit = who.unit_id;
   if (!crew.unit) { document.getElementById("signin").hidden = false; return; }
   document.getElementById("unit").textContent = crew.unit;
-  GT.destination.start(crew.unit, TOKEN, (text) => { document.getElementById("notice").textContent = text; });
+  GT.destination.start(crew.unit, (text) => { document.getElementById("notice").textContent = text; });
   for (const b of document.querySelectorAll("#status-buttons button"))
     b.addEventListener("click", () => report(b.dataset.status));
   let timer = null;
-  GT.socket(`/ws/crew/${encodeURIComponent(crew.unit)}`, TOKEN, () => {
+  GT.socket(`/ws/crew/${encodeURIComponent(crew.unit)}`, () => {
     if (!timer) timer = setTimeout(() => { timer = null; refresh(); }, 50);
   }, (st, reason) => {
     const conn = document.getElementById("conn");
@@ -116,11 +108,5 @@ function start() {
   });
 }
 
-document.getElementById("signin").addEventListener("submit", (e) => {
-  e.preventDefault();
-  TOKEN = document.getElementById("token-input").value.trim();
-  sessionStorage.setItem("gt-crew-token", TOKEN);
-  document.getElementById("signin").hidden = true;
-  start();
-});
-start();
+document.getElementById("sign-out").addEventListener("click", () => GT.signOut());
+start().catch((err) => { document.getElementById("notice").textContent = err.message; });

@@ -1,27 +1,26 @@
 "use strict";
-// Sign-in: a pasted token, or a one-time link (#code=…) exchanged once for a token. The token
-// is kept in this tab's sessionStorage only: never in a URL, a cookie or another tab.
+// Sign-in: a pasted token, a one-time link (#code=…) or the city's SSO, each ending in a
+// session cookie the server sets (HttpOnly: no script, this one included, can read it). The
+// token is sent once and kept nowhere in the browser: not in a URL, storage or a cookie.
 (function () {
   const status = document.getElementById("status");
 
   function fail(message) { status.textContent = message; status.classList.add("error"); }
 
+  // where a signed-in person goes: a crew to its unit's view, dispatchers to the console
+  function enter(who) { location.replace(who.role === "crew" ? "/crew" : "/"); }
+
   async function signIn(token) {
-    const res = await fetch("/api/session/check", { headers: { Authorization: "Bearer " + token } });
+    const res = await fetch("/api/session", { method: "POST", headers: { Authorization: "Bearer " + token } });
     if (!res.ok) { fail(`토큰이 유효하지 않습니다 / token refused (${res.status})`); return; }
-    const who = await res.json();
-    if (who.role === "crew") {
-      sessionStorage.setItem("gt-crew-token", token);
-      location.replace("/crew");
-    } else {
-      sessionStorage.setItem("gt-token", token);
-      location.replace("/");
-    }
+    enter(await res.json());
   }
 
   document.getElementById("sign-in").addEventListener("submit", (e) => {
     e.preventDefault();
-    const token = document.getElementById("token").value.trim();
+    const field = document.getElementById("token");
+    const token = field.value.trim();
+    field.value = "";
     if (token) signIn(token);
   });
 
@@ -29,7 +28,8 @@
     .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   const redirectUri = location.origin + location.pathname;
 
-  // The city's SSO: authorization code with PKCE; the console redeems the code.
+  // The city's SSO: authorization code with PKCE; the console redeems the code. The verifier
+  // waits in this tab's sessionStorage for the provider's answer only, and is removed then.
   async function toProvider(provider) {
     const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
     const state = b64url(crypto.getRandomValues(new Uint8Array(16)));
@@ -51,7 +51,7 @@
       body: JSON.stringify({ code: query.get("code"), code_verifier: pending.verifier, redirect_uri: redirectUri }),
     });
     if (!res.ok) { fail(`SSO 로그인 실패 / SSO sign-in refused (${res.status})`); return; }
-    signIn((await res.json()).token);
+    enter(await res.json());
   }
 
   fetch("/api/session/provider").then((r) => r.json()).then((provider) => {
@@ -72,7 +72,7 @@
       body: JSON.stringify({ code }),
     }).then(async (res) => {
       if (!res.ok) { fail("이 링크는 이미 사용되었거나 만료되었습니다 / this link was used or has expired"); return; }
-      signIn((await res.json()).token);
+      enter(await res.json());
     }, () => fail("연결 실패 / cannot reach the console"));
   }
 })();

@@ -82,7 +82,7 @@ function render() {
   if (bounds.length) map.fitBounds(bounds.reduce((acc, b) => acc.extend(b), L.latLngBounds(bounds[0].getSouthWest(), bounds[0].getNorthEast())), { padding: [40, 40], maxZoom: 15 });
 }
 
-GT.socket("/ws/public", "", (msg) => {
+GT.socket("/ws/public", (msg) => {
   if (msg.type === "snapshot") {
     alerts.clear();
     for (const a of msg.data.alerts || []) apply(a);

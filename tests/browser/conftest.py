@@ -72,3 +72,13 @@ def screenshot_path(name: str) -> Path:
     """Where a page's screenshot from the test run is saved."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS / f"{name}.png"
+
+
+async def sign_in(page: Page, console_url: str, token: str) -> None:
+    """Sign the page's browser context in with ``token`` as the sign-in page does: the
+    console answers with the session cookie, which the context keeps (no token in a URL)."""
+    answer = await page.request.post(
+        f"{console_url}/api/session",
+        headers={"Authorization": f"Bearer {token}", "Origin": console_url},
+    )
+    assert answer.ok, await answer.text()

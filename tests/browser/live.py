@@ -13,7 +13,7 @@ from playwright.async_api import Browser, Page
 from access import Role
 from stack.settings import Settings
 from streams.topics import Topics
-from tests.browser.conftest import new_page
+from tests.browser.conftest import new_page, sign_in
 from tests.console.console_samples import token
 
 KEYS = {
@@ -60,7 +60,8 @@ async def console_page(
 ) -> Page:
     """The operator console signed in as a dispatcher, once its socket is live."""
     page = await new_page(browser, width, height)
-    await page.goto(f"{settings.console_url}/?token={token(settings, Role.DISPATCHER)}")
+    await sign_in(page, settings.console_url, token(settings, Role.DISPATCHER))
+    await page.goto(f"{settings.console_url}/")
     await page.wait_for_function("document.getElementById('conn').textContent === 'live'")
     return page
 

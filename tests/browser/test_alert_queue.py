@@ -19,7 +19,7 @@ from playwright.async_api import Browser, Page
 from access import Role
 from stack.settings import Settings
 from streams.topics import Topics
-from tests.browser.conftest import new_page, screenshot_path
+from tests.browser.conftest import new_page, screenshot_path, sign_in
 from tests.browser.live import rendered, stream
 from tests.conftest import Process
 from tests.console.conftest import bearer
@@ -70,7 +70,8 @@ def queue() -> list[dict[str, Any]]:
 
 async def console_as(browser: Browser, settings: Settings, role: Role) -> Page:
     page = await new_page(browser)
-    await page.goto(f"{settings.console_url}/?token={token(settings, role)}")
+    await sign_in(page, settings.console_url, token(settings, role))
+    await page.goto(f"{settings.console_url}/")
     await page.wait_for_function("document.getElementById('conn').textContent === 'live'")
     return page
 

@@ -24,7 +24,7 @@ from playwright.async_api import Browser
 from geo import load_city
 from stack.scripted import ScriptedStack
 from stack.settings import Settings
-from tests.browser.conftest import new_page, screenshot_path
+from tests.browser.conftest import new_page, screenshot_path, sign_in
 from tests.kafka_io import produce
 from video_relay.jpeg import synthetic_jpeg
 from video_relay.service import ingest_secret_for
@@ -40,8 +40,9 @@ def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
         yield {**up.info, "secret": secret}
 
 
-async def push_frames(url: str, stop: asyncio.Event) -> None:
-    async with websockets.connect(url) as ws:
+async def push_frames(url: str, ingest_token: str, stop: asyncio.Event) -> None:
+    auth = {"Authorization": f"Bearer {ingest_token}"}
+    async with websockets.connect(url, additional_headers=auth) as ws:
         n = 0
         while not stop.is_set():
             n += 1
@@ -81,13 +82,14 @@ async def test_dispatcher_opens_the_scene_camera_with_one_click(
     video_ws = stack["video_url"].replace("http", "ws")
     stop = asyncio.Event()
     source = asyncio.create_task(
-        push_frames(f"{video_ws}/ws/ingest/{camera.id}?token={ingest_token}", stop)
+        push_frames(f"{video_ws}/ws/ingest/{camera.id}", ingest_token, stop)
     )
     try:
         page = await new_page(browser)
         sockets: list[str] = []
         page.on("websocket", lambda ws: sockets.append(ws.url))
-        await page.goto(f"{stack['console_url']}/?token={stack['tokens']['dispatcher']}")
+        await sign_in(page, stack["console_url"], stack["tokens"]["dispatcher"])
+        await page.goto(f"{stack['console_url']}/")
         await page.locator("#incidents li", has_text="카메라 앞 화재").click(timeout=15_000)
         view = page.locator("#detail .cameras li", has_text=camera.id).locator("button")
         await view.click(timeout=15_000)

@@ -17,7 +17,7 @@ from geo import City, load_city
 from stack.settings import Settings
 from streams.contract import Command, Destination, MciPlan, decode
 from streams.topics import Topics
-from tests.browser.conftest import new_page, screenshot_path
+from tests.browser.conftest import new_page, screenshot_path, sign_in
 from tests.browser.live import console_page, rendered, stream
 from tests.browser.scene import route_between
 from tests.browser.test_mobile import ON_SCREEN, PHONE
@@ -143,7 +143,8 @@ async def test_the_crew_accepts_or_chooses_another_er_with_one_tap_on_a_phone(
         live.send("assignments", [assignment(inc, unit, "assigned", [scene, scene])])
         send(live, "destinations", [destination_record(inc, unit, ranked, best, "recommended", 1)])
         page = await new_page(browser, *PHONE, touch=True)
-        await page.goto(f"{settings.console_url}/crew?token={token(settings, Role.CREW, unit)}")
+        await sign_in(page, settings.console_url, token(settings, Role.CREW, unit))
+        await page.goto(f"{settings.console_url}/crew")
         await rendered(
             page, f"document.getElementById('dest-name').textContent === {best['name']!r}"
         )

@@ -8,7 +8,7 @@ from playwright.async_api import Browser
 
 from access import Role
 from stack.settings import Settings
-from tests.browser.conftest import new_page
+from tests.browser.conftest import new_page, sign_in
 from tests.browser.live import rendered, stream
 from tests.conftest import Process
 from tests.console.console_samples import assignment, incident, token, unit_status
@@ -26,7 +26,8 @@ async def crew_eta(browser: Browser, settings: Settings, unit_id: str, **eta: fl
         live.send("incidents", [mine])
         live.send("assignments", [assignment(mine["id"], unit_id, "assigned", ROUTE, **eta)])
         page = await new_page(browser, 800, 900)
-        await page.goto(f"{settings.console_url}/crew?token={token(settings, Role.CREW, unit_id)}")
+        await sign_in(page, settings.console_url, token(settings, Role.CREW, unit_id))
+        await page.goto(f"{settings.console_url}/crew")
         await rendered(page, "document.getElementById('eta').textContent.includes('ETA')")
     text = await page.inner_text("#eta")
     assert not page.errors  # type: ignore[attr-defined]

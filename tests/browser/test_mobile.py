@@ -10,7 +10,7 @@ from access import Role
 from console.places import place_name
 from geo import load_city
 from stack.settings import Settings
-from tests.browser.conftest import new_page, screenshot_path
+from tests.browser.conftest import new_page, screenshot_path, sign_in
 from tests.browser.live import rendered, stream
 from tests.conftest import Process
 from tests.console.console_samples import (
@@ -53,9 +53,8 @@ async def test_the_crew_status_buttons_all_fit_on_a_390x844_phone(
         live.send("assignments", [assignment(mine["id"], "A-PHONE-1", "assigned", route)])
         live.send("overlays", [overlay(mine["id"], *route[-1])])
         page = await new_page(browser, *PHONE)
-        await page.goto(
-            f"{settings.console_url}/crew?token={token(settings, Role.CREW, 'A-PHONE-1')}"
-        )
+        await sign_in(page, settings.console_url, token(settings, Role.CREW, "A-PHONE-1"))
+        await page.goto(f"{settings.console_url}/crew")
         await rendered(page, "document.getElementById('address').textContent.length > 0")
         await rendered(page, "document.querySelectorAll('#hydrants li').length > 0")
     buttons = await page.evaluate(ON_SCREEN)

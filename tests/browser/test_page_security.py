@@ -7,7 +7,7 @@ from playwright.async_api import Browser
 
 from access import Role
 from stack.settings import Settings
-from tests.browser.conftest import new_page
+from tests.browser.conftest import new_page, sign_in
 from tests.conftest import Process
 from tests.console.console_samples import token
 
@@ -43,8 +43,9 @@ async def test_a_page_loads_live_under_its_policy(
     await page.add_init_script(WATCH_VIOLATIONS)
     console_messages: list[str] = []
     page.on("console", lambda m: console_messages.append(m.text))
-    query = f"?token={token(settings, role, unit)}" if role else ""
-    response = await page.goto(f"{settings.console_url}{path}{query}")
+    if role:
+        await sign_in(page, settings.console_url, token(settings, role, unit))
+    response = await page.goto(f"{settings.console_url}{path}")
     assert response is not None
     assert "script-src 'self'" in (await response.all_headers())["content-security-policy"]
     for _ in range(100):  # polled from here: wait_for_function would need eval

@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Page
 from access import Role
 from stack.settings import Settings
 from streams.topics import Topics
-from tests.browser.conftest import new_page, screenshot_path
+from tests.browser.conftest import new_page, screenshot_path, sign_in
 from tests.browser.scene import busy_scene
 from tests.conftest import Process
 from tests.console.conftest import bearer, publish
@@ -48,7 +48,8 @@ def publish_scene(settings: Settings) -> None:
 
 async def open_console(browser: Browser, settings: Settings) -> Page:
     page = await new_page(browser)
-    await page.goto(f"{settings.console_url}/?token={token(settings, Role.DISPATCHER)}")
+    await sign_in(page, settings.console_url, token(settings, Role.DISPATCHER))
+    await page.goto(f"{settings.console_url}/")
     await page.wait_for_function("document.getElementById('conn').textContent === 'live'")
     return page
 
@@ -182,7 +183,8 @@ async def test_crew_page_shows_only_its_own_route(
     )
     page = await new_page(browser, 430, 900)
     crew = token(settings, Role.CREW, "A-MINE-1")
-    await page.goto(f"{settings.console_url}/crew?token={crew}")
+    await sign_in(page, settings.console_url, crew)
+    await page.goto(f"{settings.console_url}/crew")
     await page.wait_for_function(
         "document.getElementById('address').textContent.length > 0", timeout=10000
     )

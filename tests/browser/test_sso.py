@@ -110,7 +110,11 @@ async def test_the_city_sso_signs_a_dispatcher_in_with_pkce(
         await page.wait_for_url(f"{sso.console_url}/")
         await page.wait_for_function("document.getElementById('conn').textContent === 'live'")
         assert len(auth.redeemed) == 1 and auth.redeemed[0] not in page.url
-        claims = await page.evaluate("GT.tokenClaims(GT.console.token)")
-        assert claims["iss"] == ISSUER and claims["sub"] == "kim"
+        who = await page.evaluate("fetch('/api/me').then((r) => r.json())")
+        assert who["subject"] == "kim" and who["role"] == "dispatcher"  # the provider's token
+        stored = await page.evaluate(
+            "JSON.stringify([document.cookie, Object.entries(sessionStorage)])"
+        )
+        assert "eyJ" not in stored  # the token stays on the server: no JWT within a script's reach
     finally:
         proc.stop()

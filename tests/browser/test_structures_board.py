@@ -23,7 +23,7 @@ from geo import load_city
 from geo.structures import Structure, structures
 from stack.settings import Settings, default_data_dir
 from streams.topics import Topics
-from tests.browser.conftest import new_page, screenshot_path
+from tests.browser.conftest import new_page, screenshot_path, sign_in
 from tests.browser.live import console_page, rendered, stream
 from tests.conftest import Process, start_console
 from tests.console.console_samples import (
@@ -264,7 +264,8 @@ async def test_a_rerouted_crew_sees_its_new_route_and_which_structure_closed(
         live.send("incidents", [mine])
         live.send("assignments", [assignment(mine["id"], "A-RR-1", "assigned", old_route)])
         page = await new_page(browser, 390, 844)
-        await page.goto(f"{settings.console_url}/crew?token={token(settings, Role.CREW, 'A-RR-1')}")
+        await sign_in(page, settings.console_url, token(settings, Role.CREW, "A-RR-1"))
+        await page.goto(f"{settings.console_url}/crew")
         await rendered(page, "document.getElementById('type').textContent.length > 0")
         assert await page.locator("#reroute").is_hidden()
         rerouted = {

@@ -171,7 +171,7 @@ async def test_crew_socket_and_view_carry_only_its_own_unit(
 ) -> None:
     base = settings.console_url.replace("http", "ws")
     crew = token(settings, Role.CREW, "E-1")
-    async with websockets.connect(f"{base}/ws/crew/E-1?token={crew}") as ws:
+    async with websockets.connect(f"{base}/ws/crew/E-1", additional_headers=bearer(crew)) as ws:
         first = orjson.loads(await ws.recv())
         assert first == {
             "type": "snapshot",
@@ -269,14 +269,23 @@ async def test_a_slow_socket_is_dropped_without_stalling_the_others(
 ) -> None:
     console = small_buffer_console
     base = settings.console_url.replace("http", "ws")
-    url = f"{base}/ws/console?token={token(settings, Role.DISPATCHER)}"
+    url = f"{base}/ws/console"
+    dispatcher = bearer(token(settings, Role.DISPATCHER))
     host, port = settings.console_host, settings.console_port
     raw = socket.create_connection((host, port))
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     slow = await websockets.connect(
-        url, sock=raw, max_queue=1, compression=None, ping_interval=None, max_size=None
+        url,
+        sock=raw,
+        max_queue=1,
+        compression=None,
+        ping_interval=None,
+        max_size=None,
+        additional_headers=dispatcher,
     )
-    fast = await websockets.connect(url, compression=None, max_size=None)
+    fast = await websockets.connect(
+        url, compression=None, max_size=None, additional_headers=dispatcher
+    )
     await fast.recv()  # snapshot
     n = 1500
     padding = "연기 " * 900  # ≈ 6 kB frames, so buffers fill fast
@@ -319,7 +328,10 @@ async def test_two_console_replicas_agree_through_the_log_and_redis(
     try:
         dispatcher = token(settings, Role.DISPATCHER)
         urls = [s.console_url.replace("http", "ws") for s in (settings, second_settings)]
-        sockets = [await websockets.connect(f"{u}/ws/console?token={dispatcher}") for u in urls]
+        sockets = [
+            await websockets.connect(f"{u}/ws/console", additional_headers=bearer(dispatcher))
+            for u in urls
+        ]
         for ws in sockets:
             assert orjson.loads(await ws.recv())["type"] == "snapshot"
         publish(settings, "incidents", [incident("inc-replica-1")])

@@ -64,7 +64,7 @@ async def test_a_crew_socket_carries_only_its_own_units_destination(
             return view["assignment"] is not None
 
         await eventually(ordered)
-    async with websockets.connect(f"{base}/ws/crew/A-1?token={crew}") as ws:
+    async with websockets.connect(f"{base}/ws/crew/A-1", additional_headers=bearer(crew)) as ws:
         first = orjson.loads(await ws.recv())
         assert first["type"] == "snapshot" and first["data"]["destinations"] == []
         publish(
@@ -95,7 +95,9 @@ async def test_the_console_socket_and_board_carry_status_destinations_and_plans(
     seed_two_crews(settings)
     base = settings.console_url.replace("http", "ws")
     dispatcher = token(settings, Role.DISPATCHER)
-    async with websockets.connect(f"{base}/ws/console?token={dispatcher}") as ws:
+    async with websockets.connect(
+        f"{base}/ws/console", additional_headers=bearer(dispatcher)
+    ) as ws:
         await ws.recv()  # the snapshot
         publish(
             settings,
@@ -128,7 +130,9 @@ async def test_the_console_socket_and_board_carry_status_destinations_and_plans(
     assert [c["unit_id"] for c in rows[SNUH[0]]["incoming"]] == ["A-1"]
     assert [p["incident_id"] for p in board["mci_plans"]] == ["inc-a"]
     # a console (re)connecting gets it all in its snapshot
-    async with websockets.connect(f"{base}/ws/console?token={dispatcher}") as ws:
+    async with websockets.connect(
+        f"{base}/ws/console", additional_headers=bearer(dispatcher)
+    ) as ws:
         snap = orjson.loads(await ws.recv())["data"]
     assert [d["unit_id"] for d in snap["destinations"]] == ["A-1"]
     assert len(snap["er_status"]) == 2 and len(snap["mci_plans"]) == 1

@@ -2,11 +2,14 @@
 
 Roles: dispatcher, supervisor, crew (own unit / another unit), service, none, and
 expired / forged / revoked tokens. The matrix is checked against the app's own route list
-(OpenAPI), so a new route without a row here fails the test.
+(OpenAPI), so a new route without a row here fails the test. Each is checked with the token
+as a script presents it (``Authorization``, the ``gt.bearer`` subprotocol) and through a
+page's session cookie; a token in a URL is refused everywhere.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +20,7 @@ import redis
 import websockets
 
 from access import BEARER_SUBPROTOCOL, Role, TokenAuthority
+from access.sessions import SESSION_COOKIE
 from stack.settings import Settings
 from tests.conftest import Process
 from tests.console.conftest import bearer, eventually, publish
@@ -147,6 +151,8 @@ def routes(draft_id: str, sent_id: str) -> list[tuple[str, str, Any, Any]]:
         ("GET", "/api/audit", None, {"supervisor"}),
         ("POST", "/api/tokens/revoke", {"token_id": "tok-matrix-unused"}, {"supervisor"}),
         ("GET", "/api/session/check", None, DISPATCH | CREW | {"service"}),
+        ("GET", "/api/me", None, DISPATCH | CREW | {"service"}),
+        ("POST", "/api/session", None, {r: session_status(r) for r in ROLES}),
         ("POST", "/api/login-links/exchange", {"code": "x" * 32}, {r: 404 for r in ROLES}),
         ("GET", "/api/session/provider", None, EVERYONE),
         ("POST", "/api/session/oidc", sso_body, {r: 404 for r in ROLES}),
@@ -199,7 +205,15 @@ def routes(draft_id: str, sent_id: str) -> list[tuple[str, str, Any, Any]]:
         ("POST", "/api/cctv-events", cctv_body("cctv-matrix"), DISPATCH | {"service"}),
         ("POST", "/api/sensor-alarms", sensor_body("sen-matrix"), DISPATCH | {"service"}),
         ("POST", "/api/unit-status", own_status, DISPATCH | {"service", "crew_own"}),
+        ("POST", "/logout", None, EVERYONE),  # last: it ends the cookie's session
     ]
+
+
+def session_status(role: str) -> int:
+    """What ``POST /api/session`` answers a role's token: sessions are for roles with pages."""
+    if role in UNAUTHENTICATED:
+        return 401
+    return 403 if role == "service" else 200
 
 
 def expected(role: str, who: Any) -> int | None:
@@ -229,9 +243,51 @@ def seed(settings: Settings) -> dict[str, dict[str, Any]]:
     return {"draft": draft, "sent": sent}
 
 
-async def test_every_route_for_every_role(settings: Settings, console: Process) -> None:
+async def page_sessions(settings: Settings, toks: dict[str, str | None]) -> dict[str, str]:
+    """A session cookie per role as a signed-in page holds it. Service tokens get none (no
+    pages), and no unauthenticated token does: those present a cookie naming no session, and
+    the revoked role a session whose token is revoked after signing in."""
+    cookies = {r: secrets.token_urlsafe(32) for r in ROLES}
+    own = {"Origin": settings.console_url}
+    async with httpx.AsyncClient(base_url=settings.console_url, timeout=20) as http:
+        for role in ("dispatcher", "supervisor", "crew_own", "crew_other"):
+            answer = await http.post("/api/session", headers={**bearer(toks[role]), **own})
+            cookies[role] = answer.cookies[SESSION_COOKIE]
+        victim = token(settings, Role.DISPATCHER)
+        answer = await http.post("/api/session", headers={**bearer(victim), **own})
+        cookies["revoked"] = answer.cookies[SESSION_COOKIE]
+    principal = TokenAuthority(settings.auth_secret.encode()).verify(victim)
+    r = redis.Redis.from_url(settings.redis_url)
+    r.sadd(f"{settings.namespace}:revoked-tokens", principal.token_id)
+    r.close()
+    return cookies
+
+
+def credentials(
+    settings: Settings, presented: str, role: str, tok: str | None, cookie: str
+) -> dict[str, str]:
+    """The headers carrying a role's credentials as a script (bearer) or a page (cookie)."""
+    if presented == "bearer":
+        return bearer(tok)
+    return {"Cookie": f"{SESSION_COOKIE}={cookie}", "Origin": settings.console_url}
+
+
+def expected_as(presented: str, role: str, path: str, who: Any) -> int | None:
+    """The status a role must get, presented as a script or as a page."""
+    if presented == "cookie" and path == "/api/session":
+        return 401  # it takes a bearer token, never the cookie
+    if presented == "cookie" and role == "service":
+        return expected("none", who)  # no page session exists for a service token
+    return expected(role, who)
+
+
+@pytest.mark.parametrize("presented", ["bearer", "cookie"])
+async def test_every_route_for_every_role(
+    settings: Settings, console: Process, presented: str
+) -> None:
     alerts = seed(settings)
     toks = tokens(settings)
+    cookies = await page_sessions(settings, toks)
     table = routes(alerts["draft"]["id"], alerts["sent"]["id"])
     async with httpx.AsyncClient(base_url=settings.console_url, timeout=20) as http:
         dispatcher = bearer(toks["dispatcher"])
@@ -249,13 +305,15 @@ async def test_every_route_for_every_role(settings: Settings, console: Process) 
         failures = []
         for method, path, body, who in table:
             for role in ROLES:
+                http.cookies.clear()
+                given = credentials(settings, presented, role, toks[role], cookies[role])
                 response = await http.request(
                     method,
                     path,
-                    headers={**bearer(toks[role]), "Content-Type": "application/json"},
+                    headers={**given, "Content-Type": "application/json"},
                     content=None if body is None else orjson.dumps(body),
                 )
-                want = expected(role, who)
+                want = expected_as(presented, role, path, who)
                 got = response.status_code
                 if (want is None and got >= 400) or (want is not None and got != want):
                     failures.append(f"{method} {path} as {role}: {got} (want {want or '<400'})")
@@ -296,12 +354,14 @@ SOCKETS = {
 }
 
 
-@pytest.mark.parametrize("presented", ["subprotocol", "query"])
+@pytest.mark.parametrize("presented", ["subprotocol", "cookie", "query"])
 async def test_every_socket_for_every_role(
     settings: Settings, console: Process, presented: str
 ) -> None:
-    """Pages offer the token as a subprotocol (never in the URL); scripts may use the query."""
+    """Scripts offer the token as a subprotocol, pages carry the session cookie; a token in
+    the URL is never read (the socket is then unauthenticated)."""
     toks = tokens(settings)
+    cookies = await page_sessions(settings, toks)
     base = settings.console_url.replace("http", "ws")
     failures = []
     for path, who in SOCKETS.items():
@@ -309,10 +369,19 @@ async def test_every_socket_for_every_role(
             tok = toks[role]
             query = f"?token={tok}" if tok and presented == "query" else ""
             offer = [BEARER_SUBPROTOCOL, tok] if tok and presented == "subprotocol" else None
-            async with websockets.connect(base + path + query, subprotocols=offer) as ws:  # type: ignore[arg-type]
+            page = credentials(settings, "cookie", role, tok, cookies[role])
+            headers = page if presented == "cookie" else None
+            async with websockets.connect(
+                base + path + query,
+                subprotocols=offer,  # type: ignore[arg-type]
+                additional_headers=headers,
+            ) as ws:
                 if offer and who != EVERYONE:
                     assert ws.subprotocol == BEARER_SUBPROTOCOL  # the token is never echoed
-                want = expected(role, who)
+                if presented == "query" and who != EVERYONE:
+                    want: int | None = 401  # a token in the URL is never read
+                else:
+                    want = expected_as(presented, role, path, who)
                 try:
                     first = orjson.loads(await ws.recv())
                     got: Any = first["type"]

@@ -81,7 +81,7 @@ async def test_board_socket_and_public_page_follow_the_closure_log(
 
         base = settings.console_url.replace("http", "ws")
         console_ws = await websockets.connect(
-            f"{base}/ws/console?token={token(settings, Role.DISPATCHER)}"
+            f"{base}/ws/console", additional_headers=bearer(token(settings, Role.DISPATCHER))
         )
         public_ws = await websockets.connect(f"{base}/ws/public")
         async with console_ws, public_ws:
@@ -148,7 +148,7 @@ async def test_board_socket_and_public_page_follow_the_closure_log(
             assert all(m["type"] == "closure" for m in told_open)
         # a console connecting now is told of the reopening it missed
         async with websockets.connect(
-            f"{base}/ws/console?token={token(settings, Role.DISPATCHER)}"
+            f"{base}/ws/console", additional_headers=bearer(token(settings, Role.DISPATCHER))
         ) as ws:
             first = await frames_until(ws, lambda f: any(m["type"] == "structure" for m in f))
         assert first[0]["data"]["structures"] == []

@@ -14,6 +14,7 @@ from access import Role, TokenAuthority
 from stack.settings import Settings
 from streams.topics import Topics
 from tests.conftest import Process
+from tests.console.conftest import bearer
 from tests.kafka_io import produce, read_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -46,8 +47,8 @@ async def test_call_becomes_incident_on_topic_and_console(
     settings: Settings, worker: Process, console: Process
 ) -> None:
     topics = Topics(settings.topic_prefix)
-    url = settings.console_url.replace("http", "ws") + "/ws/console?token=" + token(settings)
-    async with websockets.connect(url) as ws:
+    url = settings.console_url.replace("http", "ws") + "/ws/console"
+    async with websockets.connect(url, additional_headers=bearer(token(settings))) as ws:
         snapshot = orjson.loads(await ws.recv())
         assert snapshot["type"] == "snapshot" and snapshot["data"]["incidents"] == []
         produce(settings.kafka_bootstrap, topics.calls, [(b"call-e2e-1", call("call-e2e-1"))])
@@ -144,12 +145,14 @@ async def test_console_socket_refuses_without_a_dispatcher_token(
     settings: Settings, console: Process
 ) -> None:
     base = settings.console_url.replace("http", "ws")
-    for query, code in [
-        ("", 4401),
-        ("?token=forged.token.x", 4401),
-        ("?token=" + token(settings, Role.CREW, unit="E-1"), 4403),
+    for presented, code in [
+        (None, 4401),
+        ("forged.token.x", 4401),
+        (token(settings, Role.CREW, unit="E-1"), 4403),
     ]:
-        async with websockets.connect(base + "/ws/console" + query) as ws:
+        async with websockets.connect(
+            base + "/ws/console", additional_headers=bearer(presented)
+        ) as ws:
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await ws.recv()
             assert closed.value.rcvd is not None and closed.value.rcvd.code == code

@@ -16,6 +16,7 @@ from video_relay_kit import StartRelay
 from websockets.asyncio.client import connect
 
 from access import Role
+from tests.console.conftest import bearer
 from video_relay.egress import PullEgress, pull_client
 from video_relay.errors import PullRefused
 from video_relay.jpeg import synthetic_jpeg
@@ -231,7 +232,9 @@ async def test_registering_a_camera_checks_its_pull_url(start_relay: StartRelay)
         created = await client.post("/api/video/cameras", json=body, headers=dispatcher)
         assert created.status_code == 201
     token = relay.token(Role.DISPATCHER)
-    viewer = await connect(relay.ws(f"/ws/video/DRONE-1?reason=drill&token={token}"))
+    viewer = await connect(
+        relay.ws("/ws/video/DRONE-1?reason=drill"), additional_headers=bearer(token)
+    )
     assert json.loads(await viewer.recv())["type"] == "session"
     assert isinstance(await asyncio.wait_for(viewer.recv(), 5), bytes)
     assert camera.connections >= 1

@@ -11,6 +11,7 @@ from video_relay_kit import CITY_HALL, SAMPLE_CAMERAS, StartRelay
 from websockets.asyncio.client import connect
 
 from access import Role
+from tests.console.conftest import bearer
 from video_relay.jpeg import read_stamp, synthetic_jpeg
 from video_relay.mjpeg import encode_part
 
@@ -79,7 +80,9 @@ async def test_relay_pulls_mjpeg_only_while_watched(
     await asyncio.sleep(0.3)
     assert camera.connections == 0  # nobody watches: nothing pulled
     token = relay.token(Role.DISPATCHER)
-    viewer = await connect(relay.ws(f"/ws/video/{CITY_HALL.id}?reason=drill&token={token}"))
+    viewer = await connect(
+        relay.ws(f"/ws/video/{CITY_HALL.id}?reason=drill"), additional_headers=bearer(token)
+    )
     assert json.loads(await viewer.recv())["type"] == "session"
     seqs = []
     for _ in range(10):

@@ -13,6 +13,7 @@ from video_relay_kit import CITY_HALL, PLAZA, StartRelay
 from websockets.asyncio.client import connect
 
 from access import Role
+from tests.console.conftest import bearer
 from video_relay.cameras import CameraEntry
 from video_relay.jpeg import synthetic_jpeg
 
@@ -128,7 +129,7 @@ async def test_a_crew_registers_its_own_body_camera_only(start_relay: StartRelay
         assert (await client.get("/api/video/cameras")).status_code == 401
         assert (await client.delete("/api/video/cameras/BODY-E-1", headers=crew)).status_code == 204
         assert (await client.get("/api/video/cameras/BODY-E-1", headers=crew)).status_code == 404
-    ws = await connect(relay.ws("/ws/ingest/BODY-E-1?token=x"))
+    ws = await connect(relay.ws("/ws/ingest/BODY-E-1"), additional_headers=bearer("x"))
     assert (await expect_close(ws))[0] == 4404
 
 

@@ -16,6 +16,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from access import BEARER_SUBPROTOCOL, Role
+from access.sessions import SESSION_COOKIE, SessionStore
+from tests.console.conftest import bearer
 from video_relay.jpeg import read_stamp, synthetic_jpeg
 
 pytestmark = pytest.mark.integration
@@ -28,14 +30,11 @@ async def open_viewer(
     token: str | None,
     query: str = "reason=fire+at+city+hall",
     slow: bool = False,
-    header: bool = False,
 ) -> ClientConnection:
-    """A viewer connection; a slow one has a tiny receive buffer and a one-message queue."""
-    params = query
-    if token is not None and not header:
-        params += f"&token={token}"
-    url = relay.ws(f"/ws/video/{camera_id}?{params}")
-    headers = {"Authorization": f"Bearer {token}"} if header and token else None
+    """A viewer connection (the token in its ``Authorization`` header); a slow one has a tiny
+    receive buffer and a one-message queue."""
+    url = relay.ws(f"/ws/video/{camera_id}?{query}")
+    headers = {"Authorization": f"Bearer {token}"} if token else None
     if not slow:
         return await connect(url, compression=None, additional_headers=headers, max_size=None)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -68,7 +67,9 @@ async def open_source(
 ) -> tuple[ClientConnection, dict[str, Any]]:
     """A push source, and the relay's hello."""
     token = relay.ingest_token(camera_id)
-    ws = await connect(relay.ws(f"/ws/ingest/{camera_id}?token={token}"), compression=None)
+    ws = await connect(
+        relay.ws(f"/ws/ingest/{camera_id}"), compression=None, additional_headers=bearer(token)
+    )
     hello = json.loads(await asyncio.wait_for(ws.recv(), 5))
     assert hello["type"] == "hello"
     return ws, hello
@@ -242,9 +243,9 @@ async def test_unauthorised_and_reasonless_viewing_is_refused(
 async def test_unknown_camera_is_refused_and_header_token_works(start_relay: StartRelay) -> None:
     relay = await start_relay()
     token = relay.token(Role.DISPATCHER)
-    ws = await open_viewer(relay, "CAM-NOPE", token=token, header=True)
+    ws = await open_viewer(relay, "CAM-NOPE", token=token)
     assert (await expect_close(ws))[0] == 4404
-    ws = await open_viewer(relay, CITY_HALL.id, token=token, header=True)
+    ws = await open_viewer(relay, CITY_HALL.id, token=token)
     assert json.loads(await ws.recv())["type"] == "session"
     await ws.close()
 
@@ -334,10 +335,13 @@ async def test_source_is_paused_without_viewers_and_resumed_by_one(start_relay: 
 async def test_ingest_is_refused_without_the_cameras_token(start_relay: StartRelay) -> None:
     relay = await start_relay()
     wrong = relay.ingest_token(PLAZA.id)
-    ws = await connect(relay.ws(f"/ws/ingest/{CITY_HALL.id}?token={wrong}"))
+    ws = await connect(relay.ws(f"/ws/ingest/{CITY_HALL.id}"), additional_headers=bearer(wrong))
     assert (await expect_close(ws))[0] == 4401
-    ws = await connect(relay.ws("/ws/ingest/CAM-NOPE?token=x"))
+    ws = await connect(relay.ws("/ws/ingest/CAM-NOPE"), additional_headers=bearer("x"))
     assert (await expect_close(ws))[0] == 4404
+    right = relay.ingest_token(CITY_HALL.id)
+    ws = await connect(relay.ws(f"/ws/ingest/{CITY_HALL.id}?token={right}"))
+    assert (await expect_close(ws))[0] == 4401  # a token in the URL is never read
 
 
 async def test_http_ingest_and_a_registered_drone(start_relay: StartRelay) -> None:
@@ -405,3 +409,26 @@ async def test_a_browser_viewer_presents_its_token_as_a_subprotocol(
     with pytest.raises(ConnectionClosed) as closed:
         await asyncio.wait_for(forged.recv(), 3)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+@pytest.mark.integration
+async def test_a_console_page_views_by_its_session_cookie_from_its_own_host_only(
+    start_relay: StartRelay,
+) -> None:
+    relay = await start_relay()
+    sessions = SessionStore(relay.redis, relay.namespace)
+    token = relay.token(Role.DISPATCHER)
+    session_id, _ = await sessions.start(token, time.time() + 600)
+    url = relay.ws(f"/ws/video/{CITY_HALL.id}?reason=drill")
+    cookie = {"Cookie": f"{SESSION_COOKIE}={session_id}"}
+    page = {**cookie, "Origin": "http://127.0.0.1:8080"}  # the console, another port
+    ws = await connect(url, additional_headers=page)
+    assert json.loads(await ws.recv())["type"] == "session"
+    await ws.close()
+    for origin in ("http://evil.example", None):  # another site's page, or one that hides
+        headers = {**cookie, **({"Origin": origin} if origin else {})}
+        ws = await connect(url, additional_headers=headers)
+        assert (await expect_close(ws))[0] == 4403
+    await sessions.end(session_id)  # signed out: the cookie names nothing any more
+    ws = await connect(url, additional_headers=page)
+    assert (await expect_close(ws))[0] == 4401
