@@ -94,15 +94,16 @@ def reading(
 
 
 def rising_underpass(s: Structure) -> list[dict[str, Any]]:
-    """An underpass filling over the last hour: open, watch at 0.15 m, closure recommended
-    at 0.30 m (one record per reading, as the worker publishes them)."""
-    depths = [0.0, 0.01, 0.02, 0.04, 0.06, 0.09, 0.12, 0.16, 0.19, 0.23, 0.27, 0.31, 0.34]
+    """An underpass filling over the last hour: open, watch at 0.05 m, closure recommended
+    at 0.15 m (dispatch/closure_rules.toml; one record per reading, as the worker publishes
+    them)."""
+    depths = [0.0, 0.0, 0.01, 0.01, 0.02, 0.03, 0.04, 0.06, 0.08, 0.10, 0.13, 0.16, 0.19]
     out = []
     for i, depth in enumerate(depths):
-        state = "closure_recommended" if depth >= 0.30 else "watch" if depth >= 0.15 else "open"
-        r = reading(f"WL-{s.id}", "water_level", depth, "m", 0.15, 0.30, 55 - i * 4.5)
+        state = "closure_recommended" if depth >= 0.15 else "watch" if depth >= 0.05 else "open"
+        r = reading(f"WL-{s.id}", "water_level", depth, "m", 0.05, 0.15, 55 - i * 4.5)
         reason = (
-            f"수위 {depth:.2f} m ≥ 0.30 m (통제 권고 기준)"
+            f"수위 {depth:.2f} m ≥ 0.15 m (통제 권고 기준)"
             if state == "closure_recommended"
             else None
         )
@@ -119,18 +120,18 @@ async def test_board_layer_confirm_and_public_page(browser: Browser, seoul: Sett
     bridge = nearest(registry, "bridge")
     second = nearest(registry, "underpass", frozenset({under.id}))
     co = [
-        reading(f"CO-{tunnel.id}", "tunnel_co", v, "ppm", 25, 50, m)
-        for v, m in [(8, 50), (14, 30), (27, 5)]
+        reading(f"CO-{tunnel.id}", "tunnel_co", v, "ppm", 100, 200, m)
+        for v, m in [(40, 50), (70, 30), (124, 5)]
     ]
     strain = [
-        reading(f"STRAIN-{bridge.id}", "bridge_strain", v, "µε", 600, 900, m)
-        for v, m in [(420, 40), (950, 10)]
+        reading(f"STRAIN-{bridge.id}", "bridge_strain", v, "µε", 400, 600, m)
+        for v, m in [(310, 40), (640, 10)]
     ]
     with stream(settings) as live:
         live.send("road-closures", rising_underpass(under))
         live.send(
             "road-closures",
-            [record(tunnel, "watch", 3, co[2:], reason="CO 27 ppm ≥ 25 ppm (주의)")],
+            [record(tunnel, "watch", 3, co[2:], reason="일산화탄소 124 ppm ≥ 100 ppm (관찰 기준)")],
         )
         live.send("road-closures", [record(tunnel, "watch", 2, co[:2])])  # late: older version
         live.send(
@@ -164,14 +165,14 @@ async def test_board_layer_confirm_and_public_page(browser: Browser, seoul: Sett
         assert order[0] == [under.id, "closure_recommended"]  # first, above the closed ones
         assert [s for _, s in order] == ["closure_recommended", "closed", "closed", "watch"]
         row = page.locator(f"#structures li[data-id='{under.id}']")
-        assert "0.34 m" in await row.locator(".reading .value").inner_text()
-        assert "통제 0.30" in await row.locator(".reading .limits").inner_text()
+        assert "0.19 m" in await row.locator(".reading .value").inner_text()
+        assert "통제 0.15" in await row.locator(".reading .limits").inner_text()
         points = await row.locator("svg.spark polyline").get_attribute("points")
         assert points is not None and len(points.split()) == 13  # the hour's trend
         assert await row.locator("button.confirm-closure").is_visible()
         assert await row.locator("button.reopen").is_hidden()
         tunnel_row = page.locator(f"#structures li[data-id='{tunnel.id}']")
-        assert "27" in await tunnel_row.locator(".reading .value").inner_text()  # v3, not v2
+        assert "124" in await tunnel_row.locator(".reading .value").inner_text()  # v3, not v2
         alarm = page.locator("#alarms li.closure.loud")
         await alarm.wait_for()
         assert under.name in await alarm.inner_text()

@@ -175,7 +175,8 @@ def road_closure(
     **kw: Any,
 ) -> dict[str, Any]:
     """A contract-valid ``road-closures`` record of an underpass near City Hall, with one
-    water-depth reading (thresholds 0.15 m watch, 0.30 m close) when ``depth_m`` is given."""
+    water-depth reading (thresholds 0.05 m watch, 0.15 m close, as
+    ``dispatch/closure_rules.toml``) when ``depth_m`` is given."""
     when = at or now()
     readings = []
     if depth_m is not None:
@@ -185,8 +186,8 @@ def road_closure(
                 "kind": "water_level",
                 "value": depth_m,
                 "unit": "m",
-                "watch_at": 0.15,
-                "close_at": 0.30,
+                "watch_at": 0.05,
+                "close_at": 0.15,
                 "measured_at": when.isoformat(),
             }
         )

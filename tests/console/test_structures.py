@@ -74,7 +74,7 @@ async def test_board_socket_and_public_page_follow_the_closure_log(
         rows = (await http.get("/api/structures", headers=dispatcher)).json()
         assert len(rows) == len(structures(load_city(settings.data_dir)))  # every structure, once
         assert {r["state"] for r in rows if r["structure_id"] != sid} == {"open"}
-        assert board["lines"] and board["readings"][0]["close_at"] == 0.30
+        assert board["lines"] and board["readings"][0]["close_at"] == 0.15
         # the trend keeps the hour before the newest reading: the 0.02 m of 80 min before goes
         assert [h["value"] for h in board["history"]] == [0.18, 0.31]
         assert HISTORY_S == 3600
