@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import console.closures
 import console.structures
-from console.closures import public_closure, reading_entries
+from console.closures import public_closure, reading_entries, store_closure
 from console.structures import board_rows
 from tests.console.console_samples import road_closure
 
@@ -94,3 +95,15 @@ def test_readings_an_hour_apart_are_separate_entries() -> None:
         ]
     }
     assert [at for at, _ in reading_entries(record)] == [1784088000000, 1784091600000]
+
+
+def test_a_record_in_no_known_state_is_refused_before_anything_is_written() -> None:
+    class Untouched:
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"wrote {name} for a malformed record")
+
+    record = {**road_closure("ST-U-4", "closed", 1), "state": "flooded"}
+    with pytest.raises(ValueError, match="flooded"):
+        store_closure(Untouched(), record)  # type: ignore[arg-type]
+    with pytest.raises(KeyError):
+        store_closure(Untouched(), {"state": "open"})  # type: ignore[arg-type]
