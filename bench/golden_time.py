@@ -15,6 +15,14 @@ among near-equal units, as in DMEXCLP, and first responders of a substitute kind
 predicted breach, e.g. an engine for a medical call). All fill the same run cards.
 `closest_road_with_substitution` is (b) plus only our substitution, to show what the
 coverage part adds; --ablation also runs ours with move-ups and without substitution.
+
+For EMS types, call → emergency room (bench.er_arrival): the transports of our unit
+policy's run, each taken to the ER our destination choice picks on the ERs' reported
+status and, in the same run, to the nearest ER (`nearest_er`), against the same simulated
+emergency rooms: `call_to_er_p50_s`, `call_to_er_p90_s` (call → an ER that can treat the
+patient, a transfer included when the first cannot), `call_to_first_er_*`,
+`call_to_scene_*`, `er_capacity_violations` and `er_transfers` for each. The ambulance's
+own busy time keeps the nearest ER's drive under every policy.
 Prints one JSON object. Model assumptions are named constants below.
 """
 
@@ -36,6 +44,7 @@ import shapely
 
 import dispatch as dp
 from bench.calibration import FIRES_2021, SEOUL_PACK, fire_snap_m
+from bench.er_arrival import TransportLeg, call_to_er
 from geo import City, RoadGraph, TravelModel, TravelTimes, load_city
 from scenarios.pace import DayPace, load_pace
 from scenarios.places import IncidentPlaces
@@ -186,6 +195,8 @@ class Run:
     late: list[bool] = field(default_factory=list)
     moves: int = 0
     busy_s: float = 0.0
+    legs: list[TransportLeg] | None = None
+    """EMS transports (when kept): the call → emergency room part of the benchmark."""
 
     def __post_init__(self) -> None:
         n = len(self.w.u_id)
@@ -283,6 +294,11 @@ class Run:
         end = inc.t + eta_s + rng.uniform(lo, hi)
         node = inc.node
         if kind == "ambulance" and typ in TRANSPORT_TYPES and rng.random() < crews.transport_share:
+            if self.legs is not None:
+                scene_s = self.w.processing_s + eta_s
+                leg = TransportLeg(inc.t, inc.node, scene_s + (end - inc.t - eta_s), scene_s,
+                                   typ, (inc.seed + u) % 2**31)  # fmt: skip
+                self.legs.append(leg)
             end += float(self.w.er_time[node]) + rng.uniform(*crews.handover_s)
             node = int(self.w.er_node[node])
         self.busy_s += end - start
@@ -324,7 +340,7 @@ def simulate(w: World, incidents: list[Incident], ablation: bool = False) -> dic
     runs = [
         Run("closest_straight", CLOSEST, w, straight=True),
         Run("closest_road", CLOSEST, w),
-        Run("ours", OURS, w, coverage=cov()),
+        Run("ours", OURS, w, coverage=cov(), legs=[]),
         # decomposition: (b) plus only our first-responder substitution, no coverage
         Run("closest_road_with_substitution", replace(CLOSEST, substitute_on_breach=True), w),
     ]
@@ -344,7 +360,11 @@ def simulate(w: World, incidents: list[Incident], ablation: bool = False) -> dic
             run.dispatch(inc, tt, index)
             if run.name == "ours":
                 rec_ms.append(search_ms + (time.perf_counter() - t1) * 1000)
-    return report(runs, incidents, rec_ms)
+    out = report(runs, incidents, rec_ms)
+    # call → emergency room for EMS types: our destination choice vs the nearest ER, over
+    # the transports of our unit policy's run (the same patients, the same ERs)
+    legs = runs[2].legs or []
+    return out | call_to_er(w.city, w.graphs[12], legs, seed=incidents[0].seed if incidents else 1)
 
 
 def live_latency_ms(w: World, incidents: list[Incident], n: int = 1000) -> list[float]:
