@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from dispatch.destination import ErReport, Option, rank
 from dispatch.hospitals import SEVERITIES, ErRules, Hospital, registry
 from dispatch.mci import Room, distribute, split_untriaged
-from geo import City
+from geo import City, RoadGraph
 from streams.contract import (
     Command,
     ContractError,
@@ -76,6 +76,12 @@ class DestinationFollower:
         self._recs: dict[str, dict[str, Any]] = dict(patients.items())
         self._plans: dict[str, dict[str, Any]] = dict(mci.items())
         self._drives: OrderedDict[int, NDArray[np.float64]] = OrderedDict()
+
+    def use_roads(self, roads: RoadGraph) -> None:
+        """Drive to hospitals on ``roads`` from now on (the city's, with closed structures
+        taken out); drive times worked out on the old roads are dropped."""
+        self._roads = roads
+        self._drives.clear()
 
     # -- emergency rooms -----------------------------------------------------------------
     def on_er_status(self, status: ErStatus, now: datetime) -> list[Effect]:

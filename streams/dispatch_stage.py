@@ -201,7 +201,8 @@ class DispatchStage:
         self.closures = ClosureKeeper(
             city, load_closure_rules(), closures if closures is not None else {}
         )
-        recommender.close_edges(self.closures.closed_edges())  # as recovered with the table
+        self._city = city
+        self._obey_closures()  # as recovered with the table
 
     def apply(self, item: dict[str, Any], now: datetime) -> list[Effect]:
         """The effects of one item (an incident state, a unit report, a dispatch command or
@@ -252,10 +253,16 @@ class DispatchStage:
         for effect in change.effects:  # the public notice: drafted by the follow-up stage
             item = b'{"closure":' + effect.value + b"}"
             effects.append(Effect(TO_FOLLOW, effect.key, item))
-        self._recommender.close_edges(self.closures.closed_edges())
+        self._obey_closures()
         if change.closed is not None:
             effects += self.dispatch.reroute(change.closed.id, now)
         return effects
+
+    def _obey_closures(self) -> None:
+        """Recommendations, routes and drives to hospitals without the closed links."""
+        closed = self.closures.closed_edges()
+        self._recommender.close_edges(closed)
+        self.destinations.use_roads(self._city.roads.without_edges(closed))
 
 
 def feedback_records(effects: list[Effect]) -> list[tuple[str, bytes]]:
