@@ -15,6 +15,7 @@ GT.structures = (() => {
   const FOCUS_ZOOM = 15;
   const SPARK = { w: 132, h: 26 };
   const SVG = "http://www.w3.org/2000/svg";
+  const byName = new Intl.Collator("ko");  // one collator: sorting 840 names each render stays cheap
   const items = new Map();  // structure id -> {…registry entry, …latest record, history: []}
   const drawn = new Map();  // structure id -> {lines: L.Polyline|null, dot: L.CircleMarker|null, sig}
   const filter = { show: "attention", text: "" };
@@ -117,7 +118,7 @@ GT.structures = (() => {
       if (text && !`${s.name} ${s.gu} ${s.structure_id} ${label("structureKind", s.kind)}`.toLowerCase().includes(text)) continue;
       out.push(s);
     }
-    out.sort((a, b) => (RANK[a.state] ?? 9) - (RANK[b.state] ?? 9) || String(a.name).localeCompare(String(b.name), "ko"));
+    out.sort((a, b) => (RANK[a.state] ?? 9) - (RANK[b.state] ?? 9) || byName.compare(a.name || "", b.name || ""));
     return out;
   }
 
