@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from datetime import datetime
 from typing import Any
 
@@ -64,9 +64,18 @@ class DestinationFollower:
     ``mci-plans`` effects."""
 
     def __init__(
-        self, city: City, rules: ErRules, er_status: Store, patients: Store, mci: Store
+        self,
+        city: City,
+        rules: ErRules,
+        er_status: Store,
+        patients: Store,
+        mci: Store,
+        roads_at: Callable[[datetime], RoadGraph] | None = None,
     ) -> None:
         self._roads, self._rules = city.roads, rules
+        self._roads_at = roads_at or (lambda now: city.roads)
+        """The road graph of the moment (the dispatch stage's: travel times of the hour,
+        closed structures taken out), as units are routed on it."""
         self.hospitals: dict[str, Hospital] = registry(city.facilities, rules)
         self._nodes = {
             hid: self._roads.snap(h.lon, h.lat).node for hid, h in self.hospitals.items()
@@ -75,7 +84,7 @@ class DestinationFollower:
         self._reports = {hid: _report(v) for hid, v in list(er_status.items())}
         self._recs: dict[str, dict[str, Any]] = dict(patients.items())
         self._plans: dict[str, dict[str, Any]] = dict(mci.items())
-        self._drives: OrderedDict[int, NDArray[np.float64]] = OrderedDict()
+        self._drives: OrderedDict[int, tuple[RoadGraph, NDArray[np.float64]]] = OrderedDict()
 
     def use_roads(self, roads: RoadGraph) -> None:
         """Drive to hospitals on ``roads`` from now on (the city's, with closed structures
@@ -170,7 +179,7 @@ class DestinationFollower:
         rec["hospital_id"] = hid
         accepted = hid == rec["recommended_id"]
         status = DestinationStatus.ACCEPTED if accepted else DestinationStatus.CHANGED
-        drive = self._drive_from(rec["scene"][0], rec["scene"][1])
+        drive = self._drive_from(rec["scene"][0], rec["scene"][1], now)
         record = self._record(rec, drive, status, now, command.id)
         self._save(command.unit_id, rec)
         effects = self._destination(record) + effects
@@ -181,7 +190,7 @@ class DestinationFollower:
     ) -> list[Effect]:
         assert status.patient is not None
         patient = status.patient
-        drive = self._drive_from(where.lon, where.lat)
+        drive = self._drive_from(where.lon, where.lat, now)
         times = {hid: float(drive[node]) for hid, node in self._nodes.items()}
         condition, severity = patient.condition.value, patient.severity.value
         ranked = rank(
@@ -239,7 +248,7 @@ class DestinationFollower:
         hospital = self.hospitals[hid]
         node = self._nodes[hid]
         scene = self._roads.snap(rec["scene"][0], rec["scene"][1]).node
-        route = self._roads.route(scene, node)
+        route = self._roads_at(now).route(scene, node)
         eta = float(drive[node])
         rec["version"] += 1
         listed = next((r for r in rec["ranked"] if r["hospital_id"] == hid), None)
@@ -377,7 +386,7 @@ class DestinationFollower:
 
     def _publish(self, incident_id: str, plan: dict[str, Any], now: datetime) -> list[Effect]:
         """Plan the patients not yet sent over the room left; publish when it changed."""
-        drive = self._drive_from(*plan["scene"])
+        drive = self._drive_from(plan["scene"][0], plan["scene"][1], now)
         times = {hid: float(drive[node]) for hid, node in self._nodes.items()}
         incoming = self.incoming()
         sent_by_severity = {s: sum(c[s] for c in plan["sent"].values()) for s in SEVERITIES}
@@ -432,14 +441,18 @@ class DestinationFollower:
     def _stale(self, report: ErReport, now: datetime) -> bool:
         return (now - report.at).total_seconds() > self._rules.stale_after_s
 
-    def _drive_from(self, lon: float, lat: float) -> NDArray[np.float64]:
+    def _drive_from(self, lon: float, lat: float, now: datetime) -> NDArray[np.float64]:
+        """Drive seconds from a place to every road node, on the graph of the moment."""
+        graph = self._roads_at(now)
         node = self._roads.snap(lon, lat).node
-        times = self._drives.get(node)
-        if times is None:
-            times = self._roads.times_from(node)
-            self._drives[node] = times
-            if len(self._drives) > DRIVE_CACHE:
-                self._drives.popitem(last=False)
+        held = self._drives.get(node)
+        if held is not None and held[0] is graph:
+            return held[1]
+        times = graph.times_from(node)
+        self._drives[node] = (graph, times)
+        self._drives.move_to_end(node)
+        if len(self._drives) > DRIVE_CACHE:
+            self._drives.popitem(last=False)
         return times
 
     def _save(self, key: str, rec: dict[str, Any]) -> None:

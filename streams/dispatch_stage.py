@@ -196,7 +196,9 @@ class DispatchStage:
             Feedback(), city, recommender, units, assignments, plans, started_at
         )
         self._commands_seen = commands_seen
-        self.destinations = destinations or DestinationFollower(city, load_er_rules(), {}, {}, {})
+        self.destinations = destinations or DestinationFollower(
+            city, load_er_rules(), {}, {}, {}, recommender.graph_at
+        )
         self._recommender = recommender
         self.closures = ClosureKeeper(
             city, load_closure_rules(), closures if closures is not None else {}
@@ -309,6 +311,7 @@ class DispatchWorker:
         """The dispatch work over the tables as recovered."""
         if self._stage is None:
             units, assignments, plans, commands_seen, closures = self._tables
+            er_status, patients, mci = self._er_tables
             self._stage = DispatchStage(
                 self.city,
                 self.recommender,
@@ -317,7 +320,9 @@ class DispatchWorker:
                 plans,
                 commands_seen,
                 self.started_at,
-                DestinationFollower(self.city, self.er_rules, *self._er_tables),
+                DestinationFollower(
+                    self.city, self.er_rules, er_status, patients, mci, self.recommender.graph_at
+                ),
                 closures,
             )
         return self._stage

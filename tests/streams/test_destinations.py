@@ -225,3 +225,19 @@ def test_thirty_patients_spread_within_capacity_and_the_plan_survives_a_restart(
     (moved,) = values(effects, "mci-plans")
     assert sum(sum(a["transported"].values()) for a in moved["allocations"]) == 1
     assert moved["version"] == plan["version"] + 1
+
+
+def test_drive_times_come_from_the_road_graph_of_the_moment(seoul: City) -> None:
+    slow = seoul.roads.with_edge_times(seoul.roads.edge_arrays()[2] * 2)  # a congested hour
+    fast = follower(seoul)
+    jammed = DestinationFollower(seoul, RULES, Table(), Table(), Table(), lambda now: slow)
+    for f in (fast, jammed):
+        everyone_reports(f, 5)
+    (a,) = values(
+        fast.on_unit_status(contact("U1", "minor", "minor"), "INC-1", ALLEY, NOW), "destinations"
+    )
+    (b,) = values(
+        jammed.on_unit_status(contact("U1", "minor", "minor"), "INC-1", ALLEY, NOW), "destinations"
+    )
+    assert a["hospital_id"] == b["hospital_id"]
+    assert b["eta_s"] == pytest.approx(2 * a["eta_s"], rel=0.01)
