@@ -215,7 +215,9 @@ GT.detail = (() => {
         const [name, order, statusCell, eta, act] = tr.children;
         setText(name, `${a.unit_id} ${label("unitKind", a.unit_kind || (u && u.kind) || "")}`);
         const stale = a.status === "recommended" && !isAvailable(C, inc.id, a.unit_id);
-        setText(order, (ORDER[a.status] || a.status) + (stale ? " · out of date" : ""));
+        const around = a.rerouted_because && a.status === "assigned"
+          ? (GT.structures && GT.structures.items.get(a.rerouted_because) || {}).name || a.rerouted_because : "";
+        setText(order, (ORDER[a.status] || a.status) + (stale ? " · out of date" : "") + (around ? ` · 우회 rerouted around ${around}` : ""));
         order.classList.toggle("stale", stale);
         const badge = statusCell.firstChild;
         setText(badge, `${label("unitStatus", status)} ${status}`);

@@ -247,7 +247,7 @@ async def test_board_layer_confirm_and_public_page(browser: Browser, seoul: Sett
 
 
 @pytest.mark.timeout(120)
-async def test_a_rerouted_crew_sees_its_new_route_and_which_structure_closed(
+async def test_a_rerouted_crew_and_its_dispatcher_see_the_new_route_and_which_structure_closed(
     browser: Browser, settings: Settings, console: Process
 ) -> None:
     under = next(s for s in structures(load_city(settings.data_dir)) if s.kind == "underpass")
@@ -283,4 +283,10 @@ async def test_a_rerouted_crew_sees_its_new_route_and_which_structure_closed(
         )
         assert [list(p) for p in new_route] in drawn  # the new route, not the old one
         assert [list(p) for p in old_route] not in drawn
+        # the dispatcher's detail of the incident says so too
+        desk = await console_page(browser, settings)
+        await desk.locator("#incidents li.incident[data-id='inc-reroute-1']").click()
+        order = desk.locator("#detail tr[data-unit='A-RR-1']")
+        await order.filter(has_text=f"rerouted around {under.name}").wait_for()
     assert not page.errors  # type: ignore[attr-defined]
+    assert not desk.errors  # type: ignore[attr-defined]
