@@ -40,9 +40,11 @@ from geo.city import City
 
 __all__ = [
     "ATTACH_M",
+    "DECLARED_ONLY",
     "GRID_STRUCTURES",
     "JOIN_M",
     "KINDS",
+    "RIVER_GAUGE_M",
     "SENSOR_KINDS",
     "SENSOR_PREFIXES",
     "Structure",
@@ -50,6 +52,7 @@ __all__ = [
     "structure_by_id",
     "structure_edges",
     "structures",
+    "underpasses_near",
 ]
 
 KINDS = {"1": "overpass", "2": "underpass", "3": "bridge", "4": "tunnel"}
@@ -79,6 +82,15 @@ SENSOR_KINDS = {
     "wind": ("bridge",),
 }
 """Which structures a sensor reading of each kind is about."""
+DECLARED_ONLY = frozenset({"smoke_detector"})
+"""Sensor kinds that attach only by a declared id: a smoke detector 80 m from a tunnel is as
+likely in a building beside it, and a building's fire must not recommend closing the bore."""
+RIVER_GAUGE_M = 1000.0
+"""A river gauge (a water-level reading on no underpass) counts for the underpasses this
+close to it: 행정안전부 asks underpasses to be closed when the river nearby may overflow
+(2024). ASSUMPTION: 1 km, the distance at which Seoul's underpasses along a stream
+(동부간선도로, 안양천로, 노들로) lie from its gauges; every gauge in reach counts, not only
+the nearest, which closes no later."""
 SENSOR_PREFIXES = {
     "underpass": ("WL",),
     "tunnel": ("CO", "SMK"),
@@ -173,7 +185,7 @@ def attached_structure(
     if declared is not None:
         return declared
     kinds = SENSOR_KINDS.get(sensor_kind, ())
-    if not kinds or reg.tree is None:
+    if not kinds or reg.tree is None or sensor_kind in DECLARED_ONLY:
         return None
     point = shapely.Point(*city.projection.point_to_metric(lon, lat))
     hits = reg.tree.query(point, predicate="dwithin", distance=ATTACH_M)
@@ -181,6 +193,23 @@ def attached_structure(
     if not near:
         return None
     return min(near, key=lambda s: (_distance_m(city, s, point), s.id))
+
+
+def underpasses_near(
+    city: City, lon: float, lat: float, within_m: float = RIVER_GAUGE_M
+) -> tuple[Structure, ...]:
+    """The underpasses whose links pass within ``within_m`` of a point (a river gauge), by id."""
+    reg = _registry(city)
+    if reg.tree is None:
+        return ()
+    point = shapely.Point(*city.projection.point_to_metric(lon, lat))
+    hits = reg.tree.query(point, predicate="dwithin", distance=within_m)
+    return tuple(
+        sorted(
+            (reg.items[int(i)] for i in hits if reg.items[int(i)].kind == "underpass"),
+            key=lambda st: st.id,
+        )
+    )
 
 
 def _distance_m(city: City, structure: Structure, point: shapely.Point) -> float:

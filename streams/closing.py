@@ -25,9 +25,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from dispatch.closure_rules import ADVISED, ClosureRules
+from dispatch.closure_rules import ADVISED, ClosureRules, Threshold
 from geo import City
-from geo.structures import SENSOR_KINDS, Structure, attached_structure, structure_by_id
+from geo.structures import (
+    SENSOR_KINDS,
+    Structure,
+    attached_structure,
+    structure_by_id,
+    underpasses_near,
+)
 from geo.structures import structure_edges as edges_of
 from streams.contract import (
     ClosureReading,
@@ -49,12 +55,15 @@ log = logging.getLogger("goldentime.closures")
 READING_KINDS = frozenset(SENSOR_KINDS)
 """Sensor kinds whose readings are about structures (the zone hands them to the keeper)."""
 MAX_READINGS = 20
+RIVER_LEVEL = "river_level"
+"""The kind a water-level reading takes when it is a river gauge near underpasses."""
 LABEL = {
     "water_level": "수위",
     "tunnel_co": "일산화탄소",
     "smoke_detector": "연기 감지",
     "wind": "풍속",
     "bridge_strain": "변형률",
+    RIVER_LEVEL: "하천 수위",
 }
 LEVEL_WORDS = ("기준 미만", "관찰 기준", "통제 권고 기준")
 
@@ -68,8 +77,10 @@ def reading_item(
     measured_at: datetime,
     lon: float,
     lat: float,
+    threshold: float | None = None,
 ) -> dict[str, Any]:
-    """The item a sensor reading becomes for the keeper (sent by the zone)."""
+    """The item a sensor reading becomes for the keeper (sent by the zone); ``threshold``
+    is the alarm level the sensor reported with it."""
     return {
         "reading": {
             "id": event_id,
@@ -80,6 +91,7 @@ def reading_item(
             "measured_at": measured_at.isoformat(),
             "lon": lon,
             "lat": lat,
+            "threshold": threshold,
         }
     }
 
@@ -123,7 +135,8 @@ class ClosureKeeper:
 
     # -- readings ---------------------------------------------------------------------------
     def on_reading(self, raw: dict[str, Any], now: datetime) -> ClosureChange:
-        """Apply one sensor reading: the structure's record with it, its advised state."""
+        """Apply one sensor reading: the record of the structure it is about (or, for a
+        river gauge, of each underpass near it), with its advised state."""
         try:
             reading = ClosureReading(
                 sensor_id=raw["sensor_id"],
@@ -134,14 +147,29 @@ class ClosureKeeper:
                 event_id=raw["id"],
             )
             lon, lat = float(raw["lon"]), float(raw["lat"])
+            alarm = None if raw.get("threshold") is None else float(raw["threshold"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ContractError(f"unreadable structure reading: {exc}", raw.get("id")) from exc
         structure = attached_structure(self._city, reading.sensor_id, reading.kind, lon, lat)
-        if structure is None:
+        if structure is not None:
+            effect = self._judge(structure, reading, alarm, now)
+            return ClosureChange([effect] if effect is not None else [])
+        if reading.kind != "water_level":
             return ClosureChange([])  # a reading of no structure: the zone fuses it as usual
-        threshold = self._rules.threshold(structure.kind, reading.kind)
+        river = reading.model_copy(update={"kind": RIVER_LEVEL})  # a gauge on a stream
+        near = underpasses_near(self._city, lon, lat)
+        effects = [self._judge(s, river, alarm, now) for s in near]
+        return ClosureChange([e for e in effects if e is not None])
+
+    def _judge(
+        self, structure: Structure, reading: ClosureReading, alarm: float | None, now: datetime
+    ) -> Effect | None:
+        """A structure's record with one more reading, None when the reading changes nothing
+        (no rule for it, a replay, or older than what the structure holds)."""
+        rule = self._rules.threshold(structure.kind, reading.kind)
+        threshold = rule.for_alarm(alarm) if rule is not None else None
         if threshold is None:
-            return ClosureChange([])
+            return None
         reading = reading.model_copy(
             update={"watch_at": threshold.watch_at, "close_at": threshold.close_at}
         )
@@ -151,28 +179,16 @@ class ClosureKeeper:
         if held is not None and (
             held.event_id == reading.event_id or held.measured_at >= reading.measured_at
         ):
-            return ClosureChange([])  # a replay, or older than what the structure holds
+            return None
         readings = [r for r in readings if r.sensor_id != reading.sensor_id] + [reading]
         readings = sorted(readings, key=lambda r: r.measured_at)[-MAX_READINGS:]
-        level, worst = self._level(structure, readings)
+        level, worst = _level(readings)
         current = ClosureState((old or {}).get("state", ClosureState.OPEN.value))
         state: ClosureState = current
         reason = (old or {}).get("reason")
         if current is not ClosureState.CLOSED:
             state, reason = ClosureState(ADVISED[level]), _reason(worst, level)
-        record = self._record(structure, old, state, reason, readings, None, now)
-        return ClosureChange([record])
-
-    def _level(
-        self, structure: Structure, readings: list[ClosureReading]
-    ) -> tuple[int, ClosureReading | None]:
-        """The highest level among the latest readings, and the reading that gives it."""
-        best, worst = 0, None
-        for r in readings:
-            level = self._rules.level(structure.kind, r.kind, r.value) or 0
-            if worst is None or level > best:
-                best, worst = level, r
-        return best, worst
+        return self._record(structure, old, state, reason, readings, None, now)
 
     # -- commands -------------------------------------------------------------------------
     def on_command(self, command: Command, now: datetime) -> ClosureChange:
@@ -190,7 +206,7 @@ class ClosureKeeper:
         if action is CommandAction.REOPEN_STRUCTURE:
             if current is not ClosureState.CLOSED:
                 raise ContractError(f"refused: {sid} is {current.value}, not closed", command.id)
-            level, _ = self._level(structure, readings)
+            level, _ = _level(readings)
             state = ClosureState(ADVISED[level])
             reason = f"통제 해제: {command.reason}"
             record = self._record(structure, old, state, reason, readings, command, now)
@@ -248,6 +264,17 @@ class ClosureKeeper:
             log.info("structure %s: %s -> %s", structure.id, before, state.value)
         self._store[structure.id] = record.model_dump(mode="json")
         return Effect("road-closures", structure.id, encode(record))
+
+
+def _level(readings: list[ClosureReading]) -> tuple[int, ClosureReading | None]:
+    """The highest level among a structure's latest readings (each judged on the thresholds
+    it carries), and the reading that gives it."""
+    best, worst = 0, None
+    for r in readings:
+        level = Threshold(r.unit, r.watch_at, r.close_at).level(r.value)
+        if worst is None or level > best:
+            best, worst = level, r
+    return best, worst
 
 
 def _reason(reading: ClosureReading | None, level: int) -> str | None:

@@ -95,7 +95,9 @@ def structure_readings(ev: Evidence) -> list[Effect]:
     if ev.value is None or ev.unit is None:
         return []
     sensor_id = ev.reporter.removeprefix("sensor:")
-    item = reading_item(ev.id, sensor_id, ev.kind, ev.value, ev.unit, ev.at, ev.lon, ev.lat)
+    item = reading_item(
+        ev.id, sensor_id, ev.kind, ev.value, ev.unit, ev.at, ev.lon, ev.lat, ev.threshold
+    )
     return [Effect("dispatch", ev.id, orjson.dumps(item))]
 
 

@@ -46,6 +46,8 @@ class Evidence:
     value: float | None = None
     """A sensor's reading (in ``unit``): what structures are judged on (``streams.closing``)."""
     unit: str | None = None
+    threshold: float | None = None
+    """The alarm level the sensor reports its reading against (a river gauge's flood watch)."""
 
     @property
     def key(self) -> str:
@@ -71,6 +73,7 @@ class Evidence:
             "uncertain": self.uncertain,
             "value": self.value,
             "unit": self.unit,
+            "threshold": self.threshold,
         }
 
     @classmethod
@@ -93,6 +96,7 @@ class Evidence:
             uncertain=bool(data.get("uncertain", False)),
             value=data.get("value"),
             unit=data.get("unit"),
+            threshold=data.get("threshold"),
         )
 
 
@@ -158,4 +162,5 @@ def from_sensor(alarm: SensorAlarm) -> Evidence:
         kind=alarm.kind.value,
         value=alarm.value,
         unit=alarm.unit,
+        threshold=alarm.threshold,
     )

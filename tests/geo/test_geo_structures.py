@@ -17,6 +17,7 @@ from geo.structures import (
     structure_by_id,
     structure_edges,
     structures,
+    underpasses_near,
 )
 from tests.geo.geo_seoul_data import SEOUL_DIR, needs_seoul
 
@@ -145,3 +146,23 @@ def test_a_graph_without_a_structure_searches_as_one_built_without_its_links(
     route = closed.route(west, int(dst[edges[0]]))
     assert route is not None and len(route.nodes) > 2  # around, not through
     assert roads.without_edges(np.zeros(0, np.int64)) is roads
+
+
+def test_a_smoke_detector_attaches_to_a_tunnel_only_by_its_declared_id(builtin: City) -> None:
+    tunnel = structure_by_id(builtin, "ST-T-G230-G231")
+    assert tunnel is not None
+    # a building's detector beside the bore is not the tunnel's
+    assert (
+        attached_structure(builtin, "SMK-BLDG-1", "smoke_detector", tunnel.lon, tunnel.lat) is None
+    )
+    declared = attached_structure(builtin, f"SMK-{tunnel.id}", "smoke_detector", 126.9, 37.5)
+    assert declared == tunnel
+    assert attached_structure(builtin, "CO-ANY", "tunnel_co", tunnel.lon, tunnel.lat) == tunnel
+
+
+def test_underpasses_near_a_river_gauge(builtin: City) -> None:
+    underpass = structure_by_id(builtin, UNDERPASS)
+    assert underpass is not None
+    north_500m = underpass.lat + 500 / 111_000
+    assert underpasses_near(builtin, underpass.lon, north_500m) == (underpass,)
+    assert underpasses_near(builtin, underpass.lon, underpass.lat + 2_000 / 111_000) == ()

@@ -253,3 +253,54 @@ def test_a_reading_alone_drafts_no_public_notice() -> None:
     out = s.apply(water(1, 0.4))
     assert closures(out)[-1]["state"] == "closure_recommended"
     assert [e for e in out if e.topic == TO_FOLLOW] == []
+
+
+def gauge(n: int, level_m: float, alarm_m: float | None, minutes: int = 0) -> dict[str, Any]:
+    """A river gauge 500 m north of the underpass (its flood watch at ``alarm_m``)."""
+    at = NOW + timedelta(minutes=minutes)
+    lat = STRUCTURE.lat + 500 / 111_000
+    return reading_item(
+        f"rg-{n}", "WL-STREAM-1", "water_level", level_m, "m", at, STRUCTURE.lon, lat, alarm_m
+    )
+
+
+def test_a_river_near_its_flood_watch_recommends_closing_the_underpass() -> None:
+    s = Stage()
+    states = [
+        closures(s.apply(gauge(i, level, 8.5, i)))[-1]["state"]
+        for i, level in enumerate((6.0, 7.6, 8.6))
+    ]
+    assert states == ["open", "watch", "closure_recommended"]
+    record = s.stage.closures.state(UNDERPASS)
+    assert record is not None and record["reason"].startswith("하천 수위 8.6 m ≥ 8.5 m")
+    (river,) = record["readings"]
+    assert river["kind"] == "river_level" and river["watch_at"] == 7.5
+
+
+def test_a_gauge_without_its_alarm_level_or_far_from_underpasses_changes_nothing() -> None:
+    s = Stage()
+    assert s.apply(gauge(1, 9.0, None)) == []
+    far = reading_item("rg-far", "WL-X", "water_level", 9.0, "m", NOW, 126.95, 37.55, 8.5)
+    assert s.apply(far) == []
+
+
+def test_a_building_smoke_alarm_beside_a_tunnel_recommends_nothing() -> None:
+    s = Stage()
+    tunnel = structure_by_id(CITY, "ST-T-G230-G231")
+    assert tunnel is not None
+    alarm = reading_item(
+        "smk-1", "SMK-BLDG-9", "smoke_detector", 1.0, "alarm", NOW, tunnel.lon, tunnel.lat, 1.0
+    )
+    assert s.apply(alarm) == []
+    declared = reading_item(
+        "smk-2",
+        f"SMK-{tunnel.id}",
+        "smoke_detector",
+        1.0,
+        "alarm",
+        NOW,
+        tunnel.lon,
+        tunnel.lat,
+        1.0,
+    )
+    assert closures(s.apply(declared))[-1]["state"] == "closure_recommended"
