@@ -139,11 +139,13 @@ class DestinationFollower:
             at = status.at.isoformat()
             if rec is not None and rec["contact_at"] == at:
                 return []  # a replay
-            if rec is not None:
-                self._drop(status.unit_id)
             if where is None:
                 raise ContractError(f"patient contact of {status.unit_id} without a position")
-            return self._contact(status, incident_id, where, now)
+            undone: list[Effect] = []
+            if rec is not None:  # a new patient: the one before is no longer coming
+                self._drop(status.unit_id)
+                undone = self._unsend(rec, now, replan=False) if rec.get("mci") else []
+            return undone + self._contact(status, incident_id, where, now)
         if rec is None:
             return []
         effects: list[Effect] = []
@@ -352,6 +354,9 @@ class DestinationFollower:
         plan = self._plans[rec["incident_id"]]
         sent = plan["sent"].setdefault(rec["hospital_id"], _counts())
         sent[rec["severity"]] += rec["count"]
+        if rec.get("transported"):  # a crew on its way changed hospital
+            taken = plan["taken"].setdefault(rec["hospital_id"], _counts())
+            taken[rec["severity"]] += rec["count"]
         total_sent = sum(sum(c.values()) for c in plan["sent"].values())
         plan["patients"] = max(plan["patients"], total_sent)
         return self._publish(rec["incident_id"], plan, now)

@@ -299,3 +299,83 @@ async def test_bad_er_status_ends_on_the_dead_letter_topic_with_why(
     letters = await read_until(settings.kafka_bootstrap, t.deadletter, lambda r: len(r) >= 2, 60)
     errors = " | ".join(letter["error"] for letter in letters)
     assert "unknown hospital NOT-AN-ER" in errors and "beds_available" in errors
+
+
+@pytest.mark.timeout(420)
+async def test_a_killed_worker_keeps_the_plan_and_no_replay_doubles_a_patient(
+    settings: Settings, tmp_path: Path, seoul: City
+) -> None:
+    settings = settings.replace(data_dir=PACK)
+    t = Topics(settings.topic_prefix)
+    hospitals = registry(seoul.facilities, RULES)
+    capacity = {h: 1 + i % 3 for i, h in enumerate(sorted(hospitals))}
+    produce(
+        settings.kafka_bootstrap,
+        t.er_status,
+        [er_status(h, b, datetime.now(KST)) for h, b in capacity.items()],
+    )
+    crush = call("crush-2", *ALLEY, "crowd", at(-300), patients=30)
+    produce(settings.kafka_bootstrap, t.calls, [(b"crush-2", crush)])
+    contacts = []
+    for n in range(30):
+        severity = ("critical", "serious", "minor", "minor")[n % 4]
+        contacts.append((f"AMB-R-{n:02d}", {"condition": "medical", "severity": severity}))
+
+    def reports(
+        part: list[tuple[str, dict[str, Any]]], incident_id: str
+    ) -> list[tuple[bytes, dict[str, Any]]]:
+        out = []
+        for unit, patient in part:
+            out += [
+                unit_report(unit, "en_route", incident_id, ALLEY, at(-200)),
+                unit_report(unit, "on_scene", incident_id, ALLEY, at(-100), patient=patient),
+            ]
+        return out
+
+    def units_with_destination(records: list[dict[str, Any]]) -> set[str]:
+        return {d["unit_id"] for d in records if d["unit_id"].startswith("AMB-R-")}
+
+    first = start_worker(settings, tmp_path, timeout_s=120)
+    try:
+        incident = await incident_of(settings, "crush-2")
+        sent_first = reports(contacts[:15], incident["id"])
+        produce(settings.kafka_bootstrap, t.unit_status, sent_first)
+        await read_until(
+            settings.kafka_bootstrap,
+            t.destinations,
+            lambda r: len(units_with_destination(r)) == 15,
+            90,
+        )
+    finally:
+        first.kill()
+    second = start_worker(settings, tmp_path, timeout_s=120)
+    try:
+        # the first fifteen again (a sender's replay), then the other fifteen
+        produce(settings.kafka_bootstrap, t.unit_status, sent_first[1::2])
+        produce(settings.kafka_bootstrap, t.unit_status, reports(contacts[15:], incident["id"]))
+        records = await read_until(
+            settings.kafka_bootstrap,
+            t.destinations,
+            lambda r: len(units_with_destination(r)) == 30,
+            120,
+        )
+    finally:
+        second.stop()
+    issued: dict[str, set[str]] = {}
+    for d in records:
+        if d["unit_id"].startswith("AMB-R-"):
+            issued.setdefault(d["unit_id"], set()).add(d["issued_at"])
+    doubled = {u: sorted(times) for u, times in issued.items() if len(times) > 1}
+    assert not doubled, f"a replayed or re-read contact was decided again: {doubled}"
+    decisions = {
+        (d["unit_id"], d["version"]): d["hospital_id"]
+        for d in records
+        if d["unit_id"].startswith("AMB-R-")
+    }
+    assert all(version == 1 for _, version in decisions), "a replayed contact made a new decision"
+    received: dict[str, int] = {}
+    for (_, _), hid in decisions.items():
+        received[hid] = received.get(hid, 0) + 1
+    assert sum(received.values()) == 30 and len(received) >= 5
+    over = {h: (n, capacity[h]) for h, n in received.items() if n > capacity[h]}
+    assert not over, f"the restarted worker forgot patients already sent: {over}"

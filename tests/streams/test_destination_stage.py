@@ -241,3 +241,17 @@ def test_drive_times_come_from_the_road_graph_of_the_moment(seoul: City) -> None
     )
     assert a["hospital_id"] == b["hospital_id"]
     assert b["eta_s"] == pytest.approx(2 * a["eta_s"], rel=0.01)
+
+
+def test_a_new_contact_of_the_same_crew_replaces_its_patient_in_the_plan(seoul: City) -> None:
+    f = follower(seoul)
+    everyone_reports(f, 3)
+    f.on_incident(crowd(10), NOW)
+    f.on_unit_status(contact("U1", "medical", "serious"), "INC-1", ALLEY, NOW)
+    later = NOW + timedelta(minutes=3)
+    effects = f.on_unit_status(contact("U1", "medical", "minor", later), "INC-1", ALLEY, later)
+    (plan,) = values(effects, "mci-plans")[-1:]
+    assert sum(f.incoming().values()) == 1
+    sent = f._plans["INC-1"]["sent"]
+    assert sum(sum(c.values()) for c in sent.values()) == 1
+    assert sum(sum(a["planned"].values()) for a in plan["allocations"]) == 10
