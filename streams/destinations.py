@@ -51,6 +51,9 @@ from streams.zone import Effect
 Store = MutableMapping[str, Any]
 ACTIVE_VALUES = frozenset(status.value for status in ACTIVE)
 DONE = "done|"
+DONE_KEPT_S = 6 * 3600.0
+"""A handed-over patient counts against an ER that never reports again for this long (an ER
+bed is held a few hours), then the record goes: the table never grows without bound."""
 DRIVE_CACHE = 64
 """Scenes whose drive times to every ER are kept (a mass-casualty scene is asked often)."""
 
@@ -162,6 +165,7 @@ class DestinationFollower:
                 self._save(f"{DONE}{status.unit_id}|{rec['delivered_at']}", rec)
             elif rec.get("mci"):  # the crew left without its patient: plan it again
                 effects += self._unsend(rec, now)
+            self._prune(status.at)
         return effects
 
     def on_choose(self, command: Command, now: datetime) -> list[Effect]:
@@ -463,6 +467,14 @@ class DestinationFollower:
     def _save(self, key: str, rec: dict[str, Any]) -> None:
         self._recs[key] = rec
         self._patients[key] = dict(rec)  # a table write per change (its changelog)
+
+    def _prune(self, now: datetime) -> None:
+        """Forget handovers older than ``DONE_KEPT_S``."""
+        for key, rec in list(self._recs.items()):
+            if key.startswith(DONE):
+                age_s = (now - datetime.fromisoformat(rec["delivered_at"])).total_seconds()
+                if age_s > DONE_KEPT_S:
+                    self._drop(key)
 
     def _drop(self, key: str) -> None:
         if self._recs.pop(key, None) is not None:

@@ -255,3 +255,29 @@ def test_a_new_contact_of_the_same_crew_replaces_its_patient_in_the_plan(seoul: 
     sent = f._plans["INC-1"]["sent"]
     assert sum(sum(c.values()) for c in sent.values()) == 1
     assert sum(sum(a["planned"].values()) for a in plan["allocations"]) == 10
+
+
+def test_handovers_count_against_an_er_until_it_reports_and_are_then_forgotten(
+    seoul: City,
+) -> None:
+    stores = (Table(), Table(), Table())
+    f = follower(seoul, stores)
+    everyone_reports(f, 4)
+    (d,) = values(
+        f.on_unit_status(contact("U1", "minor", "minor"), "INC-1", ALLEY, NOW), "destinations"
+    )
+    hid = d["hospital_id"]
+    at = NOW + timedelta(minutes=10)
+    f.on_unit_status(status("U1", "at_hospital", at), "INC-1", ALLEY, at)
+    f.on_unit_status(status("U1", "available", at), "INC-1", ALLEY, at)
+    assert f.incoming() == {hid: 1}, "handed over after its report: still one bed fewer"
+    f.on_er_status(report(hid, 3, at + timedelta(minutes=1)), at)
+    assert f.incoming() == {}
+    f.on_unit_status(contact("U2", "minor", "minor", at), "INC-1", ALLEY, at)
+    f.on_unit_status(status("U2", "at_hospital", at), "INC-1", ALLEY, at)
+    f.on_unit_status(status("U2", "available", at), "INC-1", ALLEY, at)
+    assert len(stores[1]) == 1
+    later = at + timedelta(hours=7)  # its ER never reports again
+    f.on_unit_status(contact("U3", "minor", "minor", later), "INC-1", ALLEY, later)
+    f.on_unit_status(status("U3", "available", later), "INC-1", ALLEY, later)
+    assert len(stores[1]) == 0
