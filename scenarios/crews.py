@@ -2,12 +2,14 @@
 
 All times are scenario seconds (the scenario clock's speed compresses them): a unit
 reports en route at once, on scene after the ETA its assignment carries, works there for
-the pace file's on-scene time. An ambulance that transports (``transport share`` of its
-runs) reports its patient's condition with "on scene" (``scenarios.patients``), and when
-it leaves takes the patient to the emergency room its destination names (the system's
-recommendation or the crew's choice, from the ``destinations`` topic), else the nearest;
-it hands over (a bed taken on the ``ErBoard``); the unit is available where it is, and
-back at its station after the drive home.
+the pace file's on-scene time. A new route around a closed structure, while on the way,
+moves the arrival to when the new route gets there. An ambulance that transports
+(``transport share`` of its runs) reports its patient's condition with "on scene"
+(``scenarios.patients``), and when it leaves takes the patient to the emergency room its
+destination names (the system's recommendation or the crew's choice, from the
+``destinations`` topic), else the nearest; it hands over (a bed taken on the
+``ErBoard``); the unit is available where it is, and back at its station after the drive
+home.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class CrewSimulator:
         self.board = board
         self._job: dict[str, int] = {}  # unit → its current job number (stale reports skipped)
         self._on_job: set[str] = set()
+        # unit → (incident, when it left, when it arrives) while it drives to a scene
+        self._driving: dict[str, tuple[str, float, float]] = {}
         self._jobs = 0
         self._types: dict[str, str] = {}  # incident → its type (the latest known)
         self._destinations: dict[tuple[str, str], str] = {}  # (unit, incident) → hospital
@@ -76,13 +80,29 @@ class CrewSimulator:
         unit_id = assignment.get("unit_id", "")
         if assignment.get("status") != "assigned" or unit_id not in self._home:
             return
+        driving = self._driving.get(unit_id)
         if unit_id in self._on_job:
-            return  # already working: a second order waits until it clears
+            if not (
+                assignment.get("rerouted_because")
+                and driving is not None
+                and driving[0] == assignment["incident_id"]
+                and now_s < driving[2]
+            ):
+                return  # already working: a second order waits until it clears
+            # a new route around a closure, on the way: the crew drives it from where it left
+            self._plan(assignment, driving[1], rolling=True)
+            return
+        self.counts["assignments"] += 1
+        self._plan(assignment, now_s + 1.0, rolling=False)
+
+    def _plan(self, assignment: dict[str, Any], depart_s: float, rolling: bool) -> None:
+        """The reports of one drive to a scene leaving at ``depart_s`` (``rolling``: the
+        unit already reported en route) and of the work there."""
+        unit_id = assignment["unit_id"]
         self._jobs += 1
         job = self._jobs
-        self._job[unit_id] = job
+        self._job[unit_id] = job  # the reports of a former plan of this job are stale
         self._on_job.add(unit_id)
-        self.counts["assignments"] += 1
         rng, t = self._rng, self._times
         kind = assignment.get("unit_kind") or "engine"
         home_lon, home_lat, station_id = self._home[unit_id]
@@ -91,9 +111,11 @@ class CrewSimulator:
         incident = {"incident_id": assignment["incident_id"]}
         travel_s = max(30.0, float(assignment.get("eta_s") or 300.0))
         low, high = t.on_scene_s.get(kind, (1200.0, 3600.0))
-        at = now_s + 1.0
-        self._report(at, {**base, **incident, "status": "en_route"}, (home_lon, home_lat))
+        at = depart_s
+        if not rolling:
+            self._report(at, {**base, **incident, "status": "en_route"}, (home_lon, home_lat))
         at += travel_s
+        self._driving[unit_id] = (assignment["incident_id"], depart_s, at)
         transports = kind == "ambulance" and bool(self._ers) and rng.random() < t.transport_share
         on_scene = {**base, **incident, "status": "on_scene"}
         if transports:

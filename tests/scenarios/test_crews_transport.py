@@ -111,3 +111,29 @@ def test_patient_draws_follow_the_shares() -> None:
     stemi = sum(d.condition == "stemi" for d in draws) / len(draws)
     assert 0.02 < stemi < 0.04
     assert draw_patient("no-such-type", rng).condition in {"medical", "minor"}
+
+
+def test_a_crew_rerouted_on_its_way_arrives_when_the_new_route_gets_there() -> None:
+    city = grid()
+    sim, schedule, _ = crew(city)
+    order = assignment(city)
+    sim.on_assignment(order, 0.0)  # leaves at 1 s, would arrive at 301 s
+    assert [r["status"] for _, r in _timed(sim, schedule, 100.0)] == ["en_route"]
+    sim.on_assignment({**order, "eta_s": 420, "rerouted_because": "ST-U-1"}, 100.0)
+    reports = [(r["status"], e) for e, r in _timed(sim, schedule, 1000.0)]
+    assert reports[0] == ("on_scene", 421.0)  # not en route again, not at 301 s
+    # a reroute after arrival changes nothing
+    sim.on_assignment({**order, "eta_s": 600, "rerouted_because": "ST-U-1"}, 500.0)
+    assert [r["status"] for _, r in _timed(sim, schedule, 700.0)] == []
+
+
+def _timed(
+    sim: CrewSimulator, schedule: Schedule, until_s: float
+) -> list[tuple[float, dict[str, Any]]]:
+    out = []
+    while due := schedule.pop_due(until_s):
+        for event in due:
+            value = sim.release(event.value, event.at_s)
+            if value is not None:
+                out.append((event.at_s, value))
+    return out
