@@ -8,6 +8,10 @@ GT.destination = (() => {
   const $ = (id) => document.getElementById(id);
   const state = { pending: null, choosing: false, dest: null, unit: null, notice: null };
   const mins = (s) => `${Math.max(1, Math.round((s || 0) / 60))}분`;
+  // A choice the worker has not confirmed in this time is said to be unconfirmed (it may
+  // have been refused: the hospital unknown to it, the patient already handed over), so the
+  // crew chooses again instead of waiting on it.
+  const CONFIRM_WITHIN_MS = 15000;
 
   // A pending choice is confirmed by the record its command produced, or by any later record
   // that settles on the chosen hospital.
@@ -47,7 +51,7 @@ GT.destination = (() => {
     head.append(el("strong", "", r.name), el("span", "level", r.level ? ` ${r.level}` : ""));
     const facts = el("span", "facts");
     const beds = r.beds_available == null ? "병상 정보 없음" : `병상 ${r.beds_available}`;
-    facts.append(el("span", "drive", `🚑 ${mins(r.drive_s)}`), el("span", "beds", ` · ${beds}`));
+    facts.append(el("span", "drive", `주행 ${mins(r.drive_s)}`), el("span", "beds", ` · ${beds}`));
     if (r.stale) {
       const age = r.status_age_s == null ? "" : ` (${mins(r.status_age_s)} 전)`;
       facts.append(el("span", "stale-flag", ` ⚠ 정보 오래됨 stale${age}`));
@@ -77,16 +81,23 @@ GT.destination = (() => {
     setText($("dest-eta"), `ETA ${mins(dest.eta_s)}` + (chosen.stale ? " · ⚠ 병원 정보 오래됨 stale" : ""));
     $("dest-eta").classList.toggle("stale", Boolean(chosen.stale));
     const p = state.pending;
+    const late = Boolean(p && Date.now() - p.sentAt > CONFIRM_WITHIN_MS);
     const st = $("dest-state");
-    st.className = p ? "pending" : dest.status;
-    setText(st, p ? `확인 대기 pending: ${p.name || p.hospitalId}`
-      : `${label("destinationStatus", dest.status)} ${dest.status}`);
+    st.className = p ? (late ? "unconfirmed" : "pending") : dest.status;
+    setText(st, !p ? `${label("destinationStatus", dest.status)} ${dest.status}`
+      : late ? `확인 안 됨 not confirmed: ${p.name || p.hospitalId} — 다시 선택 choose again`
+        : `확인 대기 pending: ${p.name || p.hospitalId}`);
     const accept = $("dest-accept");
-    accept.disabled = Boolean(p) || dest.status !== "recommended";
+    accept.disabled = (Boolean(p) && !late) || (!p && dest.status !== "recommended");
     const list = $("dest-ranked");
     list.hidden = !state.choosing;
     setText($("dest-other"), state.choosing ? "닫기 Close list" : "다른 병원 Choose another");
-    if (state.choosing) list.replaceChildren(...(dest.ranked || []).map((r) => rankedItem(r, dest)));
+    // rebuilt only when the record changes, so a button never moves under a finger
+    const shown = state.choosing ? `${dest.unit_id}:${dest.version}:${dest.issued_at}` : "";
+    if (list.dataset.shown !== shown) {
+      list.dataset.shown = shown;
+      list.replaceChildren(...(state.choosing ? dest.ranked || [] : []).map((r) => rankedItem(r, dest)));
+    }
   }
 
   // Draw the route to the hospital and its marker; the points to keep in view.
@@ -100,7 +111,7 @@ GT.destination = (() => {
       pts.push(...lls);
       const end = lls[lls.length - 1];
       L.circleMarker(end, { renderer, radius: 9, color: "#fff", weight: 3, fillColor: "#d50000", fillOpacity: 1 })
-        .bindTooltip(document.createTextNode(dest.hospital_name || dest.hospital_id), { permanent: true, direction: "top" })
+        .bindTooltip(document.createTextNode(dest.hospital_name || dest.hospital_id), { permanent: true, direction: "auto" })
         .addTo(layer);
     }
     return pts;
@@ -114,6 +125,7 @@ GT.destination = (() => {
       if (state.dest) choose(state.dest.hospital_id, state.dest.hospital_name);
     });
     $("dest-other").addEventListener("click", () => { state.choosing = !state.choosing; render(); });
+    setInterval(() => { if (state.pending) render(); }, 1000);  // a pending choice may turn late
   }
 
   return { start, show, draw, state };

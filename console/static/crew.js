@@ -25,6 +25,7 @@ function draw(view) {
   const list = document.getElementById("hydrants");
   list.replaceChildren();
   GT.destination.show(inc && a ? view.destination : null);
+  GT.patient.show(Boolean(inc && a), Boolean(view.destination));
   if (!inc || !a) { if (bounds.length) map.setView(bounds[0], 15); return; }
   // a new route because a structure on the old one closed: say which, so the crew trusts it
   const reroute = document.getElementById("reroute");
@@ -76,19 +77,23 @@ async function refresh() {
   } catch (err) { document.getElementById("notice").textContent = err.message; }
 }
 
-async function report(status) {
+// Report the unit's status; extra fields ride along (a patient, with its contact's place).
+async function report(status, extra) {
   const u = crew.view && crew.view.unit;
-  if (!u) { document.getElementById("notice").textContent = "unit state unknown; cannot report"; return; }
+  if (!u) { document.getElementById("notice").textContent = "unit state unknown; cannot report"; return false; }
   const body = { unit_id: crew.unit, at: new Date().toISOString(), kind: u.kind, status };
   if (u.station_id) body.station_id = u.station_id;
   if (u.location) body.location = u.location;
   const a = crew.view.assignment;
   if (a && status !== "available") body.incident_id = a.incident_id;
+  Object.assign(body, extra || {});
   try {
     await api("/api/unit-status", { method: "POST", body });
     document.getElementById("notice").textContent = `reported ${status}`;
-  } catch (err) { document.getElementById("notice").textContent = `refused: ${err.message}`; }
+    return true;
+  } catch (err) { document.getElementById("notice").textContent = `refused: ${err.message}`; return false; }
 }
+crew.report = report;
 
 async function start() {
   const who = await GT.me();  // the unit comes from the server, never from a token here
@@ -96,6 +101,7 @@ async function start() {
   if (!crew.unit) { document.getElementById("signin").hidden = false; return; }
   document.getElementById("unit").textContent = crew.unit;
   GT.destination.start(crew.unit, (text) => { document.getElementById("notice").textContent = text; });
+  GT.patient.start(crew);
   for (const b of document.querySelectorAll("#status-buttons button"))
     b.addEventListener("click", () => report(b.dataset.status));
   let timer = null;
