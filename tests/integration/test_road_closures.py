@@ -188,6 +188,17 @@ async def test_flooded_underpass_closed_ambulance_rerouted_closure_survives_rest
         opened = latest(await read_until(boot, t.road_closures, reopened, 60))
         assert opened["state"] == "open" and opened["previous_state"] == "closed"
 
+        # reopening what is open is refused: dead-lettered under the command's id, from the
+        # commands topic it came on
+        again = closure_command("cmd-uc-reopen-again", "reopen_structure", reason="다시")
+        produce(boot, t.commands, [again])
+
+        def refused(r: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [d for d in r if d.get("event_id") == "cmd-uc-reopen-again"]
+
+        (letter,) = refused(await read_until(boot, t.deadletter, lambda r: bool(refused(r)), 60))
+        assert letter["source_topic"] == t.commands and "not closed" in letter["error"]
+
         # the first ambulance back at its station, free: the next call goes through again
         station = CITY.station("DEMO-C03")
         assert station is not None
