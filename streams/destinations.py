@@ -118,7 +118,49 @@ class DestinationFollower:
             counted = key.startswith(DONE) and rec["hospital_id"] == hid
             if counted and datetime.fromisoformat(rec["delivered_at"]) <= status.at:
                 self._drop(key)
-        return self._replan_all(now)
+        return self._overflow(hid, now) + self._replan_all(now)
+
+    def _overflow(self, hid: str, now: datetime) -> list[Effect]:
+        """An ER reports fewer beds than the patients heading there: the crews still on
+        scene with a recommendation to it (the latest contacts first, never a crew's own
+        choice) get a new one, before they leave."""
+        report = self._reports[hid]
+        if (now - report.at).total_seconds() > self._rules.stale_after_s:
+            return []
+        excess = self.incoming().get(hid, 0) - report.beds_available
+        waiting = [
+            rec
+            for key, rec in self._recs.items()
+            if not key.startswith(DONE)
+            and rec["hospital_id"] == hid
+            and not rec.get("transported")
+            and not rec.get("chosen")
+        ]
+        effects: list[Effect] = []
+        for rec in sorted(waiting, key=lambda r: r["contact_at"], reverse=True):
+            if excess <= 0:
+                break
+            effects += self._recommend_again(rec, now)
+            excess -= rec["count"]
+        return effects
+
+    def _recommend_again(self, rec: dict[str, Any], now: datetime) -> list[Effect]:
+        """A new recommendation for a patient whose ER filled up (none when it stays best)."""
+        before = self.hospitals[rec["hospital_id"]].name
+        drive = self._drive_from(rec["scene"][0], rec["scene"][1], now)
+        times = {hid: float(drive[node]) for hid, node in self._nodes.items()}
+        ranked = rank(rec["condition"], rec["severity"], times, self.hospitals, self._reports,
+                      self.incoming(), now, self._rules)  # fmt: skip
+        if not ranked or ranked[0].hospital.id == rec["hospital_id"]:
+            return []
+        effects = self._unsend(rec, now, replan=False) if rec.get("mci") else []
+        rec["hospital_id"] = rec["recommended_id"] = ranked[0].hospital.id
+        rec["ranked"] = [_ranked(o) for o in ranked]
+        rec["refilled_from"] = before
+        record = self._record(rec, drive, DestinationStatus.RECOMMENDED, now, None)
+        self._save(rec["unit_id"], rec)
+        effects = self._destination(record) + effects
+        return effects + self._send(rec, now) if rec.get("mci") else effects
 
     def incoming(self) -> dict[str, int]:
         """Patients heading to each ER, or handed over since it last reported."""
@@ -183,6 +225,7 @@ class DestinationFollower:
         moved = rec.get("mci") and hid != rec["hospital_id"]
         effects = self._unsend(rec, now, replan=False) if moved else []
         rec["hospital_id"] = hid
+        rec["chosen"] = True  # the crew's (or a dispatcher's) word: never moved for it
         accepted = hid == rec["recommended_id"]
         status = DestinationStatus.ACCEPTED if accepted else DestinationStatus.CHANGED
         drive = self._drive_from(rec["scene"][0], rec["scene"][1], now)
@@ -259,6 +302,8 @@ class DestinationFollower:
         rec["version"] += 1
         listed = next((r for r in rec["ranked"] if r["hospital_id"] == hid), None)
         why = listed["reason"] if listed else f"{hospital.name} · 선택"
+        if full := rec.pop("refilled_from", None):
+            why = f"{full} 병상 소진 보고 · 재추천 · " + why
         if status is DestinationStatus.CHANGED:
             why = "대원 선택 · " + why
         elif rec["mci"]:

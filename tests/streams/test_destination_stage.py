@@ -5,6 +5,7 @@ changing nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -281,3 +282,32 @@ def test_handovers_count_against_an_er_until_it_reports_and_are_then_forgotten(
     f.on_unit_status(contact("U3", "minor", "minor", later), "INC-1", ALLEY, later)
     f.on_unit_status(status("U3", "available", later), "INC-1", ALLEY, later)
     assert len(stores[1]) == 0
+
+
+def test_an_er_reporting_full_moves_the_crews_still_on_scene_but_not_a_crews_choice(
+    seoul: City,
+) -> None:
+    no_load = dataclasses.replace(RULES, penalty_s_per_incoming=0.0)  # all three to one ER
+    f = DestinationFollower(seoul, no_load, Table(), Table(), Table())
+    everyone_reports(f, 5)
+    sent = [
+        values(f.on_unit_status(contact(u, "minor", "minor"), "INC-1", ALLEY, NOW), "destinations")[
+            0
+        ]
+        for u in ("U1", "U2", "U3")
+    ]
+    hid = sent[0]["hospital_id"]
+    assert all(d["hospital_id"] == hid for d in sent)
+    choose = {"id": "c1", "at": NOW, "action": "choose_destination", "by": "crew-U1"}
+    choose |= {"role": "crew", "incident_id": "INC-1", "unit_id": "U1", "hospital_id": hid}
+    f.on_choose(Command.model_validate(choose), NOW)
+    later = NOW + timedelta(minutes=4)
+    f.on_unit_status(status("U2", "transporting", later), "INC-1", ALLEY, later)
+    moved = values(f.on_er_status(report(hid, 1, later), later), "destinations")
+    assert [d["unit_id"] for d in moved] == ["U3"], "U1 chose it, U2 is already on its way"
+    assert moved[0]["hospital_id"] != hid and moved[0]["version"] == 2
+    assert "병상 소진" in moved[0]["reason"]
+    assert (
+        values(f.on_er_status(report(hid, 2, later + timedelta(minutes=1)), later), "destinations")
+        == []
+    )
