@@ -89,12 +89,6 @@ class DestinationFollower:
         self._plans: dict[str, dict[str, Any]] = dict(mci.items())
         self._drives: OrderedDict[int, tuple[RoadGraph, NDArray[np.float64]]] = OrderedDict()
 
-    def use_roads(self, roads: RoadGraph) -> None:
-        """Drive to hospitals on ``roads`` from now on (the city's, with closed structures
-        taken out); drive times worked out on the old roads are dropped."""
-        self._roads = roads
-        self._drives.clear()
-
     # -- emergency rooms -----------------------------------------------------------------
     def on_er_status(self, status: ErStatus, now: datetime) -> list[Effect]:
         """Hold an ER's report; plans of open mass-casualty incidents follow its beds."""

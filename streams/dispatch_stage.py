@@ -205,7 +205,6 @@ class DispatchStage:
         self.closures = ClosureKeeper(
             city, load_closure_rules(), closures if closures is not None else {}
         )
-        self._city = city
         self._obey_closures()  # as recovered with the table
 
     def apply(self, item: dict[str, Any], now: datetime) -> list[Effect]:
@@ -263,10 +262,9 @@ class DispatchStage:
         return effects
 
     def _obey_closures(self) -> None:
-        """Recommendations, routes and drives to hospitals without the closed links."""
-        closed = self.closures.closed_edges()
-        self._recommender.close_edges(closed)
-        self.destinations.use_roads(self._city.roads.without_edges(closed))
+        """Recommendations and routes (to scenes, and to hospitals: the destinations follow
+        the recommender's graph of the moment) without the closed links."""
+        self._recommender.close_edges(self.closures.closed_edges())
 
 
 def feedback_records(effects: list[Effect]) -> list[tuple[str, bytes]]:
