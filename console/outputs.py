@@ -27,7 +27,14 @@ from console.public_alerts import (
     public_removal,
 )
 from console.readmodel import ReadModel, WriteBatch
-from streams.contract import FEED_MODELS, INPUT_MODELS, ContractError, decode, encode
+from streams.contract import (
+    FEED_MODELS,
+    INPUT_MODELS,
+    OUTPUT_MODELS,
+    ContractError,
+    decode,
+    encode,
+)
 
 __all__ = [
     "DESTINATIONS",
@@ -53,6 +60,9 @@ PROJECTED_TOPICS = (
     "destinations",
     "mci-plans",
 )
+CHECKED_OUTPUTS = frozenset({"destinations", "mci-plans"})
+"""Output topics read through their contract model: what reaches a crew's phone or the
+distribution panel is whole, or it is left out (and logged)."""
 UNITS = "unitstate"
 """Read-model kind of the console's own projection of ``unit-status`` (latest per unit)."""
 ER_STATUS = "erstatus"
@@ -172,6 +182,14 @@ class OutputProjection:
                 return None
             parsed: dict[str, Any] = orjson.loads(encode(report))
             return parsed
+        if base in CHECKED_OUTPUTS:
+            try:
+                record = decode(OUTPUT_MODELS[base], value)
+            except ContractError as exc:
+                log.error("invalid %s record ignored: %s", base, exc.reason)
+                return None
+            checked: dict[str, Any] = orjson.loads(encode(record))
+            return checked
         try:
             data = orjson.loads(value)
         except orjson.JSONDecodeError:
@@ -207,15 +225,14 @@ class OutputProjection:
             if data.get("status") in ("available", "out_of_service"):
                 batch.release_unit(data["unit_id"])
             return batch.upsert(UNITS, data["unit_id"], version, True, orjson.dumps(data))
-        if base == "er-status":
+        if base == "er-status":  # stored as the contract reads them (see _parse)
             version = timestamp_version(data["at"])
-            stored = orjson.dumps(data)  # as the contract reads it
-            return batch.upsert(ER_STATUS, str(data["hospital_id"]), version, True, stored)
+            return batch.upsert(ER_STATUS, data["hospital_id"], version, True, orjson.dumps(data))
         if base == "destinations":
             version = timestamp_version(data["issued_at"])
-            return batch.upsert(DESTINATIONS, str(data["unit_id"]), version, True, raw)
+            return batch.upsert(DESTINATIONS, data["unit_id"], version, True, orjson.dumps(data))
         if base == "mci-plans":
             version = int(data["version"])
-            return batch.upsert(MCI_PLANS, str(data["incident_id"]), version, True, raw)
+            return batch.upsert(MCI_PLANS, data["incident_id"], version, True, orjson.dumps(data))
         self.metrics.deadletters.inc()
         return None

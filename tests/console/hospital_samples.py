@@ -89,7 +89,7 @@ def destination(
 def mci_plan(incident_id: str, version: int = 1) -> dict[str, Any]:
     """A 30-patient plan over the four hospitals, partly transported, 2 unallocated."""
     shares = [(2, 3, 4, 1, 1, 0), (1, 3, 4, 0, 0, 2), (1, 2, 3, 0, 0, 0), (0, 2, 3, 0, 0, 0)]
-    allocations = []
+    allocations: list[dict[str, Any]] = []
     for (hpid, name, _, _), (c, s, m, tc, ts, tm) in zip(HOSPITALS, shares, strict=True):
         allocations.append(
             {

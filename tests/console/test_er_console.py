@@ -21,7 +21,7 @@ from tests.conftest import Process
 from tests.console.conftest import bearer, eventually, publish
 from tests.console.console_samples import assignment, incident, token, unit_status
 from tests.console.hospital_samples import KANGBUK, NMC, SNUH, destination, er_status, mci_plan
-from tests.kafka_io import read_until
+from tests.kafka_io import produce, read_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -187,3 +187,47 @@ async def test_a_crews_choice_is_checked_audited_and_produced_as_a_command(
     entry = next(a for a in trail if a["command_id"] == command.id)
     assert entry["action"] == "choose_destination" and entry["outcome"] == "requested"
     assert KANGBUK[0] in entry["target"] and "A-1" in entry["target"]
+
+
+@pytest.mark.timeout(90)
+async def test_records_that_break_the_contract_are_left_out_and_the_rest_still_arrive(
+    settings: Settings, console: Process
+) -> None:
+    seed_two_crews(settings)
+    topics = Topics(settings.topic_prefix)
+    base = settings.console_url.replace("http", "ws")
+    dispatcher = token(settings, Role.DISPATCHER)
+    good = destination("inc-a", "A-1", SNUH)
+    no_time = {k: v for k, v in destination("inc-a", "A-1", NMC).items() if k != "issued_at"}
+    negative = {**mci_plan("inc-a"), "unallocated": -4}
+    async with websockets.connect(
+        f"{base}/ws/console", additional_headers=bearer(dispatcher)
+    ) as ws:
+        await ws.recv()  # the snapshot
+        produce(
+            settings.kafka_bootstrap,
+            topics.destinations,
+            [(b"inc-a", b"not json"), (b"inc-a", no_time), (b"inc-a", good)],
+        )
+        produce(settings.kafka_bootstrap, topics.mci_plans, [(b"inc-a", negative)])
+        produce(settings.kafka_bootstrap, topics.er_status, [(SNUH[0].encode(), b"{}")])
+        publish(settings, "er-status", [er_status(KANGBUK[0], 5)], key="hospital_id")
+        got = await frames_until(
+            ws, lambda g: {"destination", "er-status"} <= {m["type"] for m in g}
+        )
+        with contextlib.suppress(TimeoutError):
+            got += await frames_until(ws, lambda g: False, timeout_s=1.5)
+    of = {k: [m["data"] for m in got if m["type"] == k] for k in ("destination", "er-status")}
+    assert [(d["hospital_id"], d["issued_at"]) for d in of["destination"]] == [
+        (SNUH[0], good["issued_at"])
+    ]
+    assert [s["hospital_id"] for s in of["er-status"]] == [KANGBUK[0]]
+    assert not [m for m in got if m["type"] == "mci-plan"]
+    async with httpx.AsyncClient(base_url=settings.console_url, timeout=10) as http:
+        board = (await http.get("/api/hospitals", headers=bearer(dispatcher))).json()
+        ready = await http.get("/readyz")
+    assert ready.status_code == 200  # the console carries on
+    assert board["mci_plans"] == []
+    rows = {r["hospital_id"]: r for r in board["hospitals"]}
+    assert rows[SNUH[0]]["status"] is None and rows[KANGBUK[0]]["status"]["beds_available"] == 5
+    assert [c["unit_id"] for c in rows[SNUH[0]]["incoming"]] == ["A-1"]

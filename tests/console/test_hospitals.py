@@ -4,12 +4,17 @@ board, and what a crew socket lets through."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from console.hospitals import board, destination_in_force, hospital_status, plans_in_force
 from console.sockets import CrewFilter
 from tests.console.hospital_samples import KANGBUK, NMC, SNUH, destination, er_status, mci_plan
 
 MAX_AGE_S = 600.0
+Record = dict[str, Any]
 
 
 def _now_s() -> float:
@@ -73,3 +78,63 @@ def test_a_crew_socket_lets_through_only_its_own_units_destination() -> None:
     assert not accepts("destination", destination("inc-1", "A-2"))
     assert not accepts("er-status", er_status(SNUH[0], 3))
     assert not accepts("mci-plan", mci_plan("inc-1"))
+
+
+HOSPITAL_IDS = st.sampled_from(["A1", "A2", "A3", "B7"])
+
+
+@st.composite
+def records(draw: st.DrawFn) -> tuple[list[Record], list[Record], list[Record]]:
+    """Statuses, destinations and plans naming a few hospitals, some outside the registry."""
+    now = datetime.now(UTC)
+    statuses = [
+        {"hospital_id": h, "at": (now - timedelta(seconds=age)).isoformat(), "beds_available": b}
+        for h, age, b in draw(
+            st.lists(st.tuples(HOSPITAL_IDS, st.floats(0, 1e5), st.integers(0, 50)), max_size=6)
+        )
+    ]
+    dests = [
+        {"hospital_id": h, "unit_id": f"A-{i}", "incident_id": "inc-1", "eta_s": eta,
+         "hospital_name": f"병원 {h}", "ranked": [{"hospital_id": h, "name": f"병원 {h}"}]}
+        for i, (h, eta) in enumerate(draw(st.lists(st.tuples(HOSPITAL_IDS, st.floats(0, 5e3)))))
+    ]  # fmt: skip
+    plans = [
+        {"incident_id": f"inc-{i}", "allocations": [
+            {"hospital_id": h, "name": f"병원 {h}", "planned": {"minor": n}} for h, n in shares]}
+        for i, shares in enumerate(draw(st.lists(
+            st.lists(st.tuples(HOSPITAL_IDS, st.integers(0, 9)), max_size=4), max_size=3)))
+    ]  # fmt: skip
+    return statuses, dests, plans
+
+
+@given(records(), st.floats(1, 1e4))
+def test_the_board_has_one_row_per_hospital_and_loses_no_record(
+    found: tuple[list[Record], list[Record], list[Record]], max_age_s: float
+) -> None:
+    statuses, dests, plans = found
+    registry = [{"hospital_id": "A1", "name": "가", "level": None, "location": None}]
+    rows = board(registry, statuses, dests, plans, _now_s(), max_age_s)
+    ids = [r["hospital_id"] for r in rows]
+    named = {"A1"} | {r["hospital_id"] for r in statuses + dests}
+    named |= {a["hospital_id"] for p in plans for a in p["allocations"]}
+    assert sorted(ids) == sorted(named)  # one row each, none missing
+    assert sum(len(r["incoming"]) for r in rows) == len(dests)
+    assert sum(len(r["mci"]) for r in rows) == sum(len(p["allocations"]) for p in plans)
+    for r in rows:
+        assert [c["eta_s"] for c in r["incoming"]] == sorted(c["eta_s"] for c in r["incoming"])
+        s = r["status"]
+        if s is not None:
+            assert s["stale"] == (s["beds_trusted"] is None)
+
+
+@given(st.floats(0, 1e6), st.floats(1, 1e5))
+def test_status_is_stale_exactly_when_older_than_the_maximum_age(
+    age_s: float, max_age_s: float
+) -> None:
+    now = datetime(2026, 12, 6, 10, tzinfo=UTC)
+    status = {"hospital_id": "A1", "at": (now - timedelta(seconds=age_s)).isoformat()}
+    shown = hospital_status(status | {"beds_available": 2}, now.timestamp(), max_age_s)
+    assert shown is not None
+    if abs(age_s - max_age_s) > 1e-3:  # away from the boundary's float rounding
+        assert shown["stale"] == (age_s > max_age_s)
+    assert shown["beds_trusted"] == (None if shown["stale"] else 2)
