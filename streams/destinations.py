@@ -9,8 +9,7 @@ worker, dicts in tests), so a restart keeps every plan:
 - ``patients``: each unit's patient and where it goes (by unit id while the crew has it),
   and the patients handed over since their hospital last reported (``done|…``), because
   until it reports again its beds are fewer than its last report says;
-- ``mci``: each mass-casualty incident's scene, patient count, patients sent and taken per
-  hospital, and its latest plan.
+- ``mci``: each mass-casualty incident's plan (``streams.mci_plans``).
 
 Replays change nothing: a unit's contact is known by its report time, a command by its id
 (the stage's ``commands-seen``), a status by its id; an older status than the one held is
@@ -30,7 +29,6 @@ from numpy.typing import NDArray
 
 from dispatch.destination import ErReport, Option, rank
 from dispatch.hospitals import SEVERITIES, ErRules, Hospital, registry
-from dispatch.mci import Room, distribute, split_untriaged
 from geo import City, RoadGraph
 from streams.contract import (
     Command,
@@ -38,14 +36,14 @@ from streams.contract import (
     Destination,
     DestinationStatus,
     ErStatus,
-    MciPlan,
     Position,
     UnitStatus,
     UnitStatusValue,
     encode,
 )
-from streams.contract.hospitals import MciAllocation, RankedHospital, SeverityCounts
+from streams.contract.hospitals import RankedHospital
 from streams.fusion import ACTIVE
+from streams.mci_plans import MciPlans
 from streams.zone import Effect
 
 Store = MutableMapping[str, Any]
@@ -83,10 +81,10 @@ class DestinationFollower:
         self._nodes = {
             hid: self._roads.snap(h.lon, h.lat).node for hid, h in self.hospitals.items()
         }
-        self._status, self._patients, self._mci = er_status, patients, mci
-        self._reports = {hid: _report(v) for hid, v in list(er_status.items())}
+        self._status, self._patients = er_status, patients
+        self.reports = {hid: _report(v) for hid, v in list(er_status.items())}
         self._recs: dict[str, dict[str, Any]] = dict(patients.items())
-        self._plans: dict[str, dict[str, Any]] = dict(mci.items())
+        self.plans = MciPlans(self, rules, mci)
         self._drives: OrderedDict[int, tuple[RoadGraph, NDArray[np.float64]]] = OrderedDict()
 
     # -- emergency rooms -----------------------------------------------------------------
@@ -107,18 +105,18 @@ class DestinationFollower:
         value = status.model_dump(mode="json", include={"id", "at", "beds_available"})
         value["capabilities"] = status.capabilities.model_dump(mode="json", exclude_none=True)
         self._status[hid] = value
-        self._reports[hid] = _report(value)
+        self.reports[hid] = _report(value)
         for key, rec in list(self._recs.items()):  # handed over before it counted them
             counted = key.startswith(DONE) and rec["hospital_id"] == hid
             if counted and datetime.fromisoformat(rec["delivered_at"]) <= status.at:
                 self._drop(key)
-        return self._overflow(hid, now) + self._replan_all(now)
+        return self._overflow(hid, now) + self.plans.replan_all(now)
 
     def _overflow(self, hid: str, now: datetime) -> list[Effect]:
         """An ER reports fewer beds than the patients heading there: the crews still on
         scene with a recommendation to it (the latest contacts first, never a crew's own
         choice) get a new one, before they leave."""
-        report = self._reports[hid]
+        report = self.reports[hid]
         if (now - report.at).total_seconds() > self._rules.stale_after_s:
             return []
         excess = self.incoming().get(hid, 0) - report.beds_available
@@ -143,24 +141,24 @@ class DestinationFollower:
         before = self.hospitals[rec["hospital_id"]].name
         drive = self._drive_from(rec["scene"][0], rec["scene"][1], now)
         times = {hid: float(drive[node]) for hid, node in self._nodes.items()}
-        ranked = rank(rec["condition"], rec["severity"], times, self.hospitals, self._reports,
+        ranked = rank(rec["condition"], rec["severity"], times, self.hospitals, self.reports,
                       self.incoming(), now, self._rules)  # fmt: skip
         if not ranked or ranked[0].hospital.id == rec["hospital_id"]:
             return []
-        effects = self._unsend(rec, now, replan=False) if rec.get("mci") else []
+        effects = self.plans.unsend(rec, now, replan=False) if rec.get("mci") else []
         rec["hospital_id"] = rec["recommended_id"] = ranked[0].hospital.id
         rec["ranked"] = [_ranked(o) for o in ranked]
         rec["refilled_from"] = before
         record = self._record(rec, drive, DestinationStatus.RECOMMENDED, now, None)
         self._save(rec["unit_id"], rec)
         effects = self._destination(record) + effects
-        return effects + self._send(rec, now) if rec.get("mci") else effects
+        return effects + self.plans.send(rec, now) if rec.get("mci") else effects
 
     def incoming(self) -> dict[str, int]:
         """Patients heading to each ER, or handed over since it last reported."""
         out: dict[str, int] = {}
         for rec in self._recs.values():
-            report = self._reports.get(rec["hospital_id"])
+            report = self.reports.get(rec["hospital_id"])
             delivered = rec.get("delivered_at")
             if delivered is None or report is None or datetime.fromisoformat(delivered) > report.at:
                 out[rec["hospital_id"]] = out.get(rec["hospital_id"], 0) + rec["count"]
@@ -183,7 +181,7 @@ class DestinationFollower:
             undone: list[Effect] = []
             if rec is not None:  # a new patient: the one before is no longer coming
                 self._drop(status.unit_id)
-                undone = self._unsend(rec, now, replan=False) if rec.get("mci") else []
+                undone = self.plans.unsend(rec, now, replan=False) if rec.get("mci") else []
             return undone + self._contact(status, incident_id, where, now)
         if rec is None:
             return []
@@ -191,7 +189,7 @@ class DestinationFollower:
         if value in (UnitStatusValue.TRANSPORTING, UnitStatusValue.AT_HOSPITAL):
             if not rec.get("transported"):
                 rec["transported"] = True
-                effects += self._taken(rec, now)
+                effects += self.plans.taken(rec, now)
             if value is UnitStatusValue.AT_HOSPITAL and rec.get("delivered_at") is None:
                 rec["delivered_at"] = status.at.isoformat()
             self._save(status.unit_id, rec)
@@ -200,7 +198,7 @@ class DestinationFollower:
             if rec.get("delivered_at") is not None:
                 self._save(f"{DONE}{status.unit_id}|{rec['delivered_at']}", rec)
             elif rec.get("mci"):  # the crew left without its patient: plan it again
-                effects += self._unsend(rec, now)
+                effects += self.plans.unsend(rec, now)
             self._prune(status.at)
         return effects
 
@@ -217,7 +215,7 @@ class DestinationFollower:
         if hid not in self.hospitals:
             raise ContractError(f"unknown hospital {hid}", command.id)
         moved = rec.get("mci") and hid != rec["hospital_id"]
-        effects = self._unsend(rec, now, replan=False) if moved else []
+        effects = self.plans.unsend(rec, now, replan=False) if moved else []
         rec["hospital_id"] = hid
         rec["chosen"] = True  # the crew's (or a dispatcher's) word: never moved for it
         accepted = hid == rec["recommended_id"]
@@ -226,7 +224,7 @@ class DestinationFollower:
         record = self._record(rec, drive, status, now, command.id)
         self._save(command.unit_id, rec)
         effects = self._destination(record) + effects
-        return effects + self._send(rec, now) if moved else effects
+        return effects + self.plans.send(rec, now) if moved else effects
 
     def _contact(
         self, status: UnitStatus, incident_id: str, where: Position, now: datetime
@@ -237,16 +235,15 @@ class DestinationFollower:
         times = {hid: float(drive[node]) for hid, node in self._nodes.items()}
         condition, severity = patient.condition.value, patient.severity.value
         ranked = rank(
-            condition, severity, times, self.hospitals, self._reports, self.incoming(), now,
+            condition, severity, times, self.hospitals, self.reports, self.incoming(), now,
             self._rules,
         )  # fmt: skip
         if not ranked:
             raise ContractError(f"no emergency room reachable from {status.unit_id}", status.id)
-        plan = self._plans.get(incident_id)
         pick: Option = ranked[0]
-        mci = plan is not None and plan["active"]
+        mci = self.plans.active(incident_id)
         if mci:
-            planned = self._planned_pick(incident_id, severity, times)
+            planned = self.plans.planned_pick(incident_id, severity, times)
             pick = next((o for o in ranked if o.hospital.id == planned), pick)
             if planned is not None and pick.hospital.id != planned:
                 pick = self._option_for(planned, condition, severity, times, now)
@@ -269,7 +266,7 @@ class DestinationFollower:
         record = self._record(rec, drive, DestinationStatus.RECOMMENDED, now, None)
         self._save(status.unit_id, rec)  # before the plan: its patient counts as incoming
         effects = self._destination(record)
-        return effects + self._send(rec, now) if mci else effects
+        return effects + self.plans.send(rec, now) if mci else effects
 
     def _option_for(
         self, hid: str, condition: str, severity: str, times: Mapping[str, float], now: datetime
@@ -277,7 +274,7 @@ class DestinationFollower:
         """The ranking's view of one ER (the plan's pick, outside the first ten)."""
         one = {hid: self.hospitals[hid]}
         incoming = self.incoming()
-        return rank(condition, severity, times, one, self._reports, incoming, now, self._rules)[0]
+        return rank(condition, severity, times, one, self.reports, incoming, now, self._rules)[0]
 
     def _record(
         self,
@@ -328,165 +325,22 @@ class DestinationFollower:
     def _destination(record: Destination) -> list[Effect]:
         return [Effect("destinations", record.incident_id, encode(record))]
 
-    # -- mass casualty -------------------------------------------------------------------
+    # -- stores --------------------------------------------------------------------------
     def on_incident(self, raw: Mapping[str, Any], now: datetime) -> list[Effect]:
-        """Follow an incident's patient count: from ``mci_min_patients`` (or a mass
-        casualty) on, it has a distribution plan until it is no longer active."""
-        incident_id = raw.get("id")
-        if not isinstance(incident_id, str):
-            return []
-        plan = self._plans.get(incident_id)
-        active = raw.get("status") in ACTIVE_VALUES
-        patients = int(raw.get("patients") or 0)
-        many = patients >= self._rules.mci_min_patients or bool(raw.get("mass_casualty"))
-        mci = active and many
-        if plan is None:
-            if not mci:
-                return []
-            where = raw["location"]
-            plan = {
-                "incident_id": incident_id,
-                "scene": [float(where["lon"]), float(where["lat"])],
-                "patients": max(patients, self._rules.mci_min_patients),
-                "sent": {},
-                "taken": {},
-                "version": 0,
-                "active": True,
-                "last": None,
-            }
-        elif not active:
-            if plan["active"]:
-                plan["active"] = False
-                self._save_plan(incident_id, plan)
-            return []
-        elif patients <= plan["patients"]:
-            return []
-        else:
-            plan["patients"] = patients
-        return self._publish(incident_id, plan, now)
+        """An incident's state: its mass-casualty plan begins, grows or ends."""
+        return self.plans.on_incident(raw, now)
 
     def forget(self, incident_id: str) -> None:
         """The incident was forgotten by the zone: so is its plan."""
-        if self._plans.pop(incident_id, None) is not None:
-            del self._mci[incident_id]
+        self.plans.forget(incident_id)
 
-    def _planned_pick(
-        self, incident_id: str, severity: str, times: Mapping[str, float]
-    ) -> str | None:
-        """The nearest ER the plan still holds a place at for a patient of ``severity``."""
-        plan = self._plans[incident_id]
-        last = plan.get("last") or {}
-        places = {
-            a["hospital_id"]: a["planned"][severity]
-            - plan["sent"].get(a["hospital_id"], _counts())[severity]
-            for a in last.get("allocations", [])
-        }
-        free = [hid for hid, n in places.items() if n > 0]
-        if not free:
-            spare = {
-                a["hospital_id"]
-                for a in last.get("allocations", [])
-                if sum(a["planned"].values())
-                > sum(plan["sent"].get(a["hospital_id"], _counts()).values())
-            }
-            free = sorted(spare)
-        return min(free, key=lambda h: times.get(h, math.inf)) if free else None
+    def times_from(self, lon: float, lat: float, now: datetime) -> dict[str, float]:
+        """Drive seconds from a place to each emergency room, on the graph of the moment."""
+        drive = self._drive_from(lon, lat, now)
+        return {hid: float(drive[node]) for hid, node in self._nodes.items()}
 
-    def _send(self, rec: dict[str, Any], now: datetime) -> list[Effect]:
-        """Count a patient sent under its incident's plan, and publish the plan again."""
-        plan = self._plans[rec["incident_id"]]
-        sent = plan["sent"].setdefault(rec["hospital_id"], _counts())
-        sent[rec["severity"]] += rec["count"]
-        if rec.get("transported"):  # a crew on its way changed hospital
-            taken = plan["taken"].setdefault(rec["hospital_id"], _counts())
-            taken[rec["severity"]] += rec["count"]
-        total_sent = sum(sum(c.values()) for c in plan["sent"].values())
-        plan["patients"] = max(plan["patients"], total_sent)
-        return self._publish(rec["incident_id"], plan, now)
-
-    def _unsend(self, rec: dict[str, Any], now: datetime, replan: bool = True) -> list[Effect]:
-        plan = self._plans.get(rec["incident_id"])
-        if plan is None:
-            return []
-        sent = plan["sent"].get(rec["hospital_id"])
-        if sent is not None:
-            sent[rec["severity"]] = max(0, sent[rec["severity"]] - rec["count"])
-        if rec.get("transported"):
-            taken = plan["taken"].get(rec["hospital_id"])
-            if taken is not None:
-                taken[rec["severity"]] = max(0, taken[rec["severity"]] - rec["count"])
-        return self._publish(rec["incident_id"], plan, now) if replan else []
-
-    def _taken(self, rec: dict[str, Any], now: datetime) -> list[Effect]:
-        plan = self._plans.get(rec["incident_id"])
-        if not rec.get("mci") or plan is None:
-            return []
-        taken = plan["taken"].setdefault(rec["hospital_id"], _counts())
-        taken[rec["severity"]] += rec["count"]
-        return self._publish(rec["incident_id"], plan, now)
-
-    def _replan_all(self, now: datetime) -> list[Effect]:
-        effects: list[Effect] = []
-        for incident_id, plan in list(self._plans.items()):
-            if plan["active"]:
-                effects += self._publish(incident_id, plan, now)
-        return effects
-
-    def _publish(self, incident_id: str, plan: dict[str, Any], now: datetime) -> list[Effect]:
-        """Plan the patients not yet sent over the room left; publish when it changed."""
-        drive = self._drive_from(plan["scene"][0], plan["scene"][1], now)
-        times = {hid: float(drive[node]) for hid, node in self._nodes.items()}
-        incoming = self.incoming()
-        sent_by_severity = {s: sum(c[s] for c in plan["sent"].values()) for s in SEVERITIES}
-        expected = split_untriaged(plan["patients"], self._rules)
-        left = {s: max(0, expected[s] - sent_by_severity[s]) for s in SEVERITIES}
-        short = plan["patients"] - sum(sent_by_severity.values()) - sum(left.values())
-        left["minor"] += max(0, short)
-        rooms = []
-        for hid, hospital in self.hospitals.items():
-            report = self._reports.get(hid)
-            fresh = report is not None and not self._stale(report, now)
-            free = report.beds_available - incoming.get(hid, 0) if fresh and report else 0
-            sent = sum(plan["sent"].get(hid, {}).values())
-            rooms.append(Room(hid, times[hid], hospital.rank, max(0, free), sent))
-        planned, unallocated = distribute(left, rooms, self._rules)
-        allocations = []
-        for hid in set(planned) | set(plan["sent"]):
-            counts = _counts()
-            for source in (planned.get(hid, {}), plan["sent"].get(hid, {})):
-                for s in SEVERITIES:
-                    counts[s] += source.get(s, 0)
-            report = self._reports.get(hid)
-            fresh = report is not None and not self._stale(report, now)
-            allocations.append(
-                MciAllocation(
-                    hospital_id=hid,
-                    name=self.hospitals[hid].name[:120],
-                    drive_s=round(times[hid], 1) if math.isfinite(times[hid]) else 0.0,
-                    capacity=report.beds_available if fresh and report else 0,
-                    planned=SeverityCounts(**counts),
-                    transported=SeverityCounts(**plan["taken"].get(hid, _counts())),
-                )
-            )
-        allocations.sort(key=lambda a: (a.drive_s, a.hospital_id))
-        body = {
-            "patients_total": plan["patients"],
-            "allocations": [a.model_dump(mode="json") for a in allocations],
-            "unallocated": sum(unallocated.values()),
-        }
-        if plan.get("last") == body:
-            self._save_plan(incident_id, plan)  # its counts moved, if not its places
-            return []
-        plan["version"] += 1
-        plan["last"] = body
-        self._save_plan(incident_id, plan)
-        record = MciPlan.model_validate(
-            {**body, "incident_id": incident_id, "version": plan["version"], "updated_at": now}
-        )
-        return [Effect("mci-plans", incident_id, encode(record))]
-
-    # -- stores --------------------------------------------------------------------------
-    def _stale(self, report: ErReport, now: datetime) -> bool:
+    def stale(self, report: ErReport, now: datetime) -> bool:
+        """Whether a report is older than the stated maximum age."""
         return (now - report.at).total_seconds() > self._rules.stale_after_s
 
     def _drive_from(self, lon: float, lat: float, now: datetime) -> NDArray[np.float64]:
@@ -518,10 +372,6 @@ class DestinationFollower:
     def _drop(self, key: str) -> None:
         if self._recs.pop(key, None) is not None:
             del self._patients[key]
-
-    def _save_plan(self, incident_id: str, plan: dict[str, Any]) -> None:
-        self._plans[incident_id] = plan
-        self._mci[incident_id] = dict(plan)  # a table write per change (its changelog)
 
 
 def _report(value: Mapping[str, Any]) -> ErReport:

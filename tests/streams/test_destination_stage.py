@@ -253,8 +253,7 @@ def test_a_new_contact_of_the_same_crew_replaces_its_patient_in_the_plan(seoul: 
     effects = f.on_unit_status(contact("U1", "medical", "minor", later), "INC-1", ALLEY, later)
     (plan,) = values(effects, "mci-plans")[-1:]
     assert sum(f.incoming().values()) == 1
-    sent = f._plans["INC-1"]["sent"]
-    assert sum(sum(c.values()) for c in sent.values()) == 1
+    assert f.plans.sent("INC-1") == 1
     assert sum(sum(a["planned"].values()) for a in plan["allocations"]) == 10
 
 
