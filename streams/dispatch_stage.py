@@ -17,6 +17,12 @@ Nothing is lost or doubled on a restart: a record is acknowledged once its effec
 table changes are handed to the producer; the ``plans``, ``assignments`` and
 ``commands-seen`` tables make a replayed record change nothing, and ``advance`` only ever
 moves an incident forward.
+
+The same sequence decides where patients go (``streams.destinations``): the intake hands it
+each emergency room's ``er-status`` directly (validated, keyed like the zone's records),
+a crew's patient contact comes with its unit report, its choice as a
+``choose_destination`` command; ``destinations`` and ``mci-plans`` go out from here, and
+the ``er-status``, ``patients`` and ``mci`` tables keep what they were decided on.
 """
 
 from __future__ import annotations
