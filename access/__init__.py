@@ -5,7 +5,9 @@ issuer, the audience and the expiry. GoldenTime's own tokens are HS256 with a ke
 from the deployment's secret (``kid`` names it, so secrets rotate); a deployment may also
 trust its city's OpenID Connect provider (RS/ES/EdDSA, keys from its JWKS). Any service
 holding the configuration verifies a token without a call to another service; revocation
-is a set of token ids the caller checks (the cache in the running system).
+is a set of token ids the caller checks (the cache in the running system). Pages never
+hold a token: a browser session (:mod:`access.sessions`) is an HttpOnly cookie naming a
+token the cache keeps, used only from the console's own origin (:mod:`access.origin`).
 """
 
 from access.bearer import BEARER_SUBPROTOCOL, subprotocol_token
