@@ -14,6 +14,7 @@ from streams.topics import Topics
 from tests.conftest import Process
 from tests.kafka_io import read_until
 from tests.scenarios.conftest import simulate
+from tests.system.surge import read_all
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -54,3 +55,6 @@ async def test_crews_take_patients_to_their_destinations_and_ers_report(
                 round(er.lon, 6),
                 round(er.lat, 6),
             ), "the crew went where its destination said"
+    letters = await read_all(city_settings, t.deadletter)
+    ours = [x for x in letters if x.get("stage") == "dispatch" or "er-status" in x["source_topic"]]
+    assert not ours, [x["error"] for x in ours][:5]
