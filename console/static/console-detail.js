@@ -213,7 +213,9 @@ GT.detail = (() => {
         const u = unitStatus(C, a.unit_id);
         const status = u ? u.status : "unknown";
         const [name, order, statusCell, eta, act] = tr.children;
-        setText(name, `${a.unit_id} ${label("unitKind", a.unit_kind || (u && u.kind) || "")}`);
+        const dest = GT.hospitals.destinationOf(a.unit_id, inc.id);
+        setText(name, `${a.unit_id} ${label("unitKind", a.unit_kind || (u && u.kind) || "")}`
+          + (dest ? ` → ${dest.hospital_name}` : ""));
         const stale = a.status === "recommended" && !isAvailable(C, inc.id, a.unit_id);
         const around = a.rerouted_because && a.status === "assigned"
           ? (GT.structures && GT.structures.items.get(a.rerouted_because) || {}).name || a.rerouted_because : "";

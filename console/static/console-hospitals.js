@@ -11,7 +11,7 @@ GT.hospitals = (() => {
   const REFRESH_MS = 30000;
   const H = {
     registry: new Map(), status: new Map(), dests: new Map(), plans: new Map(),
-    maxAgeS: 600, markers: new Map(), dirty: true, layer: null, C: null, roster: -1,
+    maxAgeS: 600, markers: new Map(), dirty: true, layer: null, routes: null, C: null, roster: -1,
   };
   const mins = (s) => `${Math.max(1, Math.round((s || 0) / 60))}분`;
   const sum = (counts) => SEVERITIES.reduce((n, k) => n + ((counts || {})[k] || 0), 0);
@@ -123,8 +123,8 @@ GT.hospitals = (() => {
         capsBox.replaceChildren(...(r.status ? live.map((c) =>
           el("span", `cap ${caps[c] ? "on" : "off"}`, label("capability", c)))
           : (r.reg.designated || []).map((c) => el("span", "cap designated", label("capability", c)))));
-        setText(li.children[2], r.coming.length
-          ? `오는 중 coming: ${r.coming.map((d) => `${d.unit_id} ${mins(d.eta_s)}`).join(", ")}` : "");
+        setText(li.children[2], r.coming.length ? `오는 중 coming: ${r.coming.map((d) =>
+          `${d.unit_id} ${mins(d.eta_s)}${d.status === "recommended" ? " (추천)" : ""}`).join(", ")}` : "");
       },
     };
   }
@@ -159,6 +159,18 @@ GT.hospitals = (() => {
     }
   }
 
+  // Each unit's way to its emergency room, thin and dashed (orders to the scene are solid).
+  function drawRoutes() {
+    H.routes.clearLayers();
+    for (const d of H.dests.values()) {
+      if (!inForce(d) || !d.route || d.route.type !== "LineString") continue;
+      const lls = d.route.coordinates.map(([lon, lat]) => [lat, lon]);
+      L.polyline(lls, { renderer: H.C.renderer, color: "#00e676", weight: 4, opacity: 1, dashArray: "10 6" })
+        .bindTooltip(document.createTextNode(`${d.unit_id} → ${d.hospital_name} · ${mins(d.eta_s)}`))
+        .addTo(H.routes);
+    }
+  }
+
   function render(C) {
     if (H.roster !== C.roster) { H.roster = C.roster; H.dirty = true; }  // incidents came or went
     if (!H.dirty) return;
@@ -169,6 +181,7 @@ GT.hospitals = (() => {
     const staleN = list.filter((r) => r.status && isStale(r.status)).length;
     setText(document.getElementById("hospital-count"), `${fresh} live · ${staleN} stale`);
     drawMarkers();
+    drawRoutes();
   }
 
   // ---- the mass-casualty distribution of one incident (count per hospital, planned vs
@@ -209,9 +222,16 @@ GT.hospitals = (() => {
     H.C = C;
     C.hospitals = H;
     H.layer = L.layerGroup().addTo(C.map);
+    H.routes = L.layerGroup().addTo(C.map);
     load().then(schedule);
     setInterval(() => { load().then(schedule); }, REFRESH_MS);  // stale flags age with time
   }
 
-  return { start, apply, render, renderMci, isStale, state: H };
+  // The emergency room a unit of this incident takes its patient to (null: none yet).
+  function destinationOf(unitId, incidentId) {
+    const d = H.dests.get(unitId);
+    return d && d.incident_id === incidentId && inForce(d) ? d : null;
+  }
+
+  return { start, apply, render, renderMci, isStale, destinationOf, state: H };
 })();

@@ -269,6 +269,9 @@ async def test_the_console_flags_stale_er_status_and_shows_the_mass_casualty_dis
         live.send(
             "unit-status", [unit_status(unit, "transporting", 126.9850, 37.5640, kind="ambulance")]
         )
+        scene_route = [(126.9850, 37.5640), (126.9850, 37.5640)]
+        order = assignment(inc, unit, "assigned", scene_route, unit_kind="ambulance")
+        live.send("assignments", [order])
         send(
             live,
             "er-status",
@@ -304,6 +307,9 @@ async def test_the_console_flags_stale_er_status_and_shows_the_mass_casualty_dis
         await page.evaluate(f"GT.console.select({inc!r})")
         await rendered(page, "document.querySelectorAll('#detail .mci tbody tr').length === 3")
         summary = await text(page, "#detail .mci-summary")
+        going = f"#detail tr[data-unit='{unit}'] td:first-child"
+        await rendered(page, f"document.querySelector({going!r}).textContent.includes('→')")
+        assert (await text(page, going)).endswith(f"→ {fresh['name']}")  # its destination
         assert "환자 30명" in summary and "미배정 unallocated 3" in summary
         assert "계획 27" in summary and "이송 5" in summary
         cells = await page.locator("#detail .mci tbody tr").evaluate_all(
