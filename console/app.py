@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -51,6 +51,17 @@ log = logging.getLogger("goldentime.console")
 REDIS_POOL_SIZE = 128
 GC_GEN0_THRESHOLD = 20_000
 REDIS_POOL_WAIT_S = 30.0
+
+
+async def cache_unreachable(request: Request, exc: Exception) -> JSONResponse:
+    """503 (retry) when the shared cache cannot answer: sessions and the read model live
+    there, and a client must be told to retry, not handed a server error."""
+    log.warning("cache unreachable on %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "the console's cache is unreachable; try again shortly"},
+        status_code=503,
+        headers={"Retry-After": "2"},
+    )
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -120,6 +131,7 @@ def create_app(settings: Settings) -> FastAPI:
             await pool.aclose()
 
     app = FastAPI(title="GoldenTime console", version="0.2.0", lifespan=lifespan)
+    app.add_exception_handler(aioredis.RedisError, cache_unreachable)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(PublicRateLimit)
     app.add_middleware(  # outside the rate limit: it keys on the real client

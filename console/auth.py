@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import redis.asyncio as aioredis
 from fastapi import HTTPException, Request, WebSocket, status
 from starlette.requests import HTTPConnection
 
@@ -21,6 +22,8 @@ WS_UNAUTHENTICATED = 4401
 WS_FORBIDDEN = 4403
 WS_TOO_SLOW = 4408
 """WebSocket close codes (4000–4999 are ours): no valid token, wrong role, client too slow."""
+WS_TRY_AGAIN = 1013
+"""The standard "try again later" close: the session store (the cache) cannot answer."""
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -117,7 +120,11 @@ class Gate:
         await websocket.accept(subprotocol=BEARER_SUBPROTOCOL if offered else None)
         token = offered or bearer_of(websocket.headers)
         if token is None:
-            token = await self.session_token(websocket)
+            try:
+                token = await self.session_token(websocket)
+            except aioredis.RedisError:
+                await websocket.close(WS_TRY_AGAIN, "session store unreachable; try again")
+                return None
             origin = (websocket.headers.get("origin") or "").lower()
             if token is not None and origin != origin_of(websocket):
                 await websocket.close(WS_FORBIDDEN, "cross-origin socket refused")

@@ -18,6 +18,7 @@ import orjson
 import pytest
 
 from access import Role
+from access.sessions import SESSION_COOKIE
 from bench.e2e import SurgeObserver
 from bench.fusion import Mix, until
 from stack.embedded import free_port
@@ -107,6 +108,12 @@ async def test_cache_outage_worker_keeps_fusing_console_reports_it(
             ready = await http.get("/readyz")
             assert ready.status_code == 503
             assert ready.json()["cache"].startswith("unreachable")
+            # a page's session and the read model live in the cache: retry later, not a crash
+            page = {"Cookie": f"{SESSION_COOKIE}={'s' * 43}", "Origin": settings.console_url}
+            for headers in (page, {"Authorization": f"Bearer {token(settings, Role.DISPATCHER)}"}):
+                refused = await http.get("/api/incidents", headers=headers)
+                assert refused.status_code == 503, refused.text
+                assert refused.headers["retry-after"] == "2"
             await asyncio.sleep(max(0.0, OUTAGE_S - 6 - (time.monotonic() - down_started)))
             send(settings, late, rate_per_s=150)  # input near the end of the outage too
             late_obs = await account(settings, late, timeout_s=60)
