@@ -182,6 +182,7 @@ class MciPlans:
             free = report.beds_available - incoming.get(hid, 0) if fresh and report else 0
             sent = sum(plan["sent"].get(hid, {}).values())
             rooms.append(Room(hid, times[hid], hospital.rank, max(0, free), sent))
+        room = {r.hospital_id: r.sent + r.capacity for r in rooms}
         planned, unallocated = distribute(left, rooms, self._rules)
         allocations = []
         for hid in set(planned) | set(plan["sent"]):
@@ -189,14 +190,12 @@ class MciPlans:
             for source in (planned.get(hid, {}), plan["sent"].get(hid, {})):
                 for s in SEVERITIES:
                     counts[s] += source.get(s, 0)
-            report = self._er.reports.get(hid)
-            fresh = report is not None and not self._er.stale(report, now)
             allocations.append(
                 MciAllocation(
                     hospital_id=hid,
                     name=self._er.hospitals[hid].name[:120],
                     drive_s=round(times[hid], 1) if math.isfinite(times[hid]) else 0.0,
-                    capacity=report.beds_available if fresh and report else 0,
+                    capacity=room[hid],
                     planned=SeverityCounts(**counts),
                     transported=SeverityCounts(**plan["taken"].get(hid, _counts())),
                 )

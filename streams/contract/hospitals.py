@@ -143,7 +143,8 @@ class MciAllocation(ContractModel):
     name: str = Field(max_length=120)
     drive_s: float = Field(ge=0)
     capacity: int = Field(ge=0)
-    """Beds the hospital reported (fresh status) when the plan was made."""
+    """Patients of this incident the hospital can take: those already sent there plus the
+    beds its fresh status leaves free after every patient heading there (stale: none)."""
     planned: SeverityCounts
     transported: SeverityCounts = Field(default_factory=SeverityCounts)
 
