@@ -6,6 +6,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, WebSocket
 
 from access import Role
@@ -89,9 +90,25 @@ class CrewFilter:
             return False  # a recommendation is not an order: the crew does not see it
         if kind in ("unit", "destination"):
             return data.get("unit_id") == self.unit_id
+        if kind == "deadletter":
+            return self._own_choice(data)
         if kind == "incident":
             return data.get("id") in self.mine
         return kind == "overlay" and data.get("incident_id") in self.mine
+
+    def _own_choice(self, letter: dict[str, Any]) -> bool:
+        """A refused ``choose_destination`` of this unit (the worker's reason reaches its crew
+        at once instead of the choice waiting on a confirmation that never comes)."""
+        try:
+            command = orjson.loads(str(letter.get("payload") or ""))
+        except orjson.JSONDecodeError:
+            return False
+        return (
+            isinstance(command, dict)
+            and command.get("action") == "choose_destination"
+            and command.get("unit_id") == self.unit_id
+            and command.get("id") == letter.get("event_id")
+        )
 
 
 def sockets_router(ctx: Context) -> APIRouter:

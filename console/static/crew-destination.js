@@ -6,7 +6,8 @@
 GT.destination = (() => {
   const { el, label, setText } = GT;
   const $ = (id) => document.getElementById(id);
-  const state = { pending: null, choosing: false, dest: null, unit: null, notice: null };
+  const state = { pending: null, choosing: false, dest: null, unit: null, notice: null,
+                  refused: null, letters: new Map() };
   const mins = (s) => `${Math.max(1, Math.round((s || 0) / 60))}분`;
   // A choice the worker has not confirmed in this time is said to be unconfirmed (it may
   // have been refused: the hospital unknown to it, the patient already handed over), so the
@@ -23,10 +24,28 @@ GT.destination = (() => {
         && Date.parse(dest.issued_at) >= p.sentAt - 5000) state.pending = null;
   }
 
+  // The worker refused the pending choice (its dead letter names the command): say why at
+  // once. A letter may come before the POST's answer names the command, so letters are kept.
+  function refusedNow() {
+    const p = state.pending;
+    const letter = p && p.commandId && state.letters.get(p.commandId);
+    if (!letter) return;
+    state.refused = { name: p.name || p.hospitalId, error: letter.error, version: (state.dest || {}).version };
+    state.pending = null;
+  }
+
+  function refused(letter) {
+    state.letters.set(letter.event_id, letter);
+    if (state.letters.size > 20) state.letters.delete(state.letters.keys().next().value);
+    refusedNow();
+    render();
+  }
+
   async function choose(hospitalId, name) {
     const dest = state.dest;
     if (!dest) return;
     state.choosing = false;
+    state.refused = null;
     state.pending = { hospitalId, name, commandId: null, sentAt: Date.now() };
     render();
     try {
@@ -35,6 +54,7 @@ GT.destination = (() => {
         body: { hospital_id: hospitalId, incident_id: dest.incident_id },
       });
       if (state.pending && state.pending.hospitalId === hospitalId) state.pending.commandId = res.id;
+      refusedNow();
     } catch (err) {
       state.pending = null;
       state.notice(`선택 실패 choice refused: ${err.message}`);
@@ -83,10 +103,12 @@ GT.destination = (() => {
     const p = state.pending;
     const late = Boolean(p && Date.now() - p.sentAt > CONFIRM_WITHIN_MS);
     const st = $("dest-state");
-    st.className = p ? (late ? "unconfirmed" : "pending") : dest.status;
-    setText(st, !p ? `${label("destinationStatus", dest.status)} ${dest.status}`
-      : late ? `확인 안 됨 not confirmed: ${p.name || p.hospitalId} — 다시 선택 choose again`
-        : `확인 대기 pending: ${p.name || p.hospitalId}`);
+    const no = !p && state.refused && state.refused.version === dest.version ? state.refused : null;
+    st.className = p ? (late ? "unconfirmed" : "pending") : no ? "refused" : dest.status;
+    setText(st, no ? `거부됨 refused: ${no.name} — ${no.error}`
+      : !p ? `${label("destinationStatus", dest.status)} ${dest.status}`
+        : late ? `확인 안 됨 not confirmed: ${p.name || p.hospitalId} — 다시 선택 choose again`
+          : `확인 대기 pending: ${p.name || p.hospitalId}`);
     const accept = $("dest-accept");
     accept.disabled = (Boolean(p) && !late) || (!p && dest.status !== "recommended");
     const list = $("dest-ranked");
@@ -128,5 +150,5 @@ GT.destination = (() => {
     setInterval(() => { if (state.pending) render(); }, 1000);  // a pending choice may turn late
   }
 
-  return { start, show, draw, state };
+  return { start, show, draw, refused, state };
 })();

@@ -105,7 +105,8 @@ async function start() {
   for (const b of document.querySelectorAll("#status-buttons button"))
     b.addEventListener("click", () => report(b.dataset.status));
   let timer = null;
-  GT.socket(`/ws/crew/${encodeURIComponent(crew.unit)}`, () => {
+  GT.socket(`/ws/crew/${encodeURIComponent(crew.unit)}`, (msg) => {
+    if (msg.type === "deadletter") { GT.destination.refused(msg.data); return; }  // our choice refused
     if (!timer) timer = setTimeout(() => { timer = null; refresh(); }, 50);
   }, (st, reason) => {
     const conn = document.getElementById("conn");

@@ -23,7 +23,7 @@ from tests.browser.scene import route_between
 from tests.browser.test_mobile import ON_SCREEN, PHONE
 from tests.conftest import Process
 from tests.console.console_samples import assignment, incident, token, unit_status
-from tests.console.hospital_samples import er_status
+from tests.console.hospital_samples import er_status, refused_choice
 from tests.kafka_io import read_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.integration]
@@ -195,6 +195,46 @@ async def test_the_crew_accepts_or_chooses_another_er_with_one_tap_on_a_phone(
         await rendered(page, "document.getElementById('dest-state').className === 'changed'")
         assert await text(page, "#dest-name") == other["name"]
     assert len(await commands_after(settings, 2)) == 2  # one tap, one command each
+    assert not page.errors  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(180)
+async def test_a_choice_the_worker_refuses_says_why_on_the_card_at_once(
+    browser: Browser, settings: Settings, console: Process
+) -> None:
+    city = load_city(settings.data_dir)
+    lons, lats = city.roads.node_lonlats()
+    scene = (float(lons[len(lons) // 3]), float(lats[len(lats) // 3]))
+    ranked = ranked_for(city, scene, stale_id="")
+    best, other = ranked[0], ranked[1]
+    unit, inc = "A-ER-2", "inc-er-refused"
+    with stream(settings) as live:
+        live.send("unit-status", [unit_status(unit, "on_scene", *scene, kind="ambulance")])
+        live.send("incidents", [incident(inc, *scene, type="cardiac_arrest")])
+        live.send("assignments", [assignment(inc, unit, "assigned", [scene, scene])])
+        send(live, "destinations", [destination_record(inc, unit, ranked, best, "recommended", 1)])
+        page = await new_page(browser, *PHONE, touch=True)
+        await sign_in(page, settings.console_url, token(settings, Role.CREW, unit))
+        await page.goto(f"{settings.console_url}/crew")
+        await rendered(page, "!document.getElementById('destination').hidden")
+        await page.tap("#dest-other")
+        await page.tap(f"#dest-ranked li[data-hospital='{other['hospital_id']}'] button")
+        await rendered(page, "document.getElementById('dest-state').className === 'pending'")
+        command = (await commands_after(settings, 1))[-1]
+        as_sent = orjson.loads(command.model_dump_json())
+        someone_else = {**as_sent, "id": "cmd-1-other", "unit_id": "A-ER-9"}
+        why = f"unit {unit} has no patient of {inc} to take"
+        letters = [
+            refused_choice(someone_else, "unit A-ER-9 has no patient"),
+            refused_choice(as_sent, why),
+        ]
+        for letter in letters:
+            live.producer.send(live.topics.deadletter, value=orjson.dumps(letter))
+        live.producer.flush()
+        await rendered(page, "document.getElementById('dest-state').className === 'refused'")
+        shown = await text(page, "#dest-state")
+        assert why in shown and other["name"] in shown and "A-ER-9" not in shown
+        assert not await page.locator("#dest-accept").is_disabled()  # the crew can choose again
     assert not page.errors  # type: ignore[attr-defined]
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from streams.contract import Destination, ErStatus, MciPlan
+import orjson
+
+from streams.contract import DeadLetter, Destination, ErStatus, MciPlan
 
 SNUH = ("A1100017", "서울대학교병원", "권역응급의료센터", (126.99896, 37.57966))
 KANGBUK = ("A1100006", "강북삼성병원", "지역응급의료센터", (126.96793, 37.56849))
@@ -110,3 +112,18 @@ def mci_plan(incident_id: str, version: int = 1) -> dict[str, Any]:
         "unallocated": 2,
     }
     return MciPlan.model_validate(data).model_dump(mode="json")
+
+
+def refused_choice(command: dict[str, Any], error: str) -> dict[str, Any]:
+    """The dead letter the worker writes for a ``choose_destination`` it refuses."""
+    data = {
+        "source_topic": "gt-commands",
+        "partition": 0,
+        "offset": 7,
+        "received_at": datetime.now(UTC).isoformat(),
+        "error": error,
+        "payload": orjson.dumps(command).decode(),
+        "event_id": command["id"],
+        "stage": "dispatch",
+    }
+    return DeadLetter.model_validate(data).model_dump(mode="json")

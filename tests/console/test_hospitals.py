@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 
 from console.hospitals import board, destination_in_force, hospital_status, plans_in_force
 from console.sockets import CrewFilter
-from tests.console.hospital_samples import KANGBUK, NMC, SNUH, destination, er_status, mci_plan
+from tests.console.hospital_samples import (
+    KANGBUK,
+    NMC,
+    SNUH,
+    destination,
+    er_status,
+    mci_plan,
+    refused_choice,
+)
 
 MAX_AGE_S = 600.0
 Record = dict[str, Any]
@@ -78,6 +86,20 @@ def test_a_crew_socket_lets_through_only_its_own_units_destination() -> None:
     assert not accepts("destination", destination("inc-1", "A-2"))
     assert not accepts("er-status", er_status(SNUH[0], 3))
     assert not accepts("mci-plan", mci_plan("inc-1"))
+
+
+def test_a_crew_socket_lets_through_only_its_own_refused_choice() -> None:
+    accepts = CrewFilter("A-1", {"inc-1"})
+    mine = {"id": "cmd-1-ab", "action": "choose_destination", "unit_id": "A-1"}
+    other = {**mine, "id": "cmd-2-cd", "unit_id": "A-2"}
+    accept = {"id": "cmd-3-ef", "action": "accept_recommendation", "incident_id": "inc-1"}
+    assert accepts("deadletter", refused_choice(mine, "unit A-1 has no patient"))
+    assert not accepts("deadletter", refused_choice(other, "unit A-2 has no patient"))
+    assert not accepts("deadletter", refused_choice(accept, "stale recommendation"))
+    garbled = {**refused_choice(mine, "x"), "payload": "not json"}
+    assert not accepts("deadletter", garbled)
+    forged = {**refused_choice(mine, "x"), "event_id": "cmd-9-zz"}  # not that command's letter
+    assert not accepts("deadletter", forged)
 
 
 HOSPITAL_IDS = st.sampled_from(["A1", "A2", "A3", "B7"])
