@@ -114,10 +114,11 @@ class _Strategy:
         return options[0].hospital.id if options else min(left, key=left.__getitem__)
 
     def capable(self, hid: str, p: _Patient) -> bool:
+        """Whether an ER can treat the patient (as ``dispatch.destination`` judges it)."""
         h = self.hospitals[hid]
-        return (
-            all(c in h.capabilities for c in p.needs) and h.rank <= self.rules.max_rank[p.severity]
-        )
+        if p.needs:
+            return all(c in h.capabilities for c in p.needs)
+        return h.rank <= self.rules.max_rank[p.severity]
 
     def go(self, p: _Patient, hid: str, at_s: float, now_s: float) -> None:
         """Send the patient on to ``hid`` (arriving ``at_s``), counting a send to an ER

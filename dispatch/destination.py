@@ -77,8 +77,8 @@ def assess(
     missing = [c for c in needs if c not in hospital.capabilities]
     if report is not None and not stale:  # a fresh report of "unavailable now" wins
         missing += [c for c in needs if report.capabilities.get(c) is False and c not in missing]
-    if hospital.rank > rules.max_rank.get(severity, 4):
-        missing.append("센터급")
+    if not needs and hospital.rank > rules.max_rank.get(severity, 4):
+        missing.append("센터급")  # a specific need is met by the capability, whatever the level
     capable = not missing
     beds = None if report is None else report.beds_available
     closed = beds == 0

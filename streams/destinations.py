@@ -242,11 +242,13 @@ class DestinationFollower:
             raise ContractError(f"no emergency room reachable from {status.unit_id}", status.id)
         pick: Option = ranked[0]
         mci = self.plans.active(incident_id)
-        if mci:
+        if mci:  # the plan's place for the severity, unless it cannot treat the condition
             planned = self.plans.planned_pick(incident_id, severity, times)
-            pick = next((o for o in ranked if o.hospital.id == planned), pick)
-            if planned is not None and pick.hospital.id != planned:
-                pick = self._option_for(planned, condition, severity, times, now)
+            if planned is not None:
+                option = next((o for o in ranked if o.hospital.id == planned), None)
+                option = option or self._option_for(planned, condition, severity, times, now)
+                if option.capable or not pick.capable:
+                    pick = option
         rec = {
             "incident_id": incident_id,
             "unit_id": status.unit_id,

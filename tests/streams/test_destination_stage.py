@@ -310,3 +310,14 @@ def test_an_er_reporting_full_moves_the_crews_still_on_scene_but_not_a_crews_cho
         values(f.on_er_status(report(hid, 2, later + timedelta(minutes=1)), later), "destinations")
         == []
     )
+
+
+def test_a_burns_patient_of_a_mass_casualty_goes_to_a_burns_centre(seoul: City) -> None:
+    f = follower(seoul)
+    everyone_reports(f, 5)
+    f.on_incident(crowd(12), NOW)
+    effects = f.on_unit_status(contact("U1", "burns", "critical"), "INC-1", ALLEY, NOW)
+    (dest,) = values(effects, "destinations")
+    assert "burns" in f.hospitals[dest["hospital_id"]].capabilities and dest["mass_casualty"]
+    plan = values(effects, "mci-plans")[-1]
+    assert dest["hospital_id"] in {a["hospital_id"] for a in plan["allocations"]}
