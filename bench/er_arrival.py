@@ -16,6 +16,7 @@ last report (fresh, less the patients sent since) said it was full, or that repo
 from __future__ import annotations
 
 import heapq
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from dispatch.destination import ErReport, rank
+from dispatch.destination import ErReport, observe, rank
 from dispatch.hospitals import ErRules, Hospital, load_er_rules, registry
 from geo import City, RoadGraph
 from scenarios.er_board import ErBoard
@@ -134,12 +135,18 @@ class _Strategy:
         heapq.heappush(self.events, (at_s, self.seq, hid, p))
 
     def until(self, now_s: float) -> None:
-        """Every arrival by ``now_s`` in order (handover, refusal or transfer), then the
-        reports due."""
-        while self.events and self.events[0][0] <= now_s:
-            at_s, _, hid, p = heapq.heappop(self.events)
-            self.arrive(hid, at_s, p)
-        self.until_reports(now_s)
+        """Every arrival (handover, refusal or transfer) and status report by ``now_s``, in
+        the order they happen: a report counts the beds as they are at its own time."""
+        while True:
+            arrival_s = self.events[0][0] if self.events else math.inf
+            report_s = self.board.next_report_s()
+            if min(arrival_s, report_s) > now_s:
+                return
+            if arrival_s <= report_s:
+                at_s, _, hid, p = heapq.heappop(self.events)
+                self.arrive(hid, at_s, p)
+            else:
+                self.until_reports(report_s)
 
     def arrive(self, hid: str, at_s: float, p: _Patient) -> None:
         if p.first_s is None:
@@ -159,6 +166,7 @@ class _Strategy:
                 return
         elif self.board.free(hid, at_s) <= 0 and p.severity != "critical" and not last:
             self.refusals += 1
+            self.sent.remove((hid, at_s))  # turned away: it takes no bed there
             self.until_reports(at_s)
             nxt = self.choose(p, from_here, at_s)
             self.go(p, nxt, at_s + REFUSAL_S + from_here[nxt], at_s)
@@ -169,9 +177,14 @@ class _Strategy:
     def until_reports(self, now_s: float) -> None:
         """Read the status reports due by ``now_s``."""
         for at_s, value in self.board.reports(now_s):
-            self.reports[value["hospital_id"]] = ErReport(
+            hid = value["hospital_id"]
+            report = ErReport(
                 DAY0 + timedelta(seconds=at_s), value["beds_available"], value["capabilities"]
             )
+            before = self.reports.get(hid)
+            since_s = -math.inf if before is None else (before.at - DAY0).total_seconds()
+            delivered = sum(1 for h, a in self.sent if h == hid and since_s < a <= at_s)
+            self.reports[hid] = observe(before, report, delivered, self.rules)
 
     def incoming(self, now_s: float) -> dict[str, int]:
         """Patients sent to each ER not yet counted in its last report."""

@@ -4,27 +4,43 @@ drive from the scene and what each ER reported last (pure over plain values).
 An ER is chosen in this order of trust:
 
 1. capable (the needed capabilities, a designation fit for the severity), with a fresh
-   status reporting beds still free after the patients already heading there;
-2. capable, with a stale or no status: its beds are unknown, never counted on;
-3. then 4. the same among the ERs that are not capable (when no capable one has room);
-5. then 6. capable, then not, but full with the patients already heading there: a known
+   status whose beds are assured on arrival (below);
+2. capable, with a fresh status of beds free now that may be gone when it arrives;
+3. capable, with a stale or no status: its beds are unknown, never counted on;
+4. to 6. the same among the ERs that are not capable (when no capable one has room);
+7. then 8. capable, then not, but full with the patients already heading there: a known
    full ER is the last resort.
 
 An ER whose last report gave zero beds receives no patient until it reports again,
 however old that report is. Within a tier, the nearest by drive time first, each patient
 already heading there counting as ``penalty_s_per_incoming`` of drive (its current load).
+
+Beds assured on arrival. A report is a count at its time; until the patient arrives (the
+report's age plus the drive) other patients — walk-ins, other services' — take and free
+beds the system does not see. Each ER's beds are followed from report to report
+(``observe``): how fast they have been filling (``fill_per_s``, the patients the system
+handed over there in between left out, as they are counted as incoming) and how much
+they move (``var_per_s``, the variance of the change per second, as for a random walk).
+The beds on arrival are projected as the reported beds, less the patients heading there,
+less the filling over the horizon (a recent emptying is not counted on), and are assured
+when that projection stays at least one bed above ``arrival.z`` standard deviations of
+the change over the horizon. Sending a patient past a nearer ER whose last beds are at
+risk costs drive time; it is worth it because a critical patient is never refused and is
+held beyond the beds (corridor care), and any other patient is refused at the door and
+loses the drive on to the next ER — the z is chosen so that the time lost by passing such
+ERs by stays below what the refusals it avoids would cost (``emergency_rooms.toml``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from dispatch.hospitals import ErRules, Hospital
 
-__all__ = ["ErReport", "Option", "assess", "rank"]
+__all__ = ["ErReport", "Option", "assess", "beds_on_arrival", "observe", "rank"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +50,43 @@ class ErReport:
     at: datetime
     beds_available: int
     capabilities: Mapping[str, bool | None] = field(default_factory=dict)
+    fill_per_s: float = 0.0
+    """Beds taken per second by patients the system did not send, observed over recent
+    reports (negative while the ER empties)."""
+    var_per_s: float | None = None
+    """Variance per second of the change in its beds over recent reports (None: not yet
+    observed, ``arrival.prior_var_per_s`` is assumed)."""
+
+
+def observe(
+    previous: ErReport | None, report: ErReport, delivered: int, rules: ErRules
+) -> ErReport:
+    """A new report with its ER's fill rate and bed variability carried on from the one
+    before; ``delivered`` is the patients the system handed over there between the two
+    (their beds are the system's own, counted as incoming, not others' filling)."""
+    if previous is None:
+        return report
+    dt = (report.at - previous.at).total_seconds()
+    if dt <= 0:
+        return replace(report, fill_per_s=previous.fill_per_s, var_per_s=previous.var_per_s)
+    change = report.beds_available - previous.beds_available + delivered  # others' part
+    w = rules.arrival_weight
+    var = rules.prior_var_per_s if previous.var_per_s is None else previous.var_per_s
+    return replace(
+        report,
+        fill_per_s=w * (-change / dt) + (1 - w) * previous.fill_per_s,
+        var_per_s=w * (change * change / dt) + (1 - w) * var,
+    )
+
+
+def beds_on_arrival(report: ErReport, incoming: int, horizon_s: float, rules: ErRules) -> float:
+    """The beds an ER can be counted on to have free ``horizon_s`` after its report: the
+    reported beds, less the patients heading there, less its filling over the horizon,
+    less ``arrival.z`` standard deviations of the change (at least one must be left)."""
+    horizon_s = max(0.0, horizon_s)
+    var = rules.prior_var_per_s if report.var_per_s is None else report.var_per_s
+    filled = max(0.0, report.fill_per_s) * horizon_s
+    return report.beds_available - incoming - filled - rules.arrival_z * math.sqrt(var * horizon_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +101,8 @@ class Option:
     beds_available: int | None
     beds_free: int | None
     """Beds left after the patients already heading there (fresh status only)."""
+    assured: bool
+    """Beds free now are expected to still be free on arrival (``beds_on_arrival``)."""
     status_age_s: float | None
     stale: bool
     closed: bool
@@ -83,12 +138,17 @@ def assess(
     beds = None if report is None else report.beds_available
     closed = beds == 0
     free = None if stale or beds is None else beds - incoming
+    assured = (
+        free is not None
+        and report is not None
+        and beds_on_arrival(report, incoming, (age_s or 0.0) + drive_s, rules) >= 1.0
+    )
     if closed:
         tier = 9
     elif free is None or free > 0:
-        tier = (0 if free is not None else 1) + (0 if capable else 2)
+        tier = (0 if assured else 1 if free is not None else 2) + (0 if capable else 3)
     else:
-        tier = 4 if capable else 5
+        tier = 6 if capable else 7
     score = drive_s + rules.penalty_s_per_incoming * incoming
     words = [("·".join(needs).upper() + " 가능") if needs and capable else ""]
     if missing:
@@ -102,6 +162,8 @@ def assess(
         words.append(f"현황 {_minutes(age_s)} 전 (오래됨) · 병상 미확인")
     else:
         words.append(f"병상 {free}" + (f" (이송 중 {incoming})" if incoming else ""))
+        if free is not None and free > 0 and not assured:
+            words.append("도착 시 병상 불확실")
     return Option(
         hospital=hospital,
         drive_s=drive_s,
@@ -109,6 +171,7 @@ def assess(
         missing=tuple(missing),
         beds_available=beds,
         beds_free=free,
+        assured=assured,
         status_age_s=age_s,
         stale=stale,
         closed=closed,

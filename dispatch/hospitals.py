@@ -75,6 +75,9 @@ class ErRules:
     spread_penalty_s: float
     minor_at_centre_penalty_s: float
     untriaged_split: Mapping[str, float]
+    arrival_z: float
+    arrival_weight: float
+    prior_var_per_s: float
 
     def needs_of(self, condition: str) -> tuple[str, ...]:
         """The capabilities a patient of ``condition`` needs (unknown conditions need none)."""
@@ -139,6 +142,9 @@ def parse_er_rules(data: Mapping[str, Any]) -> ErRules:
             spread_penalty_s=float(mci["spread_penalty_s"]),
             minor_at_centre_penalty_s=float(mci["minor_at_centre_penalty_s"]),
             untriaged_split=split,
+            arrival_z=float(data["arrival"]["z"]),
+            arrival_weight=float(data["arrival"]["weight"]),
+            prior_var_per_s=float(data["arrival"]["prior_bed_sd_per_10_min"]) ** 2 / 600.0,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise HospitalError(f"emergency-room rules incomplete or invalid: {exc!r}") from exc

@@ -35,8 +35,12 @@ class ErBoard:
         }
         self._stays: dict[str, list[float]] = {hid: [] for hid in hospitals}
         self._next_step_s = 0.0
+        self._clock_s = 0.0
+        """The latest time the board has been brought to (beds are never taken back)."""
         report_s = float(cfg["report_s"])
         self._next_report = {hid: self._said.uniform(0, report_s) for hid in sorted(hospitals)}
+        self._due = sorted((at, hid) for hid, at in self._next_report.items())
+        """The same reports as a heap: (due second, hospital id)."""
         self.over_capacity = 0
         """Patients handed over at an ER with no free bed."""
 
@@ -46,6 +50,7 @@ class ErBoard:
     def _advance(self, now_s: float) -> None:
         step = float(self._cfg["step_s"])
         sd = float(self._cfg["occupied_step_sd"])
+        self._clock_s = max(self._clock_s, now_s)
         while self._next_step_s <= now_s:
             for hid in sorted(self._frac):  # back towards the mean, with noise
                 frac = self._frac[hid]
@@ -75,21 +80,33 @@ class ErBoard:
         low, high = self._cfg["stay_s"]
         return rng.uniform(float(low), float(high))
 
+    def next_report_s(self) -> float:
+        """When the next status report is due (it may lapse)."""
+        return self._due[0][0] if self._due else float("inf")
+
     def reports(self, now_s: float) -> list[tuple[float, dict[str, Any]]]:
-        """The status reports due by ``now_s``: (scenario second, ``er-status`` value
-        without its time)."""
-        self._advance(now_s)
-        cfg, out = self._cfg, []
-        for hid in sorted(self._next_report):
-            at_s = self._next_report[hid]
-            if at_s > now_s:
-                continue
-            self._next_report[hid] = at_s + float(cfg["report_s"])
-            if self._said.random() < float(cfg["lapse_share"]):
+        """The status reports due by ``now_s``, in the order they fall due: (the scenario
+        second its beds were counted, ``er-status`` value without its time).
+
+        Each is counted at its own due time unless the board has already been brought
+        past it (then at that time), so a caller that reads the reports as they fall due
+        gets each ER's beds as they were when it reported; and whatever the calls, the
+        reports, lapses and capabilities drawn are the same for every board of a seed.
+        An ER with more than one report due gives only its latest."""
+        cfg = self._cfg
+        out: dict[str, tuple[float, dict[str, Any]]] = {}
+        while self._due and self._due[0][0] <= now_s:
+            due_s, hid = self._due[0]
+            lapsed = self._said.random() < float(cfg["lapse_share"])
+            self._next_report[hid] = due_s + float(cfg["report_s"])
+            if lapsed:
                 self._next_report[hid] += self._said.uniform(*cfg["lapse_s"])
+            heapq.heapreplace(self._due, (self._next_report[hid], hid))
+            if lapsed:
                 continue
-            out.append((at_s, self.status(hid, now_s)))
-        return out
+            taken_s = max(due_s, self._clock_s)
+            out[hid] = (taken_s, self.status(hid, taken_s))
+        return sorted(out.values(), key=lambda r: (r[0], r[1]["hospital_id"]))
 
     def status(self, hid: str, now_s: float) -> dict[str, Any]:
         """What an ER reports now."""

@@ -5,7 +5,8 @@ The decisions are ``dispatch.destination.rank`` and ``dispatch.mci.distribute``;
 module keeps what they decide over in the dispatch stage's tables (Faust tables in the
 worker, dicts in tests), so a restart keeps every plan:
 
-- ``er-status``: each hospital's last report (id, time, beds, capabilities);
+- ``er-status``: each hospital's last report (id, time, beds, capabilities) with how its
+  beds have been moving over its reports (``dispatch.destination.observe``);
 - ``patients``: each unit's patient and where it goes (by unit id while the crew has it),
   and the patients handed over since their hospital last reported (``done|…``), because
   until it reports again its beds are fewer than its last report says;
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from dispatch.destination import ErReport, Option, rank
+from dispatch.destination import ErReport, Option, observe, rank
 from dispatch.hospitals import SEVERITIES, ErRules, Hospital, registry
 from geo import City, RoadGraph
 from streams.contract import (
@@ -104,13 +105,27 @@ class DestinationFollower:
             )
         value = status.model_dump(mode="json", include={"id", "at", "beds_available"})
         value["capabilities"] = status.capabilities.model_dump(mode="json", exclude_none=True)
+        before = self.reports.get(hid)
+        delivered = 0 if before is None else self._delivered(hid, before.at, status.at)
+        report = observe(before, _report(value), delivered, self._rules)
+        value["fill_per_s"], value["var_per_s"] = report.fill_per_s, report.var_per_s
         self._status[hid] = value
-        self.reports[hid] = _report(value)
+        self.reports[hid] = report
         for key, rec in list(self._recs.items()):  # handed over before it counted them
             counted = key.startswith(DONE) and rec["hospital_id"] == hid
             if counted and datetime.fromisoformat(rec["delivered_at"]) <= status.at:
                 self._drop(key)
         return self._overflow(hid, now) + self.plans.replan_all(now)
+
+    def _delivered(self, hid: str, after: datetime, until: datetime) -> int:
+        """Patients handed over at an ER between two of its reports."""
+        return sum(
+            rec["count"]
+            for rec in self._recs.values()
+            if rec["hospital_id"] == hid
+            and rec.get("delivered_at") is not None
+            and after < datetime.fromisoformat(rec["delivered_at"]) <= until
+        )
 
     def _overflow(self, hid: str, now: datetime) -> list[Effect]:
         """An ER reports fewer beds than the patients heading there: the crews still on
@@ -381,6 +396,8 @@ def _report(value: Mapping[str, Any]) -> ErReport:
         datetime.fromisoformat(value["at"]),
         int(value["beds_available"]),
         dict(value.get("capabilities") or {}),
+        float(value.get("fill_per_s") or 0.0),
+        None if value.get("var_per_s") is None else float(value["var_per_s"]),
     )
 
 

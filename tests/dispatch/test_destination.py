@@ -1,14 +1,16 @@
 """Destination ranking: capability by condition, fresh beds before unknown ones, a zero-bed
-ER closed until it reports again, stale status flagged and never counted as beds."""
+ER closed until it reports again, stale status flagged and never counted as beds, beds
+that may be gone on arrival after those that will still be there."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatch.destination import ErReport, rank
+from dispatch.destination import ErReport, beds_on_arrival, observe, rank
 from dispatch.hospitals import CONDITIONS, SEVERITIES, Hospital, load_er_rules
 
 RULES = load_er_rules()
@@ -55,7 +57,7 @@ def test_an_er_reporting_zero_beds_receives_none_until_it_reports_again() -> Non
     old_zero = {**reports, "SMALL": ErReport(NOW - timedelta(hours=3), 0, {})}
     ranked = rank("minor", "minor", DRIVE, HOSPITALS, old_zero, {}, NOW, RULES)
     assert "SMALL" not in {o.hospital.id for o in ranked}, "an old zero still closes it"
-    reopened = {**reports, "SMALL": fresh(1)}
+    reopened = {**reports, "SMALL": fresh(3)}
     ranked = rank("minor", "minor", DRIVE, HOSPITALS, reopened, {}, NOW, RULES)
     assert ranked[0].hospital is SMALL
 
@@ -121,3 +123,49 @@ def test_the_nearest_er_is_always_listed() -> None:
     reports = {h: fresh(5) for h in HOSPITALS}
     ranked = rank("cardiac_arrest", "critical", DRIVE, HOSPITALS, reports, {}, NOW, RULES, limit=1)
     assert [o.hospital.id for o in ranked] == ["CENTRE", "SMALL"]
+
+
+def test_beds_that_may_be_gone_on_arrival_rank_after_assured_ones() -> None:
+    filling = ErReport(NOW - timedelta(minutes=2), 2, {}, fill_per_s=1 / 300, var_per_s=1 / 600)
+    reports = {h: fresh(10) for h in HOSPITALS} | {"CENTRE": filling}
+    ranked = rank("stemi", "critical", DRIVE, HOSPITALS, reports, {}, NOW, RULES)
+    by_id = {o.hospital.id: o for o in ranked}
+    assert ranked[0].hospital is REGION, "the farther centre whose beds will still be there"
+    assert not by_id["CENTRE"].assured and "도착 시 병상 불확실" in by_id["CENTRE"].reason
+    steady = ErReport(NOW - timedelta(minutes=2), 2, {}, fill_per_s=0.0, var_per_s=1e-6)
+    ranked = rank("stemi", "critical", DRIVE, HOSPITALS, reports | {"CENTRE": steady}, {}, NOW,
+                  RULES)  # fmt: skip
+    assert ranked[0].hospital is CENTRE and ranked[0].assured, "steady beds are counted on"
+    stale = {h: ErReport(NOW - timedelta(hours=1), 10, {}) for h in HOSPITALS}
+    ranked = rank("stemi", "critical", DRIVE, HOSPITALS, stale | {"CENTRE": filling}, {}, NOW,
+                  RULES)  # fmt: skip
+    assert ranked[0].hospital is CENTRE, "beds at risk still come before unknown ones"
+
+
+def test_observe_follows_the_others_filling_and_the_beds_variability() -> None:
+    before = ErReport(NOW - timedelta(seconds=300), 8, {})
+    after = observe(before, ErReport(NOW, 5, {}), delivered=1, rules=RULES)
+    w = RULES.arrival_weight
+    assert after.fill_per_s == pytest.approx(w * 2 / 300), "one of the three was ours"
+    assert after.var_per_s == pytest.approx(w * 4 / 300 + (1 - w) * RULES.prior_var_per_s)
+    assert observe(None, after, 0, RULES) is after
+    again = observe(after, ErReport(NOW + timedelta(seconds=300), 5, {}), 0, RULES)
+    assert again.fill_per_s == pytest.approx((1 - w) * after.fill_per_s), "a pause decays it"
+
+
+@given(
+    beds=st.integers(0, 40),
+    incoming=st.integers(0, 10),
+    fill=st.floats(-0.01, 0.01),
+    var=st.floats(0.0, 0.05),
+    horizon=st.floats(0.0, 7200.0),
+    more=st.floats(0.0, 3600.0),
+)
+def test_beds_on_arrival_never_grow_with_the_horizon_or_the_load(
+    beds: int, incoming: int, fill: float, var: float, horizon: float, more: float
+) -> None:
+    report = ErReport(NOW, beds, {}, fill_per_s=fill, var_per_s=var)
+    now = beds_on_arrival(report, incoming, horizon, RULES)
+    assert now <= beds - incoming
+    assert beds_on_arrival(report, incoming, horizon + more, RULES) <= now + 1e-9
+    assert beds_on_arrival(report, incoming + 1, horizon, RULES) <= now - 1 + 1e-9

@@ -137,3 +137,12 @@ def _timed(
             if value is not None:
                 out.append((event.at_s, value))
     return out
+
+
+def test_er_boards_of_a_seed_give_the_same_reports_however_they_are_read() -> None:
+    hospitals = registry(load_city(None).facilities, load_er_rules())
+    often, seldom = ErBoard(hospitals, seed=3), ErBoard(hospitals, seed=3)
+    a = [r for minute in range(0, 6 * 60) for r in often.reports(minute * 60.0)]
+    b = [r for minute in range(0, 6 * 60, 4) for r in seldom.reports(minute * 60.0)]
+    b += seldom.reports(6 * 3600.0 - 60.0)
+    assert a == b, "each report counted at its own time, lapses and capabilities alike"

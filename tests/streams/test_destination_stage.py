@@ -321,3 +321,32 @@ def test_a_burns_patient_of_a_mass_casualty_goes_to_a_burns_centre(seoul: City) 
     assert "burns" in f.hospitals[dest["hospital_id"]].capabilities and dest["mass_casualty"]
     plan = values(effects, "mci-plans")[-1]
     assert dest["hospital_id"] in {a["hospital_id"] for a in plan["allocations"]}
+
+
+def test_an_ers_filling_is_followed_over_its_reports_and_kept_over_a_restart(
+    seoul: City,
+) -> None:
+    stores = (Table(), Table(), Table())
+    f = follower(seoul, stores)
+    everyone_reports(f, 8)
+    (first,) = values(
+        f.on_unit_status(contact("U1", "minor", "minor"), "INC-1", ALLEY, NOW), "destinations"
+    )
+    nearest = first["hospital_id"]
+    f.on_unit_status(status("U1", "at_hospital", NOW + timedelta(minutes=2)), None, None, NOW)
+    later = NOW + timedelta(minutes=5)
+    f.on_er_status(report(nearest, 2, later), later)  # 6 fewer: one of them ours
+    w = RULES.arrival_weight
+    assert f.reports[nearest].fill_per_s == pytest.approx(w * 5 / 300)
+    again = follower(seoul, stores)  # the stage restarts from its tables
+    assert again.reports[nearest] == f.reports[nearest]
+    for hid in f.hospitals:
+        if hid != nearest:
+            again.on_er_status(report(hid, 30, later), later)
+    (second,) = values(
+        again.on_unit_status(contact("U2", "minor", "minor", later), "INC-1", ALLEY, later),
+        "destinations",
+    )
+    ranked = {r["hospital_id"]: r for r in second["ranked"]}
+    assert second["hospital_id"] != nearest
+    assert "도착 시 병상 불확실" in ranked[nearest]["reason"], "its 2 beds are filling fast"
