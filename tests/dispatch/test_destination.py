@@ -116,7 +116,9 @@ def test_ranking_invariants(
         if option.stale:
             assert option.beds_free is None
         if option.capable and option.beds_free is not None and option.beds_free > 0:
-            assert option is ranked[0] or ranked[0].tier == 0
+            first = ranked[0]  # capable with fresh beds free, assured first
+            assert first.capable and first.beds_free is not None and first.beds_free > 0
+            assert first.assured or not option.assured
 
 
 def test_the_nearest_er_is_always_listed() -> None:
