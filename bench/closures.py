@@ -18,6 +18,32 @@ but the closed ones), and that rebuild plus a new station table (what the statio
 fast path would need to stay exact). ``through_closed`` counts recommended or rerouted
 routes that still use a closed link (must be 0).
 
+End to end (``e2e``): the real embedded broker and cache and a real worker process
+(``bench.stackrun.BenchStack``). Calls at random places of the city get real
+recommendations; then, one structure at a time (the one the most current routes cross), a
+``close_structure`` command goes onto the commands topic as the console sends it, and a
+consumer of ``road-closures`` and ``assignments`` times:
+
+- e2e_command_to_closure_record_ms: command produced → its ``closed`` record seen on
+  ``road-closures``;
+- e2e_closure_to_routing_ms: that record seen → the first ``assignments`` record computed
+  after the command for an incident whose route crossed the structure (the reroute naming
+  it) seen, with a route around it. The worker computes the reroutes in the step that makes
+  the record and produces them right after it, so both usually arrive in the same poll of
+  the consumer (a poll waits at most 20 ms), which reads as 0; a reroute seen before its
+  record counts as 0 too, and in ``e2e_routing_before_record``;
+- e2e_command_to_routing_ms: command produced → that assignments record seen;
+- e2e_orders_rerouted / _cut_off / _not_rerouted: the orders that crossed a closed
+  structure and got a new route, got their route withheld (no road around), or got no new
+  record within 10 s (must be 0);
+- e2e_call_to_recommendation_closed_ms: while it is closed, a call at a fresh place →
+  its first recommendation seen (recommendations search the graph without the links
+  instead of reading the station table); baseline ``e2e_baseline``: the same, one call at a
+  time, with nothing closed.
+
+Each structure is reopened (and its ``open`` record awaited) before the next one.
+``e2e_through_closed`` counts the records after a closure that still cross it (must be 0).
+
     python -m bench.closures [--quick] [--data-dir DIR]
 """
 
@@ -29,6 +55,7 @@ import json
 import os
 import platform
 import time
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -216,6 +243,294 @@ def run(city: City, emergencies: int, closures: int, baselines: int) -> dict[str
     }
 
 
+class _Watch:
+    """One consumer of ``road-closures``, ``assignments`` and ``deadletter`` from their
+    current ends: each record with the moment it was seen, the latest order per key."""
+
+    def __init__(self, bootstrap: str, topics: Any) -> None:
+        from aiokafka import AIOKafkaConsumer
+
+        self.topics = topics
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=10,
+        )
+        self.seen: list[tuple[float, str, dict[str, Any], int]] = []
+        """(when seen, topic, value, the record's timestamp in ms as its producer set it)"""
+        self.orders: dict[tuple[str, str], dict[str, Any]] = {}
+
+    async def start(self) -> None:
+        from aiokafka import TopicPartition
+
+        await self.consumer.start()
+        tps = []
+        for topic in (self.topics.road_closures, self.topics.assignments, self.topics.deadletter):
+            parts = self.consumer.partitions_for_topic(topic)
+            while not parts:
+                await self.consumer._client.force_metadata_update()
+                parts = self.consumer.partitions_for_topic(topic)
+            tps += [TopicPartition(topic, p) for p in parts]
+        self.consumer.assign(tps)
+        await self.consumer.seek_to_end(*tps)
+        for tp in tps:  # resolve the end offsets now, before anything is produced
+            await self.consumer.position(tp)
+
+    async def until(self, done: Any, timeout_s: float) -> Any:
+        """Poll until ``done()`` answers something truthy; None after ``timeout_s``."""
+        deadline = time.perf_counter() + timeout_s
+        while (found := done()) is None or found is False:
+            if time.perf_counter() > deadline:
+                return None
+            batch = await self.consumer.getmany(timeout_ms=20)
+            now = time.perf_counter()
+            for tp, records in batch.items():
+                for r in records:
+                    if r.value is None:
+                        continue
+                    value = orjson.loads(r.value)
+                    self.seen.append((now, tp.topic, value, r.timestamp))
+                    if tp.topic == self.topics.assignments:
+                        self.orders[(value["incident_id"], value["unit_id"])] = value
+        return found
+
+    def since(self, mark: int, topic: str) -> list[tuple[float, dict[str, Any], int]]:
+        """(when seen, value, timestamp) of the records of ``topic`` from ``mark`` on."""
+        return [(t, v, stamp) for t, name, v, stamp in self.seen[mark:] if name == topic]
+
+
+def _crossed_by(
+    orders: dict[tuple[str, str], dict[str, Any]],
+    by_segment: dict[tuple[float, float, float, float], str],
+) -> dict[str, list[tuple[str, str]]]:
+    """Structure id → the orders (recommended or assigned) whose current route crosses it."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for key, value in orders.items():
+        if value["status"] not in ("recommended", "assigned") or not value.get("route"):
+            continue
+        coords = value["route"].get("coordinates") or []
+        hit = {
+            by_segment[seg]
+            for a, b in itertools.pairwise(coords)
+            if (seg := (a[0], a[1], b[0], b[1])) in by_segment
+        }
+        for sid in hit:
+            out.setdefault(sid, []).append(key)
+    return out
+
+
+async def _e2e(stack: Any, city: City, calls: int, closures: int) -> dict[str, Any]:
+    """Closures through the real broker and worker (see the module's doc)."""
+    from aiokafka import AIOKafkaProducer
+
+    from console.actions import COMMAND_KEY
+    from streams.contract import encode
+
+    t = stack.topics
+    found = structures(city)
+    segments = {s.id: _segments(city, structure_edges(city, s)) for s in found}
+    by_segment = {seg: sid for sid, segs in segments.items() for seg in segs}
+    run_id = uuid.uuid4().hex[:6]
+    watch = _Watch(stack.settings.kafka_bootstrap, t)
+    producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap, acks="all")
+    await watch.start()
+    await producer.start()
+    to_record: list[float] = []
+    record_to_routing: list[float] = []
+    to_routing: list[float] = []
+    open_calls: list[float] = []
+    closed_calls: list[float] = []
+    measured: list[str] = []
+    before_record = rerouted = cut_off = not_rerouted = through = refused = 0
+    try:
+        rng = np.random.default_rng(240)
+        lon, lat = city.roads.node_lonlats()
+        received = datetime.now(UTC).isoformat()
+        for n, node in enumerate(rng.choice(city.roads.node_count, calls, replace=False)):
+            cid = f"bench-e2e-{run_id}-{n}"
+            body = {
+                "id": cid,
+                "received_at": received,
+                "location": {"lon": float(lon[node]), "lat": float(lat[node]), "accuracy_m": 30},
+                "category": "cardiac_arrest",
+                "patients": 1,
+                "caller": {"phone": f"+82-10-{n:08d}"},
+            }
+            await producer.send(t.calls, orjson.dumps(body), key=cid.encode())
+        await producer.flush()
+
+        def incidents() -> int | None:
+            got = len({k[0] for k in watch.orders})
+            return got if got >= calls else None
+
+        await watch.until(incidents, 30.0 + calls)  # every call dispatched (or time is up)
+        dispatched = len({k[0] for k in watch.orders})
+        places = iter(rng.choice(city.roads.node_count, 2 * closures + 8, replace=False))
+
+        async def one_call(n: int, blocked: set[tuple[float, float, float, float]]) -> int:
+            """One call at a fresh place: its first recommendation's latency, and how many
+            of its orders cross ``blocked``."""
+            node = next(places)
+            cid = f"bench-e2e-{run_id}-single-{n}"
+            body = {
+                "id": cid,
+                "received_at": datetime.now(UTC).isoformat(),
+                "location": {"lon": float(lon[node]), "lat": float(lat[node]), "accuracy_m": 30},
+                "category": "cardiac_arrest",
+                "patients": 1,
+                "caller": {"phone": f"+82-10-9{n:07d}"},
+            }
+            known = {key[0] for key in watch.orders}
+            mark = len(watch.seen)
+            sent = time.perf_counter()
+            await producer.send_and_wait(t.calls, orjson.dumps(body), key=cid.encode())
+
+            def new(mark: int = mark) -> list[tuple[float, dict[str, Any], int]] | None:
+                got = [
+                    r for r in watch.since(mark, t.assignments) if r[1]["incident_id"] not in known
+                ]
+                return got or None
+
+            got = await watch.until(new, 15.0)
+            if got is None:
+                raise RuntimeError(f"call {cid}: no recommendation within 15 s")
+            (closed_calls if blocked else open_calls).append(got[0][0] - sent)
+            return sum(_crosses(v, blocked) for _, v, _ in got)
+
+        for n in range(closures):
+            await one_call(n, set())
+        for k in range(closures):
+            crossed = _crossed_by(watch.orders, by_segment)
+            options = sorted(
+                ((len(v), sid) for sid, v in crossed.items() if sid not in measured), reverse=True
+            )
+            if not options:
+                break
+            sid = options[0][1]
+            measured.append(sid)
+            keys = set(crossed[sid])
+            close = Command(
+                id=f"bench-e2e-{run_id}-close-{k}",
+                at=datetime.now(UTC),
+                action=CommandAction.CLOSE_STRUCTURE,
+                by="bench",
+                role="dispatcher",
+                structure_id=sid,
+                reason="bench: 통제 측정",
+            )
+            mark = len(watch.seen)
+            sent = time.perf_counter()  # before the command is produced: an upper bound
+            await producer.send_and_wait(t.commands, encode(close), key=COMMAND_KEY)
+
+            def closed_at(cmd_id: str = close.id, mark: int = mark) -> tuple[float, int] | None:
+                for _, v, _ in watch.since(mark, t.deadletter):
+                    if v.get("event_id") == cmd_id:
+                        raise RuntimeError(f"{cmd_id} refused: {v.get('error')}")
+                for seen, v, stamp in watch.since(mark, t.road_closures):
+                    if v.get("command_id") == cmd_id and v.get("state") == "closed":
+                        return seen, stamp
+                return None
+
+            def answers(
+                keys: set[tuple[str, str]] = keys, mark: int = mark
+            ) -> dict[tuple[str, str], tuple[float, int, dict[str, Any]]]:
+                out: dict[tuple[str, str], tuple[float, int, dict[str, Any]]] = {}
+                for seen, v, stamp in watch.since(mark, t.assignments):
+                    key = (v["incident_id"], v["unit_id"])
+                    if key in keys and key not in out:
+                        out[key] = (seen, stamp, v)
+                return out
+
+            def complete(keys: set[tuple[str, str]] = keys) -> bool | None:
+                return (closed_at() is not None and len(answers()) == len(keys)) or None
+
+            await watch.until(complete, 10.0)
+            record = closed_at()
+            got = answers()
+            if record is None:
+                refused += 1
+                continue
+            record_seen, _ = record
+            to_record.append(record_seen - sent)
+            not_rerouted += len(keys) - len(got)
+            firsts = sorted(seen for seen, _, v in got.values() if v.get("route"))
+            for _, _, v in got.values():
+                rerouted += v.get("route") is not None
+                cut_off += v.get("route") is None
+                through += _crosses(v, segments[sid])
+            if firsts:
+                first = firsts[0]
+                before_record += first < record_seen
+                record_to_routing.append(max(0.0, first - record_seen))
+                to_routing.append(first - sent)
+            through += await one_call(closures + k, segments[sid])
+            reopen = Command(
+                id=f"bench-e2e-{run_id}-reopen-{k}",
+                at=datetime.now(UTC),
+                action=CommandAction.REOPEN_STRUCTURE,
+                by="bench",
+                role="dispatcher",
+                structure_id=sid,
+                reason="bench: 통제 해제",
+            )
+            mark = len(watch.seen)
+            await producer.send_and_wait(t.commands, encode(reopen), key=COMMAND_KEY)
+
+            def opened(cmd_id: str = reopen.id, mark: int = mark) -> bool | None:
+                return (
+                    any(
+                        v.get("command_id") == cmd_id
+                        for _, v, _ in watch.since(mark, t.road_closures)
+                    )
+                    or None
+                )
+
+            if not await watch.until(opened, 15.0):
+                raise RuntimeError(f"{sid} not reopened within 15 s")
+    finally:
+        await producer.stop()
+        await watch.consumer.stop()
+    return {
+        "e2e_calls": calls,
+        "e2e_incidents_dispatched": dispatched,
+        "e2e_closures_measured": len(to_record),
+        "e2e_structures_closed": measured,
+        "e2e_command_to_closure_record_p50_ms": _ms(to_record, 50),
+        "e2e_command_to_closure_record_p99_ms": _ms(to_record, 99),
+        "e2e_closure_to_routing_p50_ms": _ms(record_to_routing, 50),
+        "e2e_closure_to_routing_p99_ms": _ms(record_to_routing, 99),
+        "e2e_call_to_recommendation_closed_p50_ms": _ms(closed_calls, 50),
+        "e2e_call_to_recommendation_closed_p99_ms": _ms(closed_calls, 99),
+        "e2e_baseline": {
+            "name": "a call's first recommendation on the same worker with nothing closed "
+            "(one call at a time, before the closures)",
+            "calls": len(open_calls),
+            "call_to_recommendation_p50_ms": _ms(open_calls, 50),
+            "call_to_recommendation_p99_ms": _ms(open_calls, 99),
+        },
+        "e2e_command_to_routing_p50_ms": _ms(to_routing, 50),
+        "e2e_command_to_routing_p99_ms": _ms(to_routing, 99),
+        "e2e_routing_samples": len(to_routing),
+        "e2e_routing_before_record": before_record,
+        "e2e_orders_rerouted": rerouted,
+        "e2e_orders_cut_off": cut_off,
+        "e2e_orders_not_rerouted": not_rerouted,
+        "e2e_closures_without_record": refused,
+        "e2e_through_closed": through,
+    }
+
+
+def run_e2e(data_dir: Path | None, city: City, calls: int, closures: int) -> dict[str, Any]:
+    """The end-to-end figures, on a broker, cache and worker of their own."""
+    import asyncio
+
+    from bench.stackrun import BenchStack
+
+    with BenchStack(data_dir) as stack:
+        return asyncio.run(_e2e(stack, city, calls, closures))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: parse arguments, run, print one JSON object."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -231,12 +546,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     emergencies, closures, baselines = (40, 10, 3) if args.quick else (120, 40, 10)
+    e2e_calls, e2e_closures = (12, 4) if args.quick else (60, 20)
     started = time.perf_counter()
     city = load_city(args.data_dir)
     out = {
         "city": city.name,
         "quick": args.quick,
         **run(city, emergencies, closures, baselines),
+        **run_e2e(args.data_dir, city, e2e_calls, e2e_closures),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "elapsed_s": 0.0,
     }
