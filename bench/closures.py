@@ -41,7 +41,9 @@ consumer of ``road-closures`` and ``assignments`` times:
   instead of reading the station table); baseline ``e2e_baseline``: the same, one call at a
   time, with nothing closed.
 
-Each structure is reopened (and its ``open`` record awaited) before the next one.
+Each structure is reopened (and its ``open`` record awaited) before the next one. The
+``_first_ms`` figures are the first closure's and the first call's alone: the worker's
+first time down a path (p99 over few samples is mostly that one).
 ``e2e_through_closed`` counts the records after a closure that still cross it (must be 0).
 
     python -m bench.closures [--quick] [--data-dir DIR]
@@ -498,16 +500,19 @@ async def _e2e(stack: Any, city: City, calls: int, closures: int) -> dict[str, A
         "e2e_structures_closed": measured,
         "e2e_command_to_closure_record_p50_ms": _ms(to_record, 50),
         "e2e_command_to_closure_record_p99_ms": _ms(to_record, 99),
+        "e2e_command_to_closure_record_first_ms": _ms(to_record[:1], 50),
         "e2e_closure_to_routing_p50_ms": _ms(record_to_routing, 50),
         "e2e_closure_to_routing_p99_ms": _ms(record_to_routing, 99),
         "e2e_call_to_recommendation_closed_p50_ms": _ms(closed_calls, 50),
         "e2e_call_to_recommendation_closed_p99_ms": _ms(closed_calls, 99),
+        "e2e_call_to_recommendation_closed_first_ms": _ms(closed_calls[:1], 50),
         "e2e_baseline": {
             "name": "a call's first recommendation on the same worker with nothing closed "
             "(one call at a time, before the closures)",
             "calls": len(open_calls),
             "call_to_recommendation_p50_ms": _ms(open_calls, 50),
             "call_to_recommendation_p99_ms": _ms(open_calls, 99),
+            "call_to_recommendation_first_ms": _ms(open_calls[:1], 50),
         },
         "e2e_command_to_routing_p50_ms": _ms(to_routing, 50),
         "e2e_command_to_routing_p99_ms": _ms(to_routing, 99),
