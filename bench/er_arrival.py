@@ -11,6 +11,11 @@ patient who is not critical (``REFUSAL_S``, then on to the next); a critical pat
 never refused, and a handover at an ER with no free bed is a capacity violation (the
 patient held beyond its beds). ``er_sent_to_known_full`` counts the sends to an ER whose
 last report (fresh, less the patients sent since) said it was full, or that reported zero.
+
+Arrivals and status reports are taken in the order they happen, so each report counts an
+ER's beds as they are at its own time (a patient handed over after it is not in it), and
+both rules read the same reports; a patient turned away is not counted as heading to the
+ER that turned it away.
 """
 
 from __future__ import annotations
