@@ -39,7 +39,8 @@ consumer of ``road-closures`` and ``assignments`` times:
 - e2e_call_to_recommendation_closed_ms: while it is closed, a call at a fresh place →
   its first recommendation seen (recommendations search the graph without the links
   instead of reading the station table); baseline ``e2e_baseline``: the same, one call at a
-  time, with nothing closed.
+  time, with nothing closed. ``e2e_calls_unanswered``: calls with no recommendation within
+  15 s (not timed).
 
 Each structure is reopened (and its ``open`` record awaited) before the next one. The
 ``_first_ms`` figures are the first closure's and the first call's alone: the worker's
@@ -54,6 +55,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
 import platform
 import time
@@ -302,6 +304,21 @@ class _Watch:
         return [(t, v, stamp) for t, name, v, stamp in self.seen[mark:] if name == topic]
 
 
+def _apart(city: City, rng: np.random.Generator, n: int, min_m: float) -> list[int]:
+    """``n`` random road nodes at least ``min_m`` apart (so that no two calls are one
+    emergency: fusion joins calls within a few hundred metres)."""
+    lon, lat = city.roads.node_lonlats()
+    x = np.asarray(lon) * 88_000.0  # metres per degree at Seoul's latitude (37.5°N)
+    y = np.asarray(lat) * 111_000.0
+    out: list[int] = []
+    for node in rng.permutation(city.roads.node_count):
+        if all(math.hypot(x[node] - x[o], y[node] - y[o]) >= min_m for o in out):
+            out.append(int(node))
+            if len(out) == n:
+                break
+    return out
+
+
 def _crossed_by(
     orders: dict[tuple[str, str], dict[str, Any]],
     by_segment: dict[tuple[float, float, float, float], str],
@@ -341,6 +358,7 @@ async def _e2e(stack: Any, city: City, calls: int, closures: int) -> dict[str, A
     to_record: list[float] = []
     record_to_routing: list[float] = []
     to_routing: list[float] = []
+    unanswered: list[str] = []
     open_calls: list[float] = []
     closed_calls: list[float] = []
     measured: list[str] = []
@@ -349,7 +367,9 @@ async def _e2e(stack: Any, city: City, calls: int, closures: int) -> dict[str, A
         rng = np.random.default_rng(240)
         lon, lat = city.roads.node_lonlats()
         received = datetime.now(UTC).isoformat()
-        for n, node in enumerate(rng.choice(city.roads.node_count, calls, replace=False)):
+        spread = _apart(city, rng, calls + 2 * closures, 500.0)
+        places = iter(spread[calls:])
+        for n, node in enumerate(spread[:calls]):
             cid = f"bench-e2e-{run_id}-{n}"
             body = {
                 "id": cid,
@@ -368,7 +388,6 @@ async def _e2e(stack: Any, city: City, calls: int, closures: int) -> dict[str, A
 
         await watch.until(incidents, 30.0 + calls)  # every call dispatched (or time is up)
         dispatched = len({k[0] for k in watch.orders})
-        places = iter(rng.choice(city.roads.node_count, 2 * closures + 8, replace=False))
 
         async def one_call(n: int, blocked: set[tuple[float, float, float, float]]) -> int:
             """One call at a fresh place: its first recommendation's latency, and how many
@@ -395,8 +414,9 @@ async def _e2e(stack: Any, city: City, calls: int, closures: int) -> dict[str, A
                 return got or None
 
             got = await watch.until(new, 15.0)
-            if got is None:
-                raise RuntimeError(f"call {cid}: no recommendation within 15 s")
+            if got is None:  # none within 15 s: counted, never timed
+                unanswered.append(cid)
+                return 0
             (closed_calls if blocked else open_calls).append(got[0][0] - sent)
             return sum(_crosses(v, blocked) for _, v, _ in got)
 
@@ -503,6 +523,7 @@ async def _e2e(stack: Any, city: City, calls: int, closures: int) -> dict[str, A
         "e2e_command_to_closure_record_first_ms": _ms(to_record[:1], 50),
         "e2e_closure_to_routing_p50_ms": _ms(record_to_routing, 50),
         "e2e_closure_to_routing_p99_ms": _ms(record_to_routing, 99),
+        "e2e_calls_unanswered": len(unanswered),
         "e2e_call_to_recommendation_closed_p50_ms": _ms(closed_calls, 50),
         "e2e_call_to_recommendation_closed_p99_ms": _ms(closed_calls, 99),
         "e2e_call_to_recommendation_closed_first_ms": _ms(closed_calls[:1], 50),
@@ -551,7 +572,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     emergencies, closures, baselines = (40, 10, 3) if args.quick else (120, 40, 10)
-    e2e_calls, e2e_closures = (12, 4) if args.quick else (60, 20)
+    # ASSUMPTION: 60 + 2 x 30 emergencies at once stay within Seoul's fleet (one ambulance
+    # and one engine or so per 119 centre); past it calls wait for a unit and are not timed.
+    e2e_calls, e2e_closures = (12, 4) if args.quick else (60, 30)
     started = time.perf_counter()
     city = load_city(args.data_dir)
     out = {

@@ -61,4 +61,6 @@ def test_quick_closures_bench_measures_closures_through_broker_and_worker() -> N
     assert out["e2e_routing_samples"] + out["e2e_orders_cut_off"] >= 1
     assert out["e2e_orders_not_rerouted"] == 0
     assert out["e2e_closures_without_record"] == 0
+    assert out["e2e_incidents_dispatched"] == out["e2e_calls"]
+    assert out["e2e_calls_unanswered"] == 0
     assert out["e2e_through_closed"] == 0
