@@ -3,6 +3,8 @@ and socket. A token is never read from a URL (logs, history, Referer)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
@@ -25,6 +27,11 @@ WS_TOO_SLOW = 4408
 WS_TRY_AGAIN = 1013
 """The standard "try again later" close: the session store (the cache) cannot answer."""
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SOCKET_RECHECK_S = 5.0
+"""How often an open socket's credentials are verified again (and once more at the token's
+expiry): a revoked token, an ended session (signed out, or past its 12 h) or an expired
+token stops the stream within this long, not only the next connection. A cache lookup and a
+revocation check per socket every 5 s is a small load next to the frames it streams."""
 
 
 def bearer_of(headers: dict[str, str] | object) -> str | None:
@@ -83,6 +90,31 @@ class Gate:
         if session_id is None or self.sessions is None:
             return None
         return await self.sessions.token(session_id)
+
+    async def presented(self, websocket: WebSocket) -> str | None:
+        """The token a socket presents: subprotocol, ``Authorization``, else its session."""
+        offered = subprotocol_token(websocket.scope.get("subprotocols"))
+        return offered or bearer_of(websocket.headers) or await self.session_token(websocket)
+
+    async def watch(
+        self, websocket: WebSocket, admitted: Principal, every_s: float = SOCKET_RECHECK_S
+    ) -> str:
+        """Return why, once the credentials a socket was admitted with are no longer good:
+        the token expired or was revoked, or the cookie's session ended. A check the cache
+        cannot answer is postponed to the next one (expiry is still checked locally)."""
+        while True:
+            left_s = admitted.expires_at - time.time()
+            await asyncio.sleep(max(0.0, min(every_s, left_s)))
+            if admitted.expires_at <= time.time():
+                return "token expired"
+            try:
+                current = await self.principal(await self.presented(websocket))
+            except TokenError as exc:
+                return str(exc)[:120]
+            except aioredis.RedisError:
+                continue
+            if current.token_id != admitted.token_id:
+                return "the session now names another token"
 
     def require(self, *roles: Role) -> Callable[[Request], Awaitable[Principal]]:
         """A FastAPI dependency admitting only the given roles."""

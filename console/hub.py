@@ -8,13 +8,14 @@ import itertools
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from console.auth import WS_TOO_SLOW
+from console.auth import WS_TOO_SLOW, WS_UNAUTHENTICATED
 
 log = logging.getLogger("goldentime.hub")
 
@@ -150,8 +151,10 @@ class Hub:
         snapshot: list[str] | SnapshotBuilder,
         batch: bool = False,
         heartbeat_s: float | None = None,
+        until: Callable[[], Coroutine[Any, Any, str]] | None = None,
     ) -> None:
-        """Send the snapshot then deltas until the client leaves or is dropped.
+        """Send the snapshot then deltas until the client leaves or is dropped, or ``until``
+        returns (why the client's credentials are no longer good: closed with 4401).
 
         A snapshot builder is awaited after the client is subscribed, so no delta published
         while the snapshot is read is lost (a delta may repeat what the snapshot holds; every
@@ -177,14 +180,25 @@ class Hub:
         except BaseException:
             self._clients.discard(client)
             raise
-        tasks = {
+        tasks: set[asyncio.Task[Any]] = {
             asyncio.create_task(self._send_loop(client, first), name="ws-sender"),
             asyncio.create_task(self._drain_incoming(websocket), name="ws-receiver"),
             asyncio.create_task(client.gone.wait(), name="ws-dropped"),
         }
+        watcher = asyncio.create_task(until(), name="ws-credentials") if until else None
+        if watcher is not None:
+            tasks.add(watcher)
         try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            if client.dropped:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            if watcher in done and not watcher.cancelled() and watcher.exception() is None:
+                self._clients.discard(client)
+                for task in tasks:
+                    task.cancel()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(
+                        websocket.close(WS_UNAUTHENTICATED, watcher.result()), CLOSE_TIMEOUT_S
+                    )
+            elif client.dropped:
                 for task in tasks:
                     task.cancel()
                 with contextlib.suppress(Exception):

@@ -118,7 +118,8 @@ def sockets_router(ctx: Context) -> APIRouter:
 
     @router.websocket("/ws/console")
     async def ws_console(websocket: WebSocket) -> None:
-        if await ctx.gate.admit(websocket, *DISPATCH) is None:
+        who = await ctx.gate.admit(websocket, *DISPATCH)
+        if who is None:
             return
 
         async def snapshot() -> list[str]:
@@ -146,6 +147,7 @@ def sockets_router(ctx: Context) -> APIRouter:
             snapshot,
             batch=websocket.query_params.get("batch") == "1",
             heartbeat_s=HEARTBEAT_S if websocket.query_params.get("heartbeat") == "1" else None,
+            until=lambda: ctx.gate.watch(websocket, who),
         )
 
     @router.websocket("/ws/public")
@@ -185,6 +187,11 @@ def sockets_router(ctx: Context) -> APIRouter:
             "overlays": [o for o in overlays if o is not None],
             "destinations": [destination] if destination is not None else [],
         }
-        await ctx.hub.serve(websocket, accepts, [frame("snapshot", snapshot)])
+        await ctx.hub.serve(
+            websocket,
+            accepts,
+            [frame("snapshot", snapshot)],
+            until=lambda: ctx.gate.watch(websocket, who),
+        )
 
     return router

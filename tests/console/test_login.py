@@ -11,8 +11,9 @@ import orjson
 import pytest
 import websockets
 
-from access import Role
+from access import BEARER_SUBPROTOCOL, Role
 from access.sessions import SECURE_SESSION_COOKIE, SESSION_COOKIE
+from console.auth import SOCKET_RECHECK_S
 from console.login import mint_login_link
 from stack.settings import Settings
 from tests.conftest import Process, start_console
@@ -200,6 +201,51 @@ async def test_a_revoked_tokens_session_is_refused(settings: Settings, console: 
         await eventually(refused, timeout_s=5)
     url = settings.console_url.replace("http", "ws") + "/ws/console"
     assert await socket_answer(url, mine) == 4401
+
+
+async def closed_with(ws: websockets.ClientConnection, timeout_s: float) -> object:
+    """The close code the console ends an open socket with (frames before it are skipped)."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                await ws.recv()
+    except websockets.ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+
+
+@pytest.mark.timeout(60)
+async def test_an_open_socket_ends_when_its_session_ends_or_its_token_is_revoked(
+    settings: Settings, console: Process
+) -> None:
+    """Signing out, or revoking the token, stops the live stream of sockets already open
+    (within ``SOCKET_RECHECK_S``), not only new ones; other sockets stream on."""
+    victim, bystander = token(settings, Role.CREW, "E-1"), token(settings, Role.DISPATCHER)
+    base = settings.console_url.replace("http", "ws")
+    async with httpx.AsyncClient(base_url=settings.console_url, timeout=10) as client:
+        cookie = await signed_in(client, token(settings, Role.DISPATCHER))
+        client.cookies.clear()
+        mine = page_headers(settings, cookie["value"])
+        page = await websockets.connect(base + "/ws/console", additional_headers=mine)
+        crew = await websockets.connect(base + "/ws/crew/E-1", subprotocols=offer(victim))
+        other = await websockets.connect(base + "/ws/console", subprotocols=offer(bystander))
+        for ws in (page, crew, other):
+            assert orjson.loads(await ws.recv())["type"] == "snapshot"
+        assert (await client.post("/logout", headers=mine)).status_code == 204
+        supervisor = bearer(token(settings, Role.SUPERVISOR))
+        revoked = await client.post(
+            "/api/tokens/revoke", json={"token": victim}, headers=supervisor
+        )
+        assert revoked.status_code == 202
+    limit_s = SOCKET_RECHECK_S + 5
+    assert await closed_with(page, limit_s) == 4401
+    assert await closed_with(crew, limit_s) == 4401
+    assert other.close_code is None  # still open: nothing happened to its token
+    await asyncio.gather(*(ws.close() for ws in (page, crew, other)))
+
+
+def offer(tok: str) -> list[websockets.Subprotocol]:
+    """The ``gt.bearer`` subprotocol offer carrying ``tok`` (a script's socket)."""
+    return [websockets.Subprotocol(BEARER_SUBPROTOCOL), websockets.Subprotocol(tok)]
 
 
 async def test_only_roles_with_pages_get_a_session(settings: Settings, console: Process) -> None:
