@@ -71,7 +71,8 @@ DESTINATIONS = "destinations"
 """Read-model kind: each unit's latest ``destinations`` record, by unit id (a unit carries
 its patients to one emergency room at a time)."""
 MCI_PLANS = "mciplans"
-"""Read-model kind: the latest mass-casualty distribution plan of each incident."""
+"""Read-model kind: the latest mass-casualty distribution plan of each incident (active
+while the incident is, so snapshots carry only the plans in force)."""
 FRAME_KIND = {
     "incidents": "incident",
     "assignments": "assignment",
@@ -201,7 +202,9 @@ class OutputProjection:
         """Queue the read-model writes of one message; where the result that says whether it
         was stored will be (None: always stored)."""
         if base == "incidents":
-            return batch.put_incident(data, raw)
+            stored = batch.put_incident(data, raw)
+            batch.follow(MCI_PLANS, str(data["id"]), "incidents")  # a plan ends with its incident
+            return stored
         if base == "alerts":
             active = data["status"] in ACTIVE_ALERT_STATUSES
             version = alert_version(data)
@@ -233,6 +236,9 @@ class OutputProjection:
             return batch.upsert(DESTINATIONS, data["unit_id"], version, True, orjson.dumps(data))
         if base == "mci-plans":
             version = int(data["version"])
-            return batch.upsert(MCI_PLANS, data["incident_id"], version, True, orjson.dumps(data))
+            key = str(data["incident_id"])
+            stored = batch.upsert(MCI_PLANS, key, version, True, orjson.dumps(data))
+            batch.follow(MCI_PLANS, key, "incidents")  # its incident may have ended already
+            return stored
         self.metrics.deadletters.inc()
         return None

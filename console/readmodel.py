@@ -51,6 +51,19 @@ redis.call('SADD', KEYS[3], ARGV[1])
 return 1
 """
 
+FOLLOW = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[4], ARGV[1]) == 0 then return 0 end
+if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 1 then
+  redis.call('SADD', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[3], ARGV[1])
+elseif redis.call('SREM', KEYS[2], ARGV[1]) == 1 then
+  redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -1 - tonumber(ARGV[3]))
+end
+return 1
+"""
+
 ACTIVE_INCIDENT = frozenset({"open", "dispatched", "on_scene"})
 ACTIVE_ALERT = frozenset({"draft", "approved", "sent"})
 ENDED_KEPT = 2000
@@ -67,6 +80,7 @@ class ReadModel:
         self._upsert = client.register_script(UPSERT_IF_NEWER)
         self._track = client.register_script(TRACK_UNIT)
         self._keeping = client.register_script(UPSERT_KEEPING)
+        self._follow = client.register_script(FOLLOW)
 
     def _keys(self, kind: str) -> list[str]:
         base = f"{self._ns}:{kind}"
@@ -191,6 +205,16 @@ class WriteBatch:
         keys = self._model._keys(kind)[:3]
         args = [key, version, data or b"", "1" if keep_stored else "0"]
         return self._script(self._model._keeping, keys, args)
+
+    def follow(self, kind: str, key: str, leader: str) -> None:
+        """Make the stored entity ``key`` of ``kind`` active exactly while the entity of the
+        same key of ``leader`` is (nothing changes while either is unknown), so what lives
+        only as long as, say, its incident leaves the active set when the incident ends,
+        whichever of the two records arrives first."""
+        data, _, active, ended = self._model._keys(kind)
+        _, leader_ver, leader_active, _ = self._model._keys(leader)
+        keys = [data, active, ended, leader_ver, leader_active]
+        self._script(self._model._follow, keys, [key, int(time.time() * 1000), ENDED_KEPT])
 
     def keep_series(
         self, name: str, key: str, entries: list[tuple[int, bytes]], keep_from: int, limit: int

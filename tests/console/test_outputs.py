@@ -11,9 +11,10 @@ import redis.asyncio as aioredis
 
 from console.hub import Hub
 from console.metrics import ConsoleMetrics
-from console.outputs import OutputProjection
+from console.outputs import MCI_PLANS, OutputProjection
 from console.readmodel import ReadModel
 from stack.settings import Settings
+from tests.console.hospital_samples import mci_plan
 
 
 class Told(Hub):
@@ -68,5 +69,42 @@ async def test_a_batch_is_applied_in_order_and_only_news_is_told(settings: Setti
         tracked = await redis.hgetall(f"{ns}:unit-assignment")
         assert tracked == {b"E-1": b"INC-1"}  # A-1's assignment was cancelled
         await project([])  # nothing to write: no round trip, no error
+    finally:
+        await redis.aclose()
+
+
+async def test_a_mass_casualty_plan_stays_in_force_only_while_its_incident_does(
+    settings: Settings,
+) -> None:
+    """Snapshots read every plan in force: a plan whose incident ended leaves that set,
+    whichever record arrives first, so it does not grow with every incident ever handled."""
+    redis = aioredis.from_url(settings.redis_url)
+    model, hub = ReadModel(redis, settings.namespace), Told()
+    project = OutputProjection(model, hub, ConsoleMetrics())
+
+    def plan(incident_id: str, version: int) -> bytes:
+        return orjson.dumps(mci_plan(incident_id, version))
+
+    def state(incident_id: str, version: int, status: str) -> bytes:
+        return orjson.dumps({"id": incident_id, "version": version, "status": status})
+
+    async def in_force() -> set[str]:
+        return {p["incident_id"] for p in await model.active(MCI_PLANS)}
+
+    try:
+        await project([("incidents", state("INC-1", 1, "open"), True)])
+        await project([("mci-plans", plan("INC-1", 1), True)])
+        await project([("mci-plans", plan("INC-2", 1), True)])  # its incident not seen yet
+        assert await in_force() == {"INC-1", "INC-2"}
+        await project([("incidents", state("INC-1", 2, "closed"), True)])
+        assert await in_force() == {"INC-2"}
+        await project([("mci-plans", plan("INC-1", 2), True)])  # a late plan of an ended one
+        assert await in_force() == {"INC-2"}
+        stored = await model.get(MCI_PLANS, "INC-1")
+        assert stored is not None and stored["version"] == 2  # kept, just not in force
+        await project([("incidents", state("INC-2", 1, "open"), True)])
+        assert await in_force() == {"INC-2"}
+        await project([("incidents", state("INC-2", 2, "resolved"), True)])
+        assert await in_force() == set()
     finally:
         await redis.aclose()
