@@ -198,6 +198,11 @@ class DestinationFollower:
                 self._drop(status.unit_id)
                 undone = self.plans.unsend(rec, now, replan=False) if rec.get("mci") else []
             return undone + self._contact(status, incident_id, where, now)
+        if value is UnitStatusValue.ON_SCENE and status.patient is not None:
+            raise ContractError(
+                f"patient contact of {status.unit_id} on no incident: it has no destination",
+                status.id,
+            )
         if rec is None:
             return []
         effects: list[Effect] = []

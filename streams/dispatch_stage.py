@@ -107,6 +107,15 @@ def structure_readings(ev: Evidence) -> list[Effect]:
     return [Effect("dispatch", ev.id, orjson.dumps(item))]
 
 
+class PartlyRefused(ContractError):
+    """An item the fleet applied but its patient part refused: ``effects`` are the fleet's,
+    to publish before the refusal is dead-lettered."""
+
+    def __init__(self, refusal: ContractError, effects: list[Effect]) -> None:
+        super().__init__(refusal.reason, refusal.event_id)
+        self.effects = effects
+
+
 class DispatchRelay:
     """The zone's follower that hands the dispatch stage what it needs besides incident
     states (which go along from the zone's own ``incidents`` effects): unit reports,
@@ -231,7 +240,10 @@ class DispatchStage:
             if place is None and status.unit_id in self.dispatch.fleet:
                 fix = self.dispatch.fleet.get(status.unit_id).position(now)
                 place = Position(lon=fix.lon, lat=fix.lat)
-            return effects + self.destinations.on_unit_status(status, incident_id, place, now)
+            try:
+                return effects + self.destinations.on_unit_status(status, incident_id, place, now)
+            except ContractError as exc:  # the unit's move stands: only its patient is refused
+                raise PartlyRefused(exc, effects) from exc
         if "er_status" in item:
             return self.destinations.on_er_status(ErStatus.model_validate(item["er_status"]), now)
         if "reading" in item:
@@ -358,6 +370,9 @@ class DispatchWorker:
         for item in records.parse(event.value):
             try:
                 effects = self.stage.apply(item, now)
+            except PartlyRefused as exc:
+                await self._refuse(item, exc.reason, event)
+                effects = exc.effects
             except ContractError as exc:
                 await self._refuse(item, exc.reason, event)
                 continue

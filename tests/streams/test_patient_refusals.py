@@ -1,0 +1,45 @@
+"""A crew's patient report the destinations refuse, in the dispatch stage (grid city, dict
+stores): the unit's own move still stands and goes out, and the patient part is refused
+with a reason, never dropped in silence."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from streams.contract import ContractError
+from streams.dispatch_stage import PartlyRefused
+from tests.streams.test_closing import EAST_OF_IT, Stage, ambulance, incident
+from tests.streams.test_followers import NOW, of
+
+
+def report(unit_id: str, status: str, minutes: int, **extra: Any) -> dict[str, Any]:
+    at = (NOW + timedelta(minutes=minutes)).isoformat()
+    where = {"lon": EAST_OF_IT[0], "lat": EAST_OF_IT[1]}
+    body = {"unit_id": unit_id, "at": at, "kind": "ambulance", "status": status}
+    return {"unit": body | {"location": where} | extra}
+
+
+PATIENT = {"patient": {"condition": "cardiac_arrest", "severity": "critical"}}
+
+
+def test_a_unit_whose_patient_no_er_can_take_still_puts_its_incident_on_scene() -> None:
+    s = Stage()
+    sent = ambulance(s.apply(incident(1)))
+    s.apply(report(sent["unit_id"], "en_route", 1))
+    s.stage.destinations._nodes.clear()  # no emergency room reachable from anywhere
+    with pytest.raises(PartlyRefused, match="no emergency room reachable") as refused:
+        s.apply(report(sent["unit_id"], "on_scene", 5, **PATIENT))
+    advances = [f["advance"] for f in of(refused.value.effects, "zone-feedback")]
+    assert {"incident_id": sent["incident_id"], "status": "on_scene"} in advances
+
+
+def test_patient_contact_on_no_incident_is_refused_with_a_reason() -> None:
+    s = Stage()
+    unit_id = ambulance(s.apply(incident(1)))["unit_id"]
+    s.apply(report(unit_id, "available", 1))  # released: committed to nothing
+    s.apply(report(unit_id, "en_route", 2))
+    with pytest.raises(ContractError, match="on no incident"):
+        s.apply(report(unit_id, "on_scene", 3, **PATIENT))
