@@ -9,7 +9,8 @@ worker, dicts in tests), so a restart keeps every plan:
   beds have been moving over its reports (``dispatch.destination.observe``);
 - ``patients``: each unit's patient and where it goes (by unit id while the crew has it),
   and the patients handed over since their hospital last reported (``done|…``), because
-  until it reports again its beds are fewer than its last report says;
+  until it reports again its beds are fewer than its last report says, and each unit's
+  latest contact time (``contact|…``);
 - ``mci``: each mass-casualty incident's plan (``streams.mci_plans``).
 
 Replays change nothing: a unit's contact is known by its report time, a command by its id
@@ -53,6 +54,9 @@ DONE = "done|"
 DONE_KEPT_S = 6 * 3600.0
 """A handed-over patient counts against an ER that never reports again for this long (an ER
 bed is held a few hours), then the record goes: the table never grows without bound."""
+CONTACT = "contact|"
+"""Each unit's latest patient contact (its report time): a replayed contact is known after
+its patient was handed over and forgotten (one key per unit: bounded by the fleet)."""
 DRIVE_CACHE = 64
 """Scenes whose drive times to every ER are kept (a mass-casualty scene is asked often)."""
 
@@ -84,7 +88,12 @@ class DestinationFollower:
         }
         self._status, self._patients = er_status, patients
         self.reports = {hid: _report(v) for hid, v in list(er_status.items())}
-        self._recs: dict[str, dict[str, Any]] = dict(patients.items())
+        self._recs: dict[str, dict[str, Any]] = {
+            k: v for k, v in patients.items() if not k.startswith(CONTACT)
+        }
+        self._contacts: dict[str, str] = {
+            k.removeprefix(CONTACT): v for k, v in patients.items() if k.startswith(CONTACT)
+        }
         self.plans = MciPlans(self, rules, mci)
         self._drives: OrderedDict[int, tuple[RoadGraph, NDArray[np.float64]]] = OrderedDict()
 
@@ -191,6 +200,9 @@ class DestinationFollower:
             at = status.at.isoformat()
             if rec is not None and rec["contact_at"] == at:
                 return []  # a replay
+            last = self._contacts.get(status.unit_id)
+            if last is not None and datetime.fromisoformat(last) >= status.at:
+                return []  # a replay (its patient may be handed over and gone), or superseded
             if where is None:
                 raise ContractError(f"patient contact of {status.unit_id} without a position")
             undone: list[Effect] = []
@@ -269,6 +281,9 @@ class DestinationFollower:
                 option = option or self._option_for(planned, condition, severity, times, now)
                 if option.capable or not pick.capable:
                     pick = option
+        self._contacts[status.unit_id] = self._patients[f"{CONTACT}{status.unit_id}"] = (
+            status.at.isoformat()
+        )
         rec = {
             "incident_id": incident_id,
             "unit_id": status.unit_id,
@@ -384,12 +399,18 @@ class DestinationFollower:
         self._patients[key] = dict(rec)  # a table write per change (its changelog)
 
     def _prune(self, now: datetime) -> None:
-        """Forget handovers older than ``DONE_KEPT_S``."""
+        """Forget handovers, and contacts of units without a patient, older than
+        ``DONE_KEPT_S`` (long past any replay)."""
         for key, rec in list(self._recs.items()):
             if key.startswith(DONE):
                 age_s = (now - datetime.fromisoformat(rec["delivered_at"])).total_seconds()
                 if age_s > DONE_KEPT_S:
                     self._drop(key)
+        for unit_id, at in list(self._contacts.items()):
+            age_s = (now - datetime.fromisoformat(at)).total_seconds()
+            if age_s > DONE_KEPT_S and unit_id not in self._recs:
+                del self._contacts[unit_id]
+                del self._patients[f"{CONTACT}{unit_id}"]
 
     def _drop(self, key: str) -> None:
         if self._recs.pop(key, None) is not None:

@@ -276,11 +276,11 @@ def test_handovers_count_against_an_er_until_it_reports_and_are_then_forgotten(
     f.on_unit_status(contact("U2", "minor", "minor", at), "INC-1", ALLEY, at)
     f.on_unit_status(status("U2", "at_hospital", at), "INC-1", ALLEY, at)
     f.on_unit_status(status("U2", "available", at), "INC-1", ALLEY, at)
-    assert len(stores[1]) == 1
+    assert [k for k in stores[1] if not k.startswith("contact|")] == [f"done|U2|{at.isoformat()}"]
     later = at + timedelta(hours=7)  # its ER never reports again
     f.on_unit_status(contact("U3", "minor", "minor", later), "INC-1", ALLEY, later)
     f.on_unit_status(status("U3", "available", later), "INC-1", ALLEY, later)
-    assert len(stores[1]) == 0
+    assert list(stores[1]) == ["contact|U3"]  # the other crews' contacts are long past replay
 
 
 def test_an_er_reporting_full_moves_the_crews_still_on_scene_but_not_a_crews_choice(
@@ -350,3 +350,23 @@ def test_an_ers_filling_is_followed_over_its_reports_and_kept_over_a_restart(
     ranked = {r["hospital_id"]: r for r in second["ranked"]}
     assert second["hospital_id"] != nearest
     assert "도착 시 병상 불확실" in ranked[nearest]["reason"], "its 2 beds are filling fast"
+
+
+def test_a_handed_over_patients_reports_replayed_change_neither_plan_nor_destinations(
+    seoul: City,
+) -> None:
+    f = follower(seoul)
+    everyone_reports(f, 3)
+    f.on_incident(crowd(10), NOW)
+    at = [NOW + timedelta(minutes=m) for m in (0, 5, 20, 30)]
+    reports = [contact("U1", "medical", "serious", at[0])] + [
+        status("U1", value, when)
+        for value, when in zip(("transporting", "at_hospital", "available"), at[1:], strict=True)
+    ]
+    for r in reports:
+        f.on_unit_status(r, "INC-1", ALLEY, r.at)
+    sent, incoming = f.plans.sent("INC-1"), f.incoming()
+    for r in reports:  # the worker restarted before their offsets were committed
+        effects = f.on_unit_status(r, "INC-1", ALLEY, r.at)
+        assert not values(effects, "destinations") and not values(effects, "mci-plans")
+    assert f.plans.sent("INC-1") == sent == 1 and f.incoming() == incoming
