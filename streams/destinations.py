@@ -178,6 +178,37 @@ class DestinationFollower:
         effects = self._destination(record) + effects
         return effects + self.plans.send(rec, now) if rec.get("mci") else effects
 
+    def reroute(
+        self,
+        before: RoadGraph,
+        structure: str,
+        where: Callable[[str], tuple[float, float] | None],
+        now: datetime,
+    ) -> list[Effect]:
+        """The patients still to be handed over whose drive to their ER a closure cut: the
+        same ER by a way around it (a new recommendation when none leads there and the crew
+        neither chose it nor has left); ``before`` is the road graph before the closure,
+        ``where`` each unit's fresh position (else its scene)."""
+        after = self._roads_at(now)
+        effects: list[Effect] = []
+        for key, rec in sorted(self._recs.items()):
+            if key.startswith(DONE) or rec.get("delivered_at") is not None:
+                continue
+            start = where(rec["unit_id"]) or (rec["scene"][0], rec["scene"][1])
+            origin, target = self._roads.snap(*start).node, self._nodes[rec["hospital_id"]]
+            held, route = before.route(origin, target), after.route(origin, target)
+            if held is None or (route is not None and route.geometry == held.geometry):
+                continue  # its way there does not cross the closure
+            if route is None and not rec.get("transported") and not rec.get("chosen"):
+                effects += self._recommend_again(rec, now)
+                continue
+            rec["rerouted_around"] = structure
+            drive = self._drive_from(start[0], start[1], now)
+            record = self._record(rec, drive, _held_status(rec), now, None, start)
+            self._save(rec["unit_id"], rec)
+            effects += self._destination(record)
+        return effects
+
     def incoming(self) -> dict[str, int]:
         """Patients heading to each ER, or handed over since it last reported."""
         out: dict[str, int] = {}
@@ -320,18 +351,23 @@ class DestinationFollower:
         status: DestinationStatus,
         now: datetime,
         command_id: str | None,
+        start: tuple[float, float] | None = None,
     ) -> Destination:
+        """The destination record of a patient, its route and ETA from ``start`` (where the
+        unit is, ``drive`` being from there) or else from the scene."""
         hid = rec["hospital_id"]
         hospital = self.hospitals[hid]
         node = self._nodes[hid]
-        scene = self._roads.snap(rec["scene"][0], rec["scene"][1]).node
-        route = self._roads_at(now).route(scene, node)
+        lon, lat = start or rec["scene"]
+        route = self._roads_at(now).route(self._roads.snap(lon, lat).node, node)
         eta = float(drive[node])
         rec["version"] += 1
         listed = next((r for r in rec["ranked"] if r["hospital_id"] == hid), None)
         why = listed["reason"] if listed else f"{hospital.name} · 선택"
         if full := rec.pop("refilled_from", None):
             why = f"{full} 병상 소진 보고 · 재추천 · " + why
+        if closed := rec.pop("rerouted_around", None):
+            why = f"{closed} 통제 · 우회 경로 · " + why
         if status is DestinationStatus.CHANGED:
             why = "대원 선택 · " + why
         elif rec["mci"]:
@@ -415,6 +451,15 @@ class DestinationFollower:
     def _drop(self, key: str) -> None:
         if self._recs.pop(key, None) is not None:
             del self._patients[key]
+
+
+def _held_status(rec: Mapping[str, Any]) -> DestinationStatus:
+    """Whether a patient's ER is the recommendation, or the crew's acceptance or choice."""
+    if not rec.get("chosen"):
+        return DestinationStatus.RECOMMENDED
+    if rec["hospital_id"] == rec["recommended_id"]:
+        return DestinationStatus.ACCEPTED
+    return DestinationStatus.CHANGED
 
 
 def _report(value: Mapping[str, Any]) -> ErReport:

@@ -28,7 +28,7 @@ the ``er-status``, ``patients`` and ``mci`` tables keep what they were decided o
 from __future__ import annotations
 
 import logging
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from datetime import datetime
 from typing import Any
 
@@ -267,17 +267,31 @@ class DispatchStage:
 
     def _closure(self, change: ClosureChange, now: datetime) -> list[Effect]:
         """A closure's record first, then routing without its links at once, then new
-        routes for the units whose route crosses them."""
+        routes for the units whose route crosses them (to the scene, or with a patient to
+        the same ER)."""
         effects = list(change.effects)
         if change.closed is None and change.reopened is None:
             return effects
         for effect in change.effects:  # the public notice: drafted by the follow-up stage
             item = b'{"closure":' + effect.value + b"}"
             effects.append(Effect(TO_FOLLOW, effect.key, item))
+        before = self._recommender.graph_at(now)
         self._obey_closures()
         if change.closed is not None:
             effects += self.dispatch.reroute(change.closed.id, now)
+            effects += self.destinations.reroute(before, change.closed.id, self._fix(now), now)
         return effects
+
+    def _fix(self, now: datetime) -> Callable[[str], tuple[float, float] | None]:
+        """Where a unit is now, when its position is fresh."""
+
+        def where(unit_id: str) -> tuple[float, float] | None:
+            if unit_id not in self.dispatch.fleet:
+                return None
+            fix = self.dispatch.fleet.get(unit_id).position(now)
+            return None if fix.stale else (fix.lon, fix.lat)
+
+        return where
 
     def _obey_closures(self) -> None:
         """Recommendations and routes (to scenes, and to hospitals: the destinations follow

@@ -304,3 +304,26 @@ def test_a_building_smoke_alarm_beside_a_tunnel_recommends_nothing() -> None:
         1.0,
     )
     assert closures(s.apply(declared))[-1]["state"] == "closure_recommended"
+
+
+def unit_report(unit_id: str, status: str, minutes: int, **extra: Any) -> dict[str, Any]:
+    at = (NOW + timedelta(minutes=minutes)).isoformat()
+    where = {"lon": EAST_OF_IT[0], "lat": EAST_OF_IT[1]}
+    body = {"unit_id": unit_id, "at": at, "kind": "ambulance", "status": status}
+    return {"unit": body | {"location": where} | extra}
+
+
+def test_a_patient_on_its_way_through_keeps_its_er_by_a_way_around_the_closure() -> None:
+    s = Stage()
+    unit_id = ambulance(s.apply(incident(1)))["unit_id"]
+    s.apply(unit_report(unit_id, "en_route", 1))
+    patient = {"patient": {"condition": "cardiac_arrest", "severity": "critical"}}
+    (first,) = of(s.apply(unit_report(unit_id, "on_scene", 5, **patient)), "destinations")
+    assert crosses(first["route"])  # the way to its ER is through the underpass
+    s.apply(unit_report(unit_id, "transporting", 9))
+    out = s.apply(command(1, CommandAction.CLOSE_STRUCTURE, reason="침수 신고"))
+    (again,) = of(out, "destinations")
+    assert again["unit_id"] == unit_id and again["hospital_id"] == first["hospital_id"]
+    assert again["version"] == first["version"] + 1 and again["status"] == first["status"]
+    assert not crosses(again["route"]) and UNDERPASS in again["reason"]
+    assert not [a for a in of(out, "assignments") if a["unit_id"] == unit_id]  # not to the scene
