@@ -277,6 +277,12 @@ class DestinationFollower:
         hid = command.hospital_id
         if hid not in self.hospitals:
             raise ContractError(f"unknown hospital {hid}", command.id)
+        if rec.get("delivered_at") is not None:  # its bed is counted where it was handed over
+            raise ContractError(
+                f"unit {command.unit_id} handed its patient over at {rec['delivered_at']}: "
+                "too late to choose another",
+                command.id,
+            )
         moved = rec.get("mci") and hid != rec["hospital_id"]
         effects = self.plans.unsend(rec, now, replan=False) if moved else []
         rec["hospital_id"] = hid

@@ -370,3 +370,21 @@ def test_a_handed_over_patients_reports_replayed_change_neither_plan_nor_destina
         effects = f.on_unit_status(r, "INC-1", ALLEY, r.at)
         assert not values(effects, "destinations") and not values(effects, "mci-plans")
     assert f.plans.sent("INC-1") == sent == 1 and f.incoming() == incoming
+
+
+def test_a_choice_after_the_handover_is_refused_and_moves_no_bed(seoul: City) -> None:
+    f = follower(seoul)
+    everyone_reports(f, 5)
+    (rec,) = values(
+        f.on_unit_status(contact("U1", "minor", "minor"), "INC-1", ALLEY, NOW), "destinations"
+    )
+    at = NOW + timedelta(minutes=10)
+    f.on_unit_status(status("U1", "at_hospital", at), "INC-1", ALLEY, at)
+    other = rec["ranked"][1]["hospital_id"]
+    late = Command.model_validate(
+        {"id": "c1", "at": at, "action": "choose_destination", "by": "crew-U1", "role": "crew"}
+        | {"incident_id": "INC-1", "unit_id": "U1", "hospital_id": other}
+    )
+    with pytest.raises(ContractError, match="handed its patient over"):
+        f.on_choose(late, at)
+    assert f.incoming() == {rec["hospital_id"]: 1}
