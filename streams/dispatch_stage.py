@@ -280,7 +280,8 @@ class DispatchStage:
         if change.closed is not None:
             effects += self.dispatch.reroute(change.closed.id, now)
             effects += self.destinations.reroute(before, change.closed.id, self._fix(now), now)
-        return effects
+        # mass-casualty plans weigh drive times: planned again on the roads as they now are
+        return effects + self.destinations.plans.replan_all(now)
 
     def _fix(self, now: datetime) -> Callable[[str], tuple[float, float] | None]:
         """Where a unit is now, when its position is fresh."""

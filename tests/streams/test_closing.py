@@ -327,3 +327,23 @@ def test_a_patient_on_its_way_through_keeps_its_er_by_a_way_around_the_closure()
     assert again["version"] == first["version"] + 1 and again["status"] == first["status"]
     assert not crosses(again["route"]) and UNDERPASS in again["reason"]
     assert not [a for a in of(out, "assignments") if a["unit_id"] == unit_id]  # not to the scene
+
+
+def test_a_mass_casualty_plan_follows_a_closure_and_its_reopening() -> None:
+    s = Stage()
+    for hid in s.stage.destinations.hospitals:
+        er = {"id": f"ers-{hid}", "hospital_id": hid, "at": NOW.isoformat(), "beds_available": 10}
+        s.apply({"er_status": er})
+    crowd = incident(1)
+    crowd["incident"]["patients"] = 10
+    (plan,) = of(s.apply(crowd), "mci-plans")
+    drive = {a["hospital_id"]: a["drive_s"] for a in plan["allocations"]}
+    nearest = min(drive, key=drive.__getitem__)  # the way to it is through the underpass
+    (closed,) = of(s.apply(command(1, CommandAction.CLOSE_STRUCTURE, reason="침수")), "mci-plans")
+    after = {a["hospital_id"]: a["drive_s"] for a in closed["allocations"]}
+    assert closed["version"] == plan["version"] + 1
+    assert nearest not in after or after[nearest] > drive[nearest]
+    (opened,) = of(
+        s.apply(command(2, CommandAction.REOPEN_STRUCTURE, reason="물 빠짐")), "mci-plans"
+    )
+    assert opened["allocations"] == plan["allocations"]
