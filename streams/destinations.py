@@ -239,7 +239,8 @@ class DestinationFollower:
             undone: list[Effect] = []
             if rec is not None:  # a new patient: the one before is no longer coming
                 self._drop(status.unit_id)
-                undone = self.plans.unsend(rec, now, replan=False) if rec.get("mci") else []
+                elsewhere = rec["incident_id"] != incident_id  # its plan is not sent again
+                undone = self.plans.unsend(rec, now, replan=elsewhere) if rec.get("mci") else []
             return undone + self._contact(status, incident_id, where, now)
         if value is UnitStatusValue.ON_SCENE and status.patient is not None:
             raise ContractError(

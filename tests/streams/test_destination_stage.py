@@ -388,3 +388,21 @@ def test_a_choice_after_the_handover_is_refused_and_moves_no_bed(seoul: City) ->
     with pytest.raises(ContractError, match="handed its patient over"):
         f.on_choose(late, at)
     assert f.incoming() == {rec["hospital_id"]: 1}
+
+
+def test_a_crew_taking_a_patient_of_another_incident_leaves_the_plan_for_good(
+    seoul: City,
+) -> None:
+    stores = (Table(), Table(), Table())
+    f = follower(seoul, stores)
+    everyone_reports(f, 3)
+    f.on_incident(crowd(10), NOW)
+    f.on_unit_status(contact("U1", "medical", "serious"), "INC-1", ALLEY, NOW)
+    assert f.plans.sent("INC-1") == 1
+    later = NOW + timedelta(minutes=3)
+    effects = f.on_unit_status(contact("U1", "minor", "minor", later), "INC-2", ALLEY, later)
+    for plan in values(effects, "mci-plans"):  # published when its places moved
+        assert plan["incident_id"] == "INC-1"
+        assert sum(sum(a["planned"].values()) for a in plan["allocations"]) == 10
+    assert f.plans.sent("INC-1") == 0
+    assert follower(seoul, stores).plans.sent("INC-1") == 0  # after a restart too
