@@ -317,7 +317,7 @@ class DestinationFollower:
             if planned is not None:
                 option = next((o for o in ranked if o.hospital.id == planned), None)
                 option = option or self._option_for(planned, condition, severity, times, now)
-                if option.capable or not pick.capable:
+                if option is not None and (option.capable or not pick.capable):
                     pick = option
         self._contacts[status.unit_id] = self._patients[f"{CONTACT}{status.unit_id}"] = (
             status.at.isoformat()
@@ -345,11 +345,13 @@ class DestinationFollower:
 
     def _option_for(
         self, hid: str, condition: str, severity: str, times: Mapping[str, float], now: datetime
-    ) -> Option:
-        """The ranking's view of one ER (the plan's pick, outside the first ten)."""
+    ) -> Option | None:
+        """The ranking's view of one ER (the plan's pick, outside the first ten); None when
+        no road leads there from the patient."""
         one = {hid: self.hospitals[hid]}
         incoming = self.incoming()
-        return rank(condition, severity, times, one, self.reports, incoming, now, self._rules)[0]
+        ranked = rank(condition, severity, times, one, self.reports, incoming, now, self._rules)
+        return ranked[0] if ranked else None
 
     def _record(
         self,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 
@@ -406,3 +407,20 @@ def test_a_crew_taking_a_patient_of_another_incident_leaves_the_plan_for_good(
         assert sum(sum(a["planned"].values()) for a in plan["allocations"]) == 10
     assert f.plans.sent("INC-1") == 0
     assert follower(seoul, stores).plans.sent("INC-1") == 0  # after a restart too
+
+
+def test_a_plans_place_no_road_leads_to_from_the_patient_gives_way_to_the_ranking(
+    seoul: City,
+) -> None:
+    roads = [seoul.roads]
+    f = DestinationFollower(seoul, RULES, Table(), Table(), Table(), lambda now: roads[0])
+    everyone_reports(f, 3)
+    (plan,) = values(f.on_incident(crowd(10), NOW), "mci-plans")
+    planned = {a["hospital_id"] for a in plan["allocations"]}
+    _, dst, _, _ = seoul.roads.edge_arrays()
+    doors = [seoul.roads.snap(f.hospitals[h].lon, f.hospitals[h].lat).node for h in planned]
+    into = np.flatnonzero(np.isin(dst, doors))
+    roads[0] = seoul.roads.without_edges(into)  # every planned ER cut off since the plan
+    effects = f.on_unit_status(contact("U1", "medical", "serious"), "INC-1", ALLEY, NOW)
+    (dest,) = values(effects, "destinations")
+    assert dest["hospital_id"] not in planned and dest["eta_s"] > 0
