@@ -227,7 +227,17 @@ class DestinationFollower:
         clearing move its patient along."""
         rec = self._recs.get(status.unit_id)
         value = status.status
-        if value is UnitStatusValue.ON_SCENE and status.patient is not None and incident_id:
+        # a crew that leaves with a patient it never reported on scene: the report is its contact
+        contact = value is UnitStatusValue.ON_SCENE or (
+            value is UnitStatusValue.TRANSPORTING and rec is None
+        )
+        if status.patient is not None and not contact and rec is None:
+            raise ContractError(
+                f"patient of {status.unit_id} reported with status {value.value}: a patient is "
+                "reported on contact (on_scene) or when the crew leaves with it (transporting)",
+                status.id,
+            )
+        if contact and status.patient is not None and incident_id:
             at = status.at.isoformat()
             if rec is not None and rec["contact_at"] == at:
                 return []  # a replay
@@ -241,8 +251,12 @@ class DestinationFollower:
                 self._drop(status.unit_id)
                 elsewhere = rec["incident_id"] != incident_id  # its plan is not sent again
                 undone = self.plans.unsend(rec, now, replan=elsewhere) if rec.get("mci") else []
-            return undone + self._contact(status, incident_id, where, now)
-        if value is UnitStatusValue.ON_SCENE and status.patient is not None:
+            contacted = undone + self._contact(status, incident_id, where, now)
+            if value is UnitStatusValue.TRANSPORTING:  # and it is on its way already
+                moving = status.model_copy(update={"patient": None})
+                contacted += self.on_unit_status(moving, incident_id, where, now)
+            return contacted
+        if contact and status.patient is not None:
             raise ContractError(
                 f"patient contact of {status.unit_id} on no incident: it has no destination",
                 status.id,

@@ -43,3 +43,23 @@ def test_patient_contact_on_no_incident_is_refused_with_a_reason() -> None:
     s.apply(report(unit_id, "en_route", 2))
     with pytest.raises(ContractError, match="on no incident"):
         s.apply(report(unit_id, "on_scene", 3, **PATIENT))
+
+
+def test_a_crew_leaving_with_a_patient_it_never_reported_gets_a_destination() -> None:
+    s = Stage()
+    sent = ambulance(s.apply(incident(1)))
+    s.apply(report(sent["unit_id"], "en_route", 1))
+    s.apply(report(sent["unit_id"], "on_scene", 5))  # no patient reported on scene
+    effects = s.apply(report(sent["unit_id"], "transporting", 9, **PATIENT))
+    (chosen,) = of(effects, "destinations")
+    assert chosen["unit_id"] == sent["unit_id"] and chosen["status"] == "recommended"
+    replay = s.apply(report(sent["unit_id"], "transporting", 9, **PATIENT))
+    assert of(replay, "destinations") == []
+
+
+def test_a_patient_reported_with_no_contact_status_is_refused_with_a_reason() -> None:
+    s = Stage()
+    sent = ambulance(s.apply(incident(1)))
+    with pytest.raises(PartlyRefused, match="reported with status en_route") as refused:
+        s.apply(report(sent["unit_id"], "en_route", 1, **PATIENT))
+    assert of(refused.value.effects, "assignments") or of(refused.value.effects, "zone-feedback")
