@@ -17,6 +17,7 @@ import logging
 import secrets
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from redis.exceptions import RedisError
 
 from access import BEARER_SUBPROTOCOL, Principal, Role, subprotocol_token
 from video_relay.audit import ViewingRefusal, ViewingSession, rfc3339
@@ -153,7 +154,8 @@ async def _watch_client(ws: WebSocket) -> int:
 
 
 async def _guard(relay: Relay, principal: Principal, camera_id: str, ws: WebSocket) -> int:
-    """Ends the session when its token expires or is revoked, or a crew loses its scene."""
+    """Ends the session when its token expires or is revoked, the console session a page's
+    cookie named ends (signed out, or past its 12 h), or a crew loses its scene."""
     while True:
         remaining_s = principal.expires_at - relay.wall_clock()
         if remaining_s <= 0:
@@ -162,11 +164,12 @@ async def _guard(relay: Relay, principal: Principal, camera_id: str, ws: WebSock
         if camera_id not in relay.registry:
             return 4404  # a run-time camera left
         try:
-            if await relay.policy.is_revoked(principal.token_id):
+            current = await relay.principal(ws, cookie=True)  # token, revocation, session
+            if current.token_id != principal.token_id:
                 return 4401
             if principal.role is Role.CREW:
                 await _decide(relay, principal, camera_id, ws)
-        except StoreUnavailable:
+        except (StoreUnavailable, RedisError, OSError):
             continue  # keep a running session through a short read-model outage
         except VideoRelayError as exc:
             return close_code_for(exc)

@@ -13,6 +13,7 @@ from video_relay_kit import CITY_HALL, PLAZA, StartRelay
 from websockets.asyncio.client import connect
 
 from access import Role
+from access.sessions import SESSION_COOKIE, SessionStore
 from tests.console.conftest import bearer
 from video_relay.cameras import CameraEntry
 from video_relay.jpeg import synthetic_jpeg
@@ -140,3 +141,24 @@ async def test_viewers_of_a_camera_that_leaves_are_told(start_relay: StartRelay)
     assert json.loads(await ws.recv())["type"] == "session"
     relay.relay.registry.unregister("DRONE-9")
     assert (await expect_close(ws))[0] == 4404
+
+
+@pytest.mark.timeout(30)
+async def test_signing_out_ends_a_running_session_viewed_by_the_cookie(
+    start_relay: StartRelay,
+) -> None:
+    """A page's viewer rides on the console session: when it ends (signed out, or past its
+    12 h) the running video stops too, not only the next socket."""
+    relay = await start_relay(recheck_s=0.1)
+    sessions = SessionStore(relay.redis, relay.namespace)
+    session_id, _ = await sessions.start(relay.token(Role.DISPATCHER), time.time() + 600)
+    page = {"Cookie": f"{SESSION_COOKIE}={session_id}", "Origin": "http://127.0.0.1:8080"}
+    ws = await connect(relay.ws(f"/ws/video/{CITY_HALL.id}?reason=drill"), additional_headers=page)
+    try:
+        assert json.loads(await ws.recv())["type"] == "session"
+        await asyncio.sleep(0.3)  # rechecked while the session lives: still open
+        assert ws.close_code is None
+        await sessions.end(session_id)
+        assert (await expect_close(ws))[0] == 4401
+    finally:
+        await ws.close()
