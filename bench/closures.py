@@ -74,6 +74,7 @@ from geo.graph_build import build_road_graph
 from geo.structures import Structure, structure_edges, structures
 from geo.time_table import TimeTable
 from geo.travel import TravelModel
+from stack.settings import DEFAULT_SEOUL_DATA
 from streams.contract import Command, CommandAction, EvidenceSource, IncidentType
 from streams.dispatch_stage import DispatchStage
 from streams.evidence import CALL_WEIGHT, Evidence
@@ -564,11 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data-dir",
         type=Path,
-        default=Path(
-            os.environ.get(
-                "GT_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "seoul"
-            )
-        ),
+        default=Path(os.environ.get("GT_DATA_DIR", DEFAULT_SEOUL_DATA)),
     )
     args = parser.parse_args(argv)
     emergencies, closures, baselines = (40, 10, 3) if args.quick else (120, 40, 10)

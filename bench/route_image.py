@@ -19,6 +19,7 @@ import numpy as np
 
 from geo import City, Route, load_city
 from geo.load import has_seoul_data
+from stack.settings import DEFAULT_SEOUL_DATA
 
 # Two Seoul addresses: 서울특별시청 (중구 세종대로 110) and 강남역 (강남구 강남대로 396).
 FROM = ("서울시청 (세종대로 110)", 126.9780, 37.5665)
@@ -162,7 +163,7 @@ def draw(city: City, out: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = os.environ.get("GT_DATA_DIR", str(REPO.parent / "shared" / "data" / "seoul"))
+    default = os.environ.get("GT_DATA_DIR", str(DEFAULT_SEOUL_DATA))
     parser.add_argument("--data-dir", type=Path, default=Path(default))
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "images" / "route_seoul.png")
     args = parser.parse_args(argv)

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from geo import RoadGraph, load_city
 from geo.grid import grid_road_graph
 from geo.load import has_seoul_data
+from stack.settings import DEFAULT_SEOUL_DATA
 
 HORIZON_S = 840.0  # 2 x the 7-minute fire golden time
 TOLERANCE_S = 1e-6
@@ -134,11 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data-dir",
         type=Path,
-        default=Path(
-            os.environ.get(
-                "GT_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "seoul"
-            )
-        ),
+        default=Path(os.environ.get("GT_DATA_DIR", DEFAULT_SEOUL_DATA)),
     )
     args = parser.parse_args(argv)
     queries, nx_queries, grid_nx = (300, 50, 8) if args.quick else (2000, 200, 30)
