@@ -189,10 +189,12 @@ def attached_structure(
         return None
     point = shapely.Point(*city.projection.point_to_metric(lon, lat))
     hits = reg.tree.query(point, predicate="dwithin", distance=ATTACH_M)
-    near = [reg.items[int(i)] for i in hits if reg.items[int(i)].kind in kinds]
+    near = [int(i) for i in hits if reg.items[int(i)].kind in kinds]
     if not near:
         return None
-    return min(near, key=lambda s: (_distance_m(city, s, point), s.id))
+    lines = reg.tree.geometries  # each structure's metric lines, built once with the registry
+    best = min(near, key=lambda i: (float(shapely.distance(lines[i], point)), reg.items[i].id))
+    return reg.items[best]
 
 
 def underpasses_near(
@@ -210,10 +212,6 @@ def underpasses_near(
             key=lambda st: st.id,
         )
     )
-
-
-def _distance_m(city: City, structure: Structure, point: shapely.Point) -> float:
-    return float(shapely.distance(_metric_lines(city, structure), point))
 
 
 def _metric_lines(city: City, structure: Structure) -> shapely.MultiLineString:
