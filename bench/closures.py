@@ -104,16 +104,23 @@ def _incident(n: int, lon: float, lat: float, kind: IncidentType) -> dict[str, A
     return {"incident": state.incident.model_dump(mode="json")}
 
 
-def _command(n: int, action: CommandAction, structure: Structure) -> dict[str, Any]:
-    cmd = Command(
-        id=f"bench-cmd-{n}",
-        at=NOW,
+def _closure_command(
+    command_id: str, action: CommandAction, structure_id: str, reason: str, at: datetime
+) -> Command:
+    """A dispatcher's closure or reopening of a structure, as the bench sends them."""
+    return Command(
+        id=command_id,
+        at=at,
         action=action,
         by="bench",
         role="dispatcher",
-        structure_id=structure.id,
-        reason="bench",
+        structure_id=structure_id,
+        reason=reason,
     )
+
+
+def _command(n: int, action: CommandAction, structure: Structure) -> dict[str, Any]:
+    cmd = _closure_command(f"bench-cmd-{n}", action, structure.id, "bench", NOW)
     return {"command": cmd.model_dump(mode="json"), "incident": None}
 
 
@@ -433,14 +440,12 @@ async def _e2e(stack: Any, city: City, calls: int, closures: int) -> dict[str, A
             sid = options[0][1]
             measured.append(sid)
             keys = set(crossed[sid])
-            close = Command(
-                id=f"bench-e2e-{run_id}-close-{k}",
-                at=datetime.now(UTC),
-                action=CommandAction.CLOSE_STRUCTURE,
-                by="bench",
-                role="dispatcher",
-                structure_id=sid,
-                reason="bench: 통제 측정",
+            close = _closure_command(
+                f"bench-e2e-{run_id}-close-{k}",
+                CommandAction.CLOSE_STRUCTURE,
+                sid,
+                "bench: 통제 측정",
+                datetime.now(UTC),
             )
             mark = len(watch.seen)
             sent = time.perf_counter()  # before the command is produced: an upper bound
@@ -488,14 +493,12 @@ async def _e2e(stack: Any, city: City, calls: int, closures: int) -> dict[str, A
                 record_to_routing.append(max(0.0, first - record_seen))
                 to_routing.append(first - sent)
             through += await one_call(closures + k, segments[sid])
-            reopen = Command(
-                id=f"bench-e2e-{run_id}-reopen-{k}",
-                at=datetime.now(UTC),
-                action=CommandAction.REOPEN_STRUCTURE,
-                by="bench",
-                role="dispatcher",
-                structure_id=sid,
-                reason="bench: 통제 해제",
+            reopen = _closure_command(
+                f"bench-e2e-{run_id}-reopen-{k}",
+                CommandAction.REOPEN_STRUCTURE,
+                sid,
+                "bench: 통제 해제",
+                datetime.now(UTC),
             )
             mark = len(watch.seen)
             await producer.send_and_wait(t.commands, encode(reopen), key=COMMAND_KEY)
