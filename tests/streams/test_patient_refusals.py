@@ -63,3 +63,13 @@ def test_a_patient_reported_with_no_contact_status_is_refused_with_a_reason() ->
     with pytest.raises(PartlyRefused, match="reported with status en_route") as refused:
         s.apply(report(sent["unit_id"], "en_route", 1, **PATIENT))
     assert of(refused.value.effects, "assignments") or of(refused.value.effects, "zone-feedback")
+
+
+def test_a_patient_reported_without_a_position_goes_from_the_units_last_fix() -> None:
+    s = Stage()
+    sent = ambulance(s.apply(incident(1)))
+    s.apply(report(sent["unit_id"], "en_route", 1))  # a fix east of the underpass
+    contact = report(sent["unit_id"], "on_scene", 2, **PATIENT)
+    del contact["unit"]["location"]
+    (chosen,) = of(s.apply(contact), "destinations")
+    assert chosen["unit_id"] == sent["unit_id"] and chosen["status"] == "recommended"
