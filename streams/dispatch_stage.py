@@ -236,8 +236,12 @@ class DispatchStage:
             status = UnitStatus.model_validate(item["unit"])
             incident_id = status.incident_id or self.dispatch.incident_of(status.unit_id)
             effects = self.dispatch.on_unit_status(status, now)
-            place = status.location
-            if place is None and status.unit_id in self.dispatch.fleet:
+            place = status.location  # where a patient was met: only a contact needs it
+            if (
+                place is None
+                and status.patient is not None
+                and status.unit_id in self.dispatch.fleet
+            ):
                 fix = self.dispatch.fleet.get(status.unit_id).position(now)
                 place = Position(lon=fix.lon, lat=fix.lat)
             try:
