@@ -43,10 +43,9 @@ from geo import City, load_city
 from geo.travel import TravelModel, TravelTimes
 from scenarios.pace import DayPace, load_pace
 from scenarios.places import IncidentPlaces
+from stack.settings import DEFAULT_SEOUL_DATA, SEOUL_PACK
 
-REPO = Path(__file__).resolve().parent.parent
-SEOUL_PACK = REPO / "geo" / "data" / "seoul"
-FIRES_2021 = REPO.parent / "shared" / "data" / "seoul" / "seoul_fires_2021_response_over_7min.csv"
+FIRES_2021 = DEFAULT_SEOUL_DATA / "seoul_fires_2021_response_over_7min.csv"
 
 STATION_TO_SCENE_MEAN_S = 3 * 60 + 25  # 서울연구원 2017
 STATION_TO_SCENE_BY_GU_S = {  # 서울연구원 2017, by gu

@@ -43,11 +43,12 @@ import numpy as np
 import shapely
 
 import dispatch as dp
-from bench.calibration import FIRES_2021, SEOUL_PACK, fire_snap_m
+from bench.calibration import FIRES_2021, fire_snap_m
 from bench.er_arrival import TransportLeg, call_to_er
 from geo import City, RoadGraph, TravelModel, TravelTimes, load_city
 from scenarios.pace import DayPace, load_pace
 from scenarios.places import IncidentPlaces
+from stack.settings import SEOUL_PACK
 
 SEOUL = SEOUL_PACK
 # ASSUMPTION: priority weights (p1..p5) per call category; the published statistics give

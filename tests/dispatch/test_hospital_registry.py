@@ -9,13 +9,13 @@ import pytest
 
 from dispatch.hospitals import HospitalError, load_er_rules, registry
 from geo import load_city
+from stack.settings import SEOUL_PACK
 
-PACK = Path(__file__).resolve().parents[2] / "geo" / "data" / "seoul"
 RULES = load_er_rules()
 
 
 def test_seoul_registry_from_the_shipped_pack() -> None:
-    hospitals = registry(load_city(PACK).facilities, RULES)
+    hospitals = registry(load_city(SEOUL_PACK).facilities, RULES)
     assert len(hospitals) == 75
     levels = [h.level for h in hospitals.values()]
     assert levels.count("권역응급의료센터") == 7 and levels.count("지역응급의료센터") == 24

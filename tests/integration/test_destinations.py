@@ -14,7 +14,7 @@ import pytest
 
 from dispatch import load_er_rules, registry
 from geo import City
-from stack.settings import Settings
+from stack.settings import SEOUL_PACK, Settings
 from streams.topics import Topics
 from tests.conftest import start_worker
 from tests.integration.scenario_events import ALLEY, KST, at, call, final_states
@@ -24,20 +24,17 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 RULES = load_er_rules()
 
 
-PACK = Path(__file__).resolve().parents[2] / "geo" / "data" / "seoul"
-
-
 @pytest.fixture(scope="module")
 def seoul() -> City:
     from geo import load_city
 
-    return load_city(PACK)
+    return load_city(SEOUL_PACK)
 
 
 @pytest.fixture
 def on_seoul(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
     """A worker on Seoul (the city pack shipped in the repository) for this deployment."""
-    seoul_settings = settings.replace(data_dir=PACK)
+    seoul_settings = settings.replace(data_dir=SEOUL_PACK)
     proc = start_worker(seoul_settings, tmp_path, timeout_s=120)
     try:
         yield seoul_settings
@@ -305,7 +302,7 @@ async def test_bad_er_status_ends_on_the_dead_letter_topic_with_why(
 async def test_a_killed_worker_keeps_the_plan_and_no_replay_doubles_a_patient(
     settings: Settings, tmp_path: Path, seoul: City
 ) -> None:
-    settings = settings.replace(data_dir=PACK)
+    settings = settings.replace(data_dir=SEOUL_PACK)
     t = Topics(settings.topic_prefix)
     hospitals = registry(seoul.facilities, RULES)
     capacity = {h: 1 + i % 3 for i, h in enumerate(sorted(hospitals))}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,11 +15,11 @@ import pytest
 
 from dispatch import load_er_rules
 from geo import City, load_city
+from stack.settings import SEOUL_PACK
 from streams.contract import Command, ContractError, ErStatus, Position, UnitStatus
 from streams.destinations import DestinationFollower
 from streams.zone import Effect
 
-PACK = Path(__file__).resolve().parents[2] / "geo" / "data" / "seoul"
 RULES = load_er_rules()
 NOW = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
 ALLEY = Position(lon=126.9870, lat=37.5600)
@@ -28,7 +27,7 @@ ALLEY = Position(lon=126.9870, lat=37.5600)
 
 @pytest.fixture(scope="module")
 def seoul() -> City:
-    return load_city(PACK)
+    return load_city(SEOUL_PACK)
 
 
 class Table(dict[str, Any]):
