@@ -42,8 +42,8 @@ from shapely.prepared import prep
 
 from alerts import KST, AlertContext, DistrictShape, devices_in_area, draft_alert, load_policy
 from alerts.metric import to_metric, to_wgs84
+from stack.settings import DEFAULT_SEOUL_DATA
 
-DEFAULT_DATA = Path("/work/shared/data/seoul")
 SEOUL_BBOX = (126.764, 37.413, 127.184, 37.715)
 CITY_HALL = (126.9780, 37.5665)
 
@@ -300,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.alerts")
     parser.add_argument("--quick", action="store_true", help="fewer loop samples and drafts")
     parser.add_argument("--devices", type=int, default=1_000_000)
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_SEOUL_DATA)
     parser.add_argument(
         "--day",
         choices=["normal", "city-traffic", "none"],
