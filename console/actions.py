@@ -126,21 +126,25 @@ def refusal(exc: ValidationError) -> str:
     return "; ".join(reasons)
 
 
-async def send(ctx: Context, topic: str, value: bytes, key: bytes) -> None:
-    """Produce one record, or answer 503 (nothing was sent) when the broker does not take it."""
+async def send(ctx: Context, topic: str, value: bytes, key: bytes, what: str = "action") -> None:
+    """Produce one record, or answer 503 (nothing was sent) when the broker does not take it;
+    ``what`` names the thing not sent in the answer."""
     try:
         await asyncio.wait_for(ctx.kafka.send(topic, value, key), SEND_TIMEOUT_S)
     except (KafkaError, TimeoutError, OSError) as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            f"broker unavailable, the action was NOT sent; retry ({type(exc).__name__})",
+            f"broker unavailable, the {what} was NOT sent; retry ({type(exc).__name__})",
             headers={"Retry-After": "2"},
         ) from None
 
 
-async def issue(ctx: Context, command: Command, who: Principal, target: str) -> JSONResponse:
-    """Audit a principal's command on ``target``, then produce it for the worker (202); a
-    command the broker did not take is audited as failed and answered 503."""
+async def send_command(
+    ctx: Context, command: Command, who: Principal, target: str, what: str = "action"
+) -> None:
+    """Audit a principal's command on ``target``, then produce it for the worker; a command
+    the broker did not take is audited as failed and answered 503 (every console command
+    goes this way)."""
     record = AuditRecord(
         at=command.at.isoformat(),
         who=who.subject,
@@ -152,10 +156,16 @@ async def issue(ctx: Context, command: Command, who: Principal, target: str) -> 
     )
     await ctx.audit.append(record)
     try:
-        await send(ctx, ctx.topics.commands, encode(command), COMMAND_KEY)
+        await send(ctx, ctx.topics.commands, encode(command), COMMAND_KEY, what)
     except HTTPException:
         await ctx.audit.append(_failed(record))
         raise
+
+
+async def issue(ctx: Context, command: Command, who: Principal, target: str) -> JSONResponse:
+    """Send a principal's command on ``target`` (audited, see ``send_command``); 202 once the
+    broker has it."""
+    await send_command(ctx, command, who, target)
     return JSONResponse({"id": command.id, "action": command.action.value}, status_code=202)
 
 

@@ -9,20 +9,17 @@ units on their way and the mass-casualty plans in force.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from access import Principal, Role
-from console.actions import COMMAND_KEY, SEND_TIMEOUT_S, new_command, refusal
-from console.audit import AuditRecord
+from console.actions import new_command, refusal, send_command
 from console.context import DISPATCH, Context
 from console.crew import current_assignment
 from console.hospitals import board, destination_in_force, plans_in_force
@@ -30,7 +27,7 @@ from console.outputs import DESTINATIONS, ER_STATUS, MCI_PLANS
 from console.units import fleet_snapshot, unit_state
 from dispatch import ErRules, load_er_rules, registry
 from geo.model import Facility
-from streams.contract import CommandAction, encode
+from streams.contract import CommandAction
 
 __all__ = ["DestinationBody", "destinations_router", "registry_of"]
 
@@ -107,28 +104,8 @@ def destinations_router(ctx: Context) -> APIRouter:
             )
         except ValidationError as exc:
             raise HTTPException(422, refusal(exc)) from None
-        record = AuditRecord(
-            at=command.at.isoformat(),
-            who=who.subject,
-            role=who.role.value,
-            action=command.action.value,
-            target=f"{unit_id} → {body.hospital_id}",
-            command_id=command.id,
-            reason=command.reason or "",
-        )
-        await ctx.audit.append(record)
-        try:
-            await asyncio.wait_for(
-                ctx.kafka.send(ctx.topics.commands, encode(command), COMMAND_KEY), SEND_TIMEOUT_S
-            )
-        except (KafkaError, TimeoutError, OSError) as exc:
-            failed = dataclasses.replace(record, outcome="failed: broker unavailable")
-            await ctx.audit.append(failed)
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
-                f"broker unavailable, the choice was NOT sent; retry ({type(exc).__name__})",
-                headers={"Retry-After": "2"},
-            ) from None
+        target = f"{unit_id} → {body.hospital_id}"
+        await send_command(ctx, command, who, target, "choice")
         return JSONResponse(
             {"id": command.id, "action": command.action.value, "hospital_id": body.hospital_id},
             status_code=202,

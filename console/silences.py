@@ -9,22 +9,18 @@ refusal, if any, arrives as a dead letter naming the command id (shown by the co
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from access import Principal, Role
-from console.actions import COMMAND_KEY, SEND_TIMEOUT_S, new_command, refusal
-from console.audit import AuditRecord
+from console.actions import new_command, refusal, send_command
 from console.context import DISPATCH, Context
-from streams.contract import Command, CommandAction, encode
+from streams.contract import Command, CommandAction
 
 __all__ = ["LiftBody", "SilenceBody", "silence_command", "silences_router"]
 
@@ -79,33 +75,6 @@ def silences_router(ctx: Context) -> APIRouter:
     dispatcher = ctx.gate.require(*DISPATCH)
     key = f"{ctx.namespace}:silences"
 
-    async def send(command: Command, record: AuditRecord) -> None:
-        await ctx.audit.append(record)
-        try:
-            value = encode(command)
-            await asyncio.wait_for(
-                ctx.kafka.send(ctx.topics.commands, value, COMMAND_KEY), SEND_TIMEOUT_S
-            )
-        except (KafkaError, TimeoutError, OSError) as exc:
-            failed = dataclasses.replace(record, outcome="failed: broker unavailable")
-            await ctx.audit.append(failed)
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
-                f"broker unavailable, the silence was NOT sent; retry ({type(exc).__name__})",
-                headers={"Retry-After": "2"},
-            ) from None
-
-    def audit_of(command: Command, who: Principal, target: str) -> AuditRecord:
-        return AuditRecord(
-            at=command.at.isoformat(),
-            who=who.subject,
-            role=who.role.value,
-            action=command.action.value,
-            target=target,
-            command_id=command.id,
-            reason=command.reason or "",
-        )
-
     @router.post("/api/silences", status_code=202)
     async def silence(body: SilenceBody, who: Principal = Depends(supervisor)) -> JSONResponse:
         """Silence a hazard's drafts in an area for a stated time (supervisors; audited)."""
@@ -130,7 +99,7 @@ def silences_router(ctx: Context) -> APIRouter:
         }
         await ctx.redis.hset(key, command.id, orjson.dumps(record))
         try:
-            await send(command, audit_of(command, who, f"{command.hazard} @ {where}"))
+            await send_command(ctx, command, who, f"{command.hazard} @ {where}", "silence")
         except HTTPException:
             await ctx.redis.hdel(key, command.id)
             raise
@@ -148,7 +117,7 @@ def silences_router(ctx: Context) -> APIRouter:
             command = lift_command(who, silence_id, body or LiftBody(), datetime.now(UTC))
         except ValidationError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, refusal(exc)) from None
-        await send(command, audit_of(command, who, silence_id))
+        await send_command(ctx, command, who, silence_id, "silence")
         record = orjson.loads(raw)
         record |= {"lifted_at": command.at.isoformat(), "lifted_by": who.subject}
         await ctx.redis.hset(key, silence_id, orjson.dumps(record))
