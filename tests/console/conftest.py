@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import orjson
 
 from stack.settings import Settings
 from streams.topics import Topics
@@ -34,6 +35,19 @@ async def eventually(
             return last
         await asyncio.sleep(interval_s)
     raise AssertionError(f"condition not met within {timeout_s} s (last: {last!r})")
+
+
+async def frames_until(
+    ws: Any, done: Callable[[list[dict[str, Any]]], bool], timeout_s: float = 15.0
+) -> list[dict[str, Any]]:
+    """Frames of a console socket (batches unpacked) received until ``done(frames)``; raises
+    TimeoutError after ``timeout_s``."""
+    got: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout_s):
+        while not done(got):
+            msg = orjson.loads(await ws.recv())
+            got += msg["data"] if msg["type"] == "batch" else [msg]
+    return got
 
 
 def bearer(token: str | None) -> dict[str, str]:

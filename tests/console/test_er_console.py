@@ -4,9 +4,7 @@ the board flags stale status, and a crew's choice is audited and produced as a c
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from typing import Any
 
 import httpx
 import orjson
@@ -18,7 +16,7 @@ from stack.settings import Settings
 from streams.contract import Command, decode
 from streams.topics import Topics
 from tests.conftest import Process
-from tests.console.conftest import bearer, eventually, publish
+from tests.console.conftest import bearer, eventually, frames_until, publish
 from tests.console.console_samples import assignment, incident, token, unit_status
 from tests.console.hospital_samples import KANGBUK, NMC, SNUH, destination, er_status, mci_plan
 from tests.kafka_io import produce, read_until
@@ -38,16 +36,6 @@ def seed_two_crews(settings: Settings) -> None:
     publish(settings, "assignments", orders, key="incident_id")
     units = [unit_status(u, "on_scene", *ROUTE[-1], kind="ambulance") for u in ("A-1", "A-2")]
     publish(settings, "unit-status", units, key="unit_id")
-
-
-async def frames_until(ws: Any, done: Any, timeout_s: float = 15.0) -> list[dict[str, Any]]:
-    """Frames (batches unpacked) received until ``done(frames)``."""
-    got: list[dict[str, Any]] = []
-    async with asyncio.timeout(timeout_s):
-        while not done(got):
-            msg = orjson.loads(await ws.recv())
-            got += msg["data"] if msg["type"] == "batch" else [msg]
-    return got
 
 
 @pytest.mark.timeout(90)

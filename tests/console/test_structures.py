@@ -20,7 +20,7 @@ from stack.settings import Settings
 from streams.contract import Command, decode
 from streams.topics import Topics
 from tests.conftest import Process
-from tests.console.conftest import bearer, eventually, publish
+from tests.console.conftest import bearer, eventually, frames_until, publish
 from tests.console.console_samples import (
     assignment,
     incident,
@@ -37,17 +37,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def an_underpass(settings: Settings) -> str:
     """The id of an underpass of the city the console loads."""
     return next(s.id for s in structures(load_city(settings.data_dir)) if s.kind == "underpass")
-
-
-async def frames_until(ws: Any, done: Any, timeout_s: float = 10.0) -> list[dict[str, Any]]:
-    """Frames of a socket (batches unpacked) until ``done(frames)``."""
-    got: list[dict[str, Any]] = []
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not done(got):
-        message = orjson.loads(await asyncio.wait_for(ws.recv(), deadline - loop.time()))
-        got += message["data"] if message["type"] == "batch" else [message]
-    return got
 
 
 @pytest.mark.timeout(90)
