@@ -56,11 +56,16 @@ def stream(settings: Settings) -> Iterator[Stream]:
 
 
 async def console_page(
-    browser: Browser, settings: Settings, width: int = 1440, height: int = 900
+    browser: Browser,
+    settings: Settings,
+    width: int = 1440,
+    height: int = 900,
+    *,
+    role: Role = Role.DISPATCHER,
 ) -> Page:
-    """The operator console signed in as a dispatcher, once its socket is live."""
+    """The operator console signed in as ``role`` (a dispatcher), once its socket is live."""
     page = await new_page(browser, width, height)
-    await sign_in(page, settings.console_url, token(settings, Role.DISPATCHER))
+    await sign_in(page, settings.console_url, token(settings, role))
     await page.goto(f"{settings.console_url}/")
     await page.wait_for_function("document.getElementById('conn').textContent === 'live'")
     return page

@@ -14,13 +14,13 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser
 
 from access import Role
 from stack.settings import Settings
 from streams.topics import Topics
-from tests.browser.conftest import new_page, screenshot_path, sign_in
-from tests.browser.live import rendered, stream
+from tests.browser.conftest import screenshot_path
+from tests.browser.live import console_page, rendered, stream
 from tests.conftest import Process
 from tests.console.conftest import bearer
 from tests.console.console_samples import gas_leak_alerts, token
@@ -68,18 +68,10 @@ def queue() -> list[dict[str, Any]]:
     return [jung_1, jung_2, flood, mapo_gas, jung_1_v3]
 
 
-async def console_as(browser: Browser, settings: Settings, role: Role) -> Page:
-    page = await new_page(browser)
-    await sign_in(page, settings.console_url, token(settings, role))
-    await page.goto(f"{settings.console_url}/")
-    await page.wait_for_function("document.getElementById('conn').textContent === 'live'")
-    return page
-
-
 async def test_drafts_are_grouped_by_hazard_and_area_each_saying_why(
     browser: Browser, settings: Settings, console: Process
 ) -> None:
-    page = await console_as(browser, settings, Role.DISPATCHER)
+    page = await console_page(browser, settings)
     with stream(settings) as live:
         live.send("alerts", queue())
         await rendered(page, "document.querySelectorAll('#alerts li.alert').length === 4")
@@ -119,7 +111,7 @@ async def test_a_supervisor_silences_a_group_and_sees_what_it_suppressed(
     browser: Browser, settings: Settings, console: Process
 ) -> None:
     topics = Topics(settings.topic_prefix)
-    page = await console_as(browser, settings, Role.SUPERVISOR)
+    page = await console_page(browser, settings, role=Role.SUPERVISOR)
     with stream(settings) as live:
         live.send("alerts", queue())
         group = page.locator("#alerts li.group-first[data-group='gas|중구']")
@@ -186,7 +178,7 @@ async def test_a_dispatcher_cannot_silence_and_a_refused_silence_shows_refused(
             "/api/silences", json={**body, "reason": ""}, headers=as_supervisor
         )
         assert no_reason.status_code == 422 and "reason" in no_reason.json()["detail"]
-    page = await console_as(browser, settings, Role.SUPERVISOR)
+    page = await console_page(browser, settings, role=Role.SUPERVISOR)
     with stream(settings) as live:
         live.send("alerts", queue())
         group = page.locator("#alerts li.group-first[data-group='flood|마포구']")
@@ -228,7 +220,7 @@ async def test_a_silence_from_the_queue_withdraws_the_groups_drafts_on_the_real_
         "location": {"lon": lon, "lat": lat},
     }
     topics = Topics(settings.topic_prefix)
-    page = await console_as(browser, settings, Role.SUPERVISOR)
+    page = await console_page(browser, settings, role=Role.SUPERVISOR)
     produce(settings.kafka_bootstrap, topics.name("sensor-alarms"), [(b"gas-silence-e2e", alarm)])
     first = page.locator("#alerts li.group-first[data-group^='gas|']")
     await first.wait_for(timeout=30000)
