@@ -7,9 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from dispatch.hospitals import HospitalError, load_er_rules, registry
+from dispatch.hospitals import (
+    CAPABILITIES,
+    CONDITIONS,
+    SEVERITIES,
+    HospitalError,
+    load_er_rules,
+    registry,
+)
 from geo import load_city
 from stack.settings import SEOUL_PACK
+from streams.contract.hospitals import Capability, PatientCondition, PatientSeverity, SeverityCounts
 
 RULES = load_er_rules()
 
@@ -36,3 +44,11 @@ def test_rules_missing_a_condition_are_refused(tmp_path: Path) -> None:
     broken.write_text(text.replace('stemi = ["pci"]\n', ""), encoding="utf-8")
     with pytest.raises(HospitalError, match="every condition"):
         load_er_rules(broken)
+
+
+def test_the_rules_know_exactly_the_contract_s_capabilities_conditions_and_severities() -> None:
+    # the rules validate their TOML against these lists; the contract validates the topics
+    assert set(CAPABILITIES) == {c.value for c in Capability}
+    assert set(CONDITIONS) == {c.value for c in PatientCondition}
+    assert set(SEVERITIES) == {s.value for s in PatientSeverity}
+    assert set(SeverityCounts.model_fields) == set(SEVERITIES)

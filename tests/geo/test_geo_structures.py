@@ -19,6 +19,7 @@ from geo.structures import (
     structures,
     underpasses_near,
 )
+from streams.contract.closures import StructureKind
 from tests.geo.geo_seoul_data import SEOUL_DIR, needs_seoul
 
 UNDERPASS = "ST-U-G686-G687"
@@ -166,3 +167,7 @@ def test_underpasses_near_a_river_gauge(builtin: City) -> None:
     north_500m = underpass.lat + 500 / 111_000
     assert underpasses_near(builtin, underpass.lon, north_500m) == (underpass,)
     assert underpasses_near(builtin, underpass.lon, underpass.lat + 2_000 / 111_000) == ()
+
+
+def test_the_registry_s_kinds_are_the_contract_s() -> None:
+    assert set(KINDS.values()) == {k.value for k in StructureKind}
