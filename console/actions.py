@@ -174,9 +174,6 @@ def actions_router(ctx: Context) -> APIRouter:
     router = APIRouter()
     dispatcher = ctx.gate.require(*DISPATCH)
 
-    async def produce(topic: str, value: bytes, key: bytes) -> None:
-        await send(ctx, topic, value, key)
-
     async def act(
         action: CommandAction, target: str, who: Principal, body: ActionBody | RulingBody
     ) -> JSONResponse:
@@ -265,7 +262,7 @@ def actions_router(ctx: Context) -> APIRouter:
         )
         await ctx.audit.append(record)
         try:
-            await produce(ctx.topics.unit_status, encode(report), unit_id.encode())
+            await send(ctx, ctx.topics.unit_status, encode(report), unit_id.encode())
         except HTTPException:
             await ctx.audit.append(_failed(record))
             raise
