@@ -76,6 +76,7 @@ def observe(
     if dt <= 0:
         return replace(report, fill_per_s=previous.fill_per_s, var_per_s=previous.var_per_s)
     change = report.beds_available - previous.beds_available + delivered  # others' part
+    dt = max(dt, rules.min_interval_s)  # a quick correction is not a fast turnover
     w = rules.arrival_weight
     var = rules.prior_var_per_s if previous.var_per_s is None else previous.var_per_s
     return replace(

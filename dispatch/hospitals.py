@@ -78,6 +78,7 @@ class ErRules:
     arrival_z: float
     arrival_weight: float
     prior_var_per_s: float
+    min_interval_s: float
 
     def needs_of(self, condition: str) -> tuple[str, ...]:
         """The capabilities a patient of ``condition`` needs (unknown conditions need none)."""
@@ -145,6 +146,7 @@ def parse_er_rules(data: Mapping[str, Any]) -> ErRules:
             arrival_z=float(data["arrival"]["z"]),
             arrival_weight=float(data["arrival"]["weight"]),
             prior_var_per_s=float(data["arrival"]["prior_bed_sd_per_10_min"]) ** 2 / 600.0,
+            min_interval_s=float(data["arrival"]["min_interval_s"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise HospitalError(f"emergency-room rules incomplete or invalid: {exc!r}") from exc

@@ -4,6 +4,7 @@ that may be gone on arrival after those that will still be there."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -153,6 +154,18 @@ def test_observe_follows_the_others_filling_and_the_beds_variability() -> None:
     assert observe(None, after, 0, RULES) is after
     again = observe(after, ErReport(NOW + timedelta(seconds=300), 5, {}), 0, RULES)
     assert again.fill_per_s == pytest.approx((1 - w) * after.fill_per_s), "a pause decays it"
+
+
+def test_a_correction_seconds_after_a_report_counts_as_a_change_over_one_refresh() -> None:
+    before = ErReport(NOW - timedelta(seconds=2), 0, {})
+    quick = observe(before, ErReport(NOW, 3, {}), delivered=0, rules=RULES)
+    slow = observe(
+        replace(before, at=NOW - timedelta(seconds=RULES.min_interval_s)),
+        ErReport(NOW, 3, {}),
+        delivered=0,
+        rules=RULES,
+    )
+    assert (quick.fill_per_s, quick.var_per_s) == pytest.approx((slow.fill_per_s, slow.var_per_s))
 
 
 @given(
