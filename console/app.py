@@ -68,7 +68,8 @@ def create_app(settings: Settings) -> FastAPI:
     """The console ASGI app for one deployment."""
     topics = Topics(settings.topic_prefix)
     metrics = ConsoleMetrics()
-    hub = Hub(max_bytes=settings.ws_client_buffer_mb * 1024 * 1024)
+    history = asyncio.Event()  # set by the projector once it has read the topics' history
+    hub = Hub(max_bytes=settings.ws_client_buffer_mb * 1024 * 1024, history=history)
     pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=REDIS_POOL_SIZE,
@@ -108,6 +109,7 @@ def create_app(settings: Settings) -> FastAPI:
         topics,
         PROJECTED_TOPICS,
         OutputProjection(readmodel, hub, metrics),
+        caught_up=history,
     )
 
     @asynccontextmanager

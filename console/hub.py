@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from console.auth import WS_TOO_SLOW, WS_UNAUTHENTICATED
+from console.auth import WS_TOO_SLOW, WS_TRY_AGAIN, WS_UNAUTHENTICATED
 
 log = logging.getLogger("goldentime.hub")
 
@@ -28,6 +28,10 @@ QUEUE_FRAMES = 4096
 a client falls this far behind only when thousands of incidents change at once."""
 MAX_QUEUED_BYTES = 32 * 1024 * 1024
 """…and in text, whatever the frame count (memory per slow client stays bounded)."""
+HISTORY_WAIT_S = 10.0
+"""How long a connecting client waits for the read model to hold the topics' history before it
+is told to come back (1013): a snapshot taken earlier could show what has already ended, and
+what the projector reads while catching up is not sent as news."""
 
 
 def ping_frame(now_s: float | None = None) -> str:
@@ -108,11 +112,38 @@ class Client:
 class Hub:
     """Fans pre-serialised frames out to every client whose filter accepts them."""
 
-    def __init__(self, queue_size: int = QUEUE_FRAMES, max_bytes: int = MAX_QUEUED_BYTES) -> None:
+    def __init__(
+        self,
+        queue_size: int = QUEUE_FRAMES,
+        max_bytes: int = MAX_QUEUED_BYTES,
+        history: asyncio.Event | None = None,
+        history_wait_s: float = HISTORY_WAIT_S,
+    ) -> None:
+        """``history`` is set once the read model holds everything the topics held when the
+        console started (the projector's catch-up); no snapshot is read before it. Without
+        it there is no history to wait for."""
         self._clients: set[Client] = set()
         self._queue_size = queue_size
         self._max_bytes = max_bytes
+        self._history = history
+        self._history_wait_s = history_wait_s
         self.dropped_slow = 0
+
+    async def history_read(self, websocket: WebSocket) -> bool:
+        """Wait until the read model holds the history; False (the socket closed with 1013,
+        try again later) when it does not in time."""
+        if self._history is None or self._history.is_set():
+            return True
+        try:
+            await asyncio.wait_for(self._history.wait(), self._history_wait_s)
+            return True
+        except TimeoutError:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    websocket.close(WS_TRY_AGAIN, "console catching up; try again"),
+                    CLOSE_TIMEOUT_S,
+                )
+            return False
 
     @property
     def client_count(self) -> int:
@@ -156,6 +187,7 @@ class Hub:
         """Send the snapshot then deltas until the client leaves or is dropped, or ``until``
         returns (why the client's credentials are no longer good: closed with 4401).
 
+        No snapshot is read before the read model holds the history (:meth:`history_read`).
         A snapshot builder is awaited after the client is subscribed, so no delta published
         while the snapshot is read is lost (a delta may repeat what the snapshot holds; every
         entity carries a version or time, and clients keep the newest).
@@ -171,6 +203,8 @@ class Hub:
         Sending runs in its own task, so a client dropped while its socket is stuck (it
         stopped reading) is closed at once instead of after its buffers drain.
         """
+        if not await self.history_read(websocket):
+            return
         client = Client(websocket, accepts, FrameQueue(self._queue_size, self._max_bytes))
         client.batch = batch
         client.heartbeat_s = heartbeat_s

@@ -29,12 +29,19 @@ class Projector:
     """Consumes the output topics of one deployment and hands each message to a handler."""
 
     def __init__(
-        self, bootstrap: str, topics: Topics, bases: tuple[str, ...], handler: Handler
+        self,
+        bootstrap: str,
+        topics: Topics,
+        bases: tuple[str, ...],
+        handler: Handler,
+        caught_up: asyncio.Event | None = None,
     ) -> None:
+        """``caught_up`` (a new event when not given) is set once every message the topics
+        held at start has been handled."""
         self._bootstrap = bootstrap
         self._names = {topics.name(b): b for b in bases}
         self._handler = handler
-        self.caught_up = asyncio.Event()
+        self.caught_up = caught_up if caught_up is not None else asyncio.Event()
         self.messages = 0
         self._next: dict[TopicPartition, int] = {}  # survives reconnects: resume, not replay
 

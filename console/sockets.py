@@ -169,6 +169,8 @@ def sockets_router(ctx: Context) -> APIRouter:
         if who.role is Role.CREW and who.unit_id != unit_id:
             await websocket.close(WS_FORBIDDEN, "a crew sees only its own unit")
             return
+        if not await ctx.hub.history_read(websocket):
+            return
         assignments = [
             a
             for a in await rm.active("assignments")
