@@ -8,7 +8,6 @@ import lzma
 import shutil
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -41,10 +40,9 @@ def test_the_pack_holds_every_file_the_seoul_loader_reads_with_its_sources() -> 
 
 
 def test_the_pack_loads_as_seoul_with_every_gu_and_its_layers(tmp_path: Path) -> None:
+    """How long the load takes, cold and warm, is measured by ``python -m bench.city_load``."""
     clear_city_cache()
-    started = time.perf_counter()
     city = load_city(BUILTIN_SEOUL_PACK)
-    assert time.perf_counter() - started < 2.0
     assert city.name == "seoul"
     assert len(city.districts) == 25
     assert len(city.dongs) >= 400
