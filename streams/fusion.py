@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from streams import patients
 from streams.contract import EvidenceRef, Incident, IncidentStatus, IncidentType, Position
 from streams.pairs import PAIRS
 from streams.triage import BASE_PRIORITY, GOLDEN_TIME_S
@@ -95,6 +96,10 @@ class IncidentState:
     reporters: dict[str, float] = field(default_factory=dict)
     keys: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
     """The keys of the evidence counted (derived from ``incident.evidence``)."""
+    patients_by_report: dict[str, int] = field(default_factory=dict)
+    """What each report counted (``streams.patients``): ``incident.patients`` is its total.
+    Never changed in place (states share it); empty in the read-only states followers build
+    from a published incident."""
 
     def __post_init__(self) -> None:
         if not self.keys and self.incident.evidence:
@@ -110,16 +115,33 @@ class IncidentState:
         """The priority a dispatcher set, which fusion keeps unless a mass casualty begins."""
         return next((r.priority for r in reversed(self.incident.rulings) if r.priority), None)
 
+    def revised(self, incident: Incident) -> IncidentState:
+        """This state with ``incident`` changed in anything but its evidence and patients."""
+        return IncidentState(incident, self.reporters, self.keys, self.patients_by_report)
+
     def to_json(self) -> dict[str, object]:
         """Plain values for a table."""
-        return {"incident": self.incident.model_dump(mode="json"), "reporters": self.reporters}
+        return {
+            "incident": self.incident.model_dump(mode="json"),
+            "reporters": self.reporters,
+            "patients_by_report": self.patients_by_report,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> IncidentState:
-        """Inverse of :meth:`to_json`."""
+        """Inverse of :meth:`to_json`. A state stored without ``patients_by_report`` keeps
+        its patient count as one unattributed figure (``streams.patients.unattributed``);
+        an incident merged away holds no reports and so no figures."""
         reporters = data.get("reporters") or {}
         assert isinstance(reporters, dict)
-        return cls(Incident.model_validate(data["incident"]), dict(reporters))
+        incident = Incident.model_validate(data["incident"])
+        by_report = data.get("patients_by_report")
+        if by_report is None:
+            held = incident.patients if incident.merged_into is None else 0
+            by_report = patients.unattributed(incident.id, held)
+        assert isinstance(by_report, dict)
+        figures = {str(key): int(n) for key, n in by_report.items()}
+        return cls(incident, dict(reporters), patients_by_report=figures)
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -291,7 +313,8 @@ def open_incident(
     }
     reporters = {evidence.reporter: evidence.weight}
     values |= _assessment(values, reporters, evidence)
-    return IncidentState(Incident(**values), reporters, frozenset((evidence.key,)))
+    by_report = {evidence.key: evidence.patients} if evidence.patients else {}
+    return IncidentState(Incident(**values), reporters, frozenset((evidence.key,)), by_report)
 
 
 def absorb(state: IncidentState, evidence: Evidence) -> IncidentState:
@@ -301,6 +324,9 @@ def absorb(state: IncidentState, evidence: Evidence) -> IncidentState:
         return state
     reporters = dict(state.reporters)
     reporters[evidence.reporter] = max(reporters.get(evidence.reporter, 0.0), evidence.weight)
+    by_report = state.patients_by_report
+    if evidence.patients:
+        by_report = {**by_report, evidence.key: evidence.patients}
     new_type = inc.type
     # uncertain evidence joins, but only names an incident that had no type of its own
     if (
@@ -320,7 +346,7 @@ def absorb(state: IncidentState, evidence: Evidence) -> IncidentState:
         "updated_at": max(inc.updated_at, evidence.at),
         "golden_time_s": golden,
         "deadline_at": inc.opened_at + timedelta(seconds=golden),
-        "patients": inc.patients + evidence.patients,
+        "patients": patients.total(by_report) if evidence.patients else inc.patients,
         "address": inc.address or evidence.address,
         "description": inc.description or evidence.description,
         "version": inc.version + 1,
@@ -330,7 +356,8 @@ def absorb(state: IncidentState, evidence: Evidence) -> IncidentState:
     begins = update["mass_casualty"] and not inc.mass_casualty
     if inc.rulings and state.fixed_priority is not None and not begins:
         update["priority"] = inc.priority  # the dispatcher's, until a mass casualty begins
-    return IncidentState(inc.model_copy(update=update), reporters, state.keys | {evidence.key})
+    keys = state.keys | {evidence.key}
+    return IncidentState(inc.model_copy(update=update), reporters, keys, by_report)
 
 
 class _Values(dict[str, Any]):

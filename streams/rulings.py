@@ -12,6 +12,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
+from streams import patients
 from streams.contract import (
     CctvKind,
     Command,
@@ -54,7 +55,11 @@ def merge(
     gone: IncidentState | None, survivor: IncidentState | None, command: Command, now: datetime
 ) -> tuple[IncidentState, IncidentState]:
     """``gone`` closed as merged into ``survivor``, and the survivor holding the evidence,
-    reporters and patients of both (its type the graver of the two, unless set by hand)."""
+    reporters and patients of both (its type the graver of the two, unless set by hand).
+
+    Evidence and patients are pooled by report, not added: the two may hold a report in
+    common (a merge across a zone border on its way while another begins), and it counts
+    once."""
     g = _active(gone, command.incident_id, command)
     s = _active(survivor, command.into_incident_id, command)
     assert gone is not None and survivor is not None
@@ -62,6 +67,7 @@ def merge(
     reporters = dict(survivor.reporters)
     for reporter, weight in gone.reporters.items():
         reporters[reporter] = max(reporters.get(reporter, 0.0), weight)
+    by_report = patients.pooled(survivor.patients_by_report, gone.patients_by_report)
     kind = survivor.fixed_type or min(s.type, g.type, key=RANK.__getitem__)
     opened = min(s.opened_at, g.opened_at)
     golden = min(s.golden_time_s, g.golden_time_s, GOLDEN_TIME_S[kind])
@@ -76,7 +82,7 @@ def merge(
             "golden_time_s": golden,
             "deadline_at": opened + timedelta(seconds=golden),
             "confidence": confidence(reporters),
-            "patients": s.patients + g.patients,
+            "patients": patients.total(by_report),
             "unverified": s.unverified and g.unverified,
             "mass_casualty": s.mass_casualty or g.mass_casualty,
             "supervisor_flag": s.supervisor_flag or g.supervisor_flag,
@@ -90,11 +96,14 @@ def merge(
             ),
         }
     )
-    return merged_away(g, s.id, command, now), IncidentState(merged, reporters)
+    survivor_state = IncidentState(merged, reporters, patients_by_report=by_report)
+    return merged_away(g, s.id, command, now), survivor_state
 
 
 def merged_away(gone: Incident, into: str, command: Command, now: datetime) -> IncidentState:
-    """``gone`` closed as merged into the incident ``into`` (which now holds its evidence)."""
+    """``gone`` closed as merged into the incident ``into`` (which now holds its evidence
+    and counts its patients; ``gone.patients`` stays as it was, a record of the figure it
+    had)."""
     closed = gone.model_copy(
         update={
             "status": IncidentStatus.CLOSED,
@@ -119,9 +128,9 @@ def split(
     """The incident without the evidence named, and a new incident holding it (its type the
     command's, else the gravest the split evidence reports).
 
-    Which reporter and how many patients each piece brought is not kept per piece: the new
-    incident counts each piece as one reporter of its source's weight; the rest keeps its
-    own figures."""
+    The patients each piece reported go with it. Which reporter each piece came from is not
+    kept per piece: the new incident counts each piece as one reporter of its source's
+    weight; the rest keeps its reporters."""
     inc = _active(state, command.incident_id, command)
     wanted = set(command.evidence_ids)
     leaving = [ref for ref in inc.evidence if ref.id in wanted]
@@ -139,6 +148,10 @@ def split(
     )
     opened = min((ref.at for ref in leaving if ref.at), default=now)
     golden = GOLDEN_TIME_S[kind]
+    assert state is not None
+    leaving_keys = [_key(ref) for ref in leaving]
+    staying_patients = patients.without(state.patients_by_report, leaving_keys)
+    leaving_patients = patients.only(state.patients_by_report, leaving_keys)
     reporters = {
         f"split:{_key(ref)}": SENSOR_WEIGHT if ref.source is EvidenceSource.SENSOR else CALL_WEIGHT
         for ref in leaving
@@ -156,6 +169,7 @@ def split(
         deadline_at=opened + timedelta(seconds=golden),
         district=district,
         confidence=confidence(reporters),
+        patients=patients.total(leaving_patients),
         split_from=inc.id,
         rulings=[
             _ruling(command, type=command.type, priority=command.priority, other_incident_id=inc.id)
@@ -164,13 +178,16 @@ def split(
     rest = inc.model_copy(
         update={
             "evidence": staying,
+            "patients": patients.total(staying_patients),
             "updated_at": max(inc.updated_at, now),
             "version": inc.version + 1,
             "rulings": [*inc.rulings, _ruling(command, other_incident_id=new.id)],
         }
     )
-    assert state is not None
-    return IncidentState(rest, state.reporters), IncidentState(new, reporters)
+    return (
+        IncidentState(rest, state.reporters, patients_by_report=staying_patients),
+        IncidentState(new, reporters, patients_by_report=leaving_patients),
+    )
 
 
 def retype(state: IncidentState | None, command: Command, now: datetime) -> IncidentState:
@@ -197,7 +214,7 @@ def retype(state: IncidentState | None, command: Command, now: datetime) -> Inci
             ],
         }
     )
-    return IncidentState(updated, state.reporters)
+    return state.revised(updated)
 
 
 def _key(ref: EvidenceRef) -> str:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from streams import patients
 from streams.contract import (
     Command,
     CommandAction,
@@ -210,7 +211,11 @@ class Zone:
 
     def _store(self, state: IncidentState) -> dict[str, Any]:
         data = state.incident.model_dump(mode="json")
-        self._incidents[state.incident.id] = {"incident": data, "reporters": state.reporters}
+        self._incidents[state.incident.id] = {
+            "incident": data,
+            "reporters": state.reporters,
+            "patients_by_report": state.patients_by_report,
+        }
         return data
 
     def _publish(
@@ -236,7 +241,7 @@ class Zone:
         if self.name == CITY_ZONE:
             return state
         owned = state.incident.model_copy(update={"id": tag(state.incident.id, self.name)})
-        return IncidentState(owned, state.reporters, state.keys)
+        return state.revised(owned)
 
     def begin_batch(self) -> None:
         """Defer publishing until :meth:`flush`, so that each incident changed by several
@@ -361,7 +366,8 @@ class Zone:
     # order: the younger incident's zone sends it to the survivor's (``merge_away``), which
     # takes it in (``adopt``) and says what it took (``merged``); only then does the younger
     # close, sending first whatever it gained meanwhile. Evidence is never held by no
-    # incident; while a step is on its way it may be held by both.
+    # incident; while a step is on its way it may be held by both, so the survivor pools
+    # patients by report (``streams.patients``) and a report held twice counts once.
 
     def merge_away(self, gone_id: str, into_id: str, now: datetime) -> list[Effect]:
         """The merge stage found ``gone_id`` (of this zone) one emergency with ``into_id``
@@ -378,7 +384,6 @@ class Zone:
         into_id: str,
         command: Command,
         held: list[str] | None = None,
-        patients_held: int = 0,
     ) -> list[Effect]:
         if state is None or state.incident.status not in ACTIVE:
             raise ContractError(
@@ -390,7 +395,6 @@ class Zone:
                 "state": state.to_json(),
                 "command": command.model_dump(mode="json"),
                 "held": held or [],
-                "patients_held": patients_held,
             }
         }
         return [Effect(TO_ZONE, owner_of(into_id), orjson.dumps(item))]
@@ -412,7 +416,8 @@ class Zone:
         self._commands[done] = command.action.value
         effects: list[Effect] = []
         merged = survivor
-        if not gone.keys <= survivor.keys:  # not taken in already (by an earlier request)
+        held = patients.covers(survivor.patients_by_report, gone.patients_by_report)
+        if not (gone.keys <= survivor.keys and held):  # not taken in (by an earlier request)
             into = command.model_copy(update={"into_incident_id": survivor.incident.id})
             _, merged = merge(gone, survivor, into, now)
             for key in merged.keys:
@@ -423,7 +428,6 @@ class Zone:
                 "incident_id": gone.incident.id,
                 "into": merged.incident.id,
                 "keys": sorted(set(item["held"]) | gone.keys),
-                "patients": item["patients_held"] + gone.incident.patients,
                 "command": item["command"],
             }
         }
@@ -441,21 +445,19 @@ class Zone:
         command = Command.model_validate(item["command"])
         gained = [r for r in inc.evidence if f"{r.source.value}:{r.id}" not in held]
         if gained:
+            # what the survivor does not hold yet; an unattributed total goes again (whole:
+            # the survivor pools it with the one it holds, ``streams.patients.pooled``)
+            by_report = patients.without(state.patients_by_report, held)
             rest = inc.model_copy(
                 update={
                     "evidence": gained,
-                    "patients": max(0, inc.patients - item["patients"]),
+                    "patients": patients.total(by_report),
                     "status": inc.status if inc.status in ACTIVE else IncidentStatus.OPEN,
                 }
             )
             again = command.model_copy(update={"id": f"{command.id}:{inc.version}"[:128]})
-            return self._ask_adopt(
-                IncidentState(rest, state.reporters),
-                item["into"],
-                again,
-                sorted(held),
-                item["patients"],
-            )
+            remaining = IncidentState(rest, state.reporters, patients_by_report=by_report)
+            return self._ask_adopt(remaining, item["into"], again, sorted(held))
         return self._save(merged_away(inc, item["into"], command, now), inc, now)
 
     def unit_status(self, status: UnitStatus, now: datetime) -> list[Effect]:
@@ -500,7 +502,7 @@ class Zone:
                 "version": inc.version + 1,
             }
         )
-        return self._save(IncidentState(updated, state.reporters), inc, now)
+        return self._save(state.revised(updated), inc, now)
 
     def command(self, command: Command, now: datetime) -> list[Effect]:
         """Apply a dispatcher command once (replays of the same command id do nothing)."""

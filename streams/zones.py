@@ -26,7 +26,8 @@ evidence) that sees every border incident of every zone, whatever the order. Two
 of different zones that are one emergency (``streams.fusion.same_emergency``: the rule
 that joins evidence to an incident, applied to the later incident's first evidence) are
 merged: the younger into the older, through its zone (``streams.zone.Zone.merge_away``).
-The survivor's zone takes in the younger's evidence, reporters and patients; only then is
+The survivor's zone takes in the younger's evidence, reporters and patients (pooled by
+report, ``streams.patients``: a report held by both for a moment counts once); only then is
 the younger closed as merged, so nothing is ever held by no incident, and evidence counted
 by both for that moment ends on the survivor alone. Units follow the survivor in the
 dispatch stage (it moves a merged incident's units); in the follow-up stage the merged
