@@ -22,6 +22,7 @@ from access import Principal, Role
 from console.actions import new_command, refusal, send_command
 from console.context import DISPATCH, Context
 from console.crew import current_assignment
+from console.diversions import with_diversions
 from console.hospitals import board, destination_in_force, plans_in_force
 from console.outputs import DESTINATIONS, ER_STATUS, MCI_PLANS
 from console.units import fleet_snapshot, unit_state
@@ -118,11 +119,14 @@ def destinations_router(ctx: Context) -> APIRouter:
         state = await rm.active_many(("incidents", ER_STATUS, DESTINATIONS, MCI_PLANS))
         active = {i["id"] for i in state["incidents"]}
         units = {u["unit_id"]: u for u in await fleet_snapshot(rm, ctx.redis, ctx.namespace)}
-        coming = [
-            d
-            for d in state[DESTINATIONS]
-            if destination_in_force(d, units.get(d["unit_id"]), active)
-        ]
+        coming = await with_diversions(
+            rm,
+            [
+                d
+                for d in state[DESTINATIONS]
+                if destination_in_force(d, units.get(d["unit_id"]), active)
+            ],
+        )
         plans = plans_in_force(state[MCI_PLANS], active)
         found = board(
             await hospitals(), state[ER_STATUS], coming, plans, time.time(), rules.stale_after_s

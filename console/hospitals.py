@@ -120,6 +120,7 @@ def board(
                 "status": d.get("status"),
                 "condition": d.get("condition"),
                 "issued_at": d.get("issued_at"),
+                "diversion": d.get("diversion"),
             }
         )
     for plan in plans:

@@ -14,6 +14,7 @@ from console.closures import (
     public_closure,
     store_closure,
 )
+from console.diversions import TRAIL, TRAIL_KEPT, TRAIL_KEPT_S, diversion, trail_entry
 from console.hub import Hub
 from console.metrics import ConsoleMetrics
 from console.projector import Message, frame
@@ -129,7 +130,7 @@ class OutputProjection:
         """Handle messages of one partition in order (live False while replaying history):
         their read-model writes go to Redis in one round trip, then the news to the hub."""
         batch = self.readmodel.batch()
-        planned: list[tuple[str, dict[str, Any], bool, int | None]] = []
+        planned: list[tuple[str, dict[str, Any], bool, int | None, int | None]] = []
         for base, value, live in messages:
             data = self._parse(base, value)
             if data is None:
@@ -139,12 +140,16 @@ class OutputProjection:
             except (KeyError, TypeError, ValueError) as exc:
                 log.error("malformed %s message ignored: %r", base, exc)
                 continue
-            planned.append((base, data, live, result))
+            trail = batch.read_series(TRAIL, str(data["unit_id"])) if base == DESTINATIONS else None
+            planned.append((base, data, live, result, trail))
         results = await batch.execute()
-        for base, data, live, result in planned:
+        for base, data, live, result, trail in planned:
             self.metrics.projected.labels(base).inc()
             stored = result is None or bool(results[result])
             if live and stored:
+                if trail is not None:  # the unit's trail up to this record: was it diverted?
+                    records = [orjson.loads(m) for m in results[trail]]
+                    data = {**data, "diversion": diversion(records, data)}
                 self._tell(base, data)
 
     def _tell(self, base: str, data: dict[str, Any]) -> None:
@@ -225,6 +230,7 @@ class OutputProjection:
             return store_closure(batch, data)
         if base == "unit-status":
             version = timestamp_version(data["at"])
+            batch.mark_status_since(UNITS, data["unit_id"], str(data["status"]), version)
             if data.get("status") in ("available", "out_of_service"):
                 batch.release_unit(data["unit_id"])
             return batch.upsert(UNITS, data["unit_id"], version, True, orjson.dumps(data))
@@ -233,6 +239,9 @@ class OutputProjection:
             return batch.upsert(ER_STATUS, data["hospital_id"], version, True, orjson.dumps(data))
         if base == "destinations":
             version = timestamp_version(data["issued_at"])
+            keep_from = version - int(TRAIL_KEPT_S * 1000)
+            entry = [trail_entry(data)]
+            batch.keep_series(TRAIL, str(data["unit_id"]), entry, keep_from, TRAIL_KEPT)
             return batch.upsert(DESTINATIONS, data["unit_id"], version, True, orjson.dumps(data))
         if base == "mci-plans":
             version = int(data["version"])

@@ -26,9 +26,10 @@ from console.auth import bearer_of
 from console.closures import STRUCTURES
 from console.context import DISPATCH, Context
 from console.crew import crew_view, current_assignment, nearest_points
+from console.diversions import with_diversions
 from console.hospitals import destination_in_force
 from console.layers import CREW_LAYERS, LAYERS, PUBLIC_LAYERS
-from console.outputs import DESTINATIONS
+from console.outputs import DESTINATIONS, UNITS
 from console.places import PlaceFinder
 from console.public_alerts import current_public_alerts, is_public_alert
 from console.units import fleet_snapshot, unit_state
@@ -222,7 +223,11 @@ def queries_router(ctx: Context) -> APIRouter:
         if assignment is not None and assignment.get("rerouted_because"):
             view["reroute"] = await reroute_of(str(assignment["rerouted_because"]))
         mine = {assignment["incident_id"]} if assignment is not None else set()
-        view["destination"] = destination_in_force(await rm.get(DESTINATIONS, unit_id), unit, mine)
+        destination = destination_in_force(await rm.get(DESTINATIONS, unit_id), unit, mine)
+        view["destination"] = (await with_diversions(rm, [destination]))[0] if destination else None
+        since = await rm.status_since(UNITS, unit_id)
+        if unit is not None and since is not None and since[0] == unit.get("status"):
+            view["status_since"] = datetime.fromtimestamp(since[1] / 1000, UTC).isoformat()
         if incident is not None:
             at = incident["location"]
             point = PlacePoint(id=incident["id"], lon=at["lon"], lat=at["lat"])

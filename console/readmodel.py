@@ -64,6 +64,16 @@ end
 return 1
 """
 
+STATUS_SINCE = """
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if held then
+  local status, at = string.match(held, '^(.*)|(%d+)$')
+  if status == ARGV[2] or tonumber(ARGV[3]) < tonumber(at) then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. ARGV[3])
+return 1
+"""
+
 ACTIVE_INCIDENT = frozenset({"open", "dispatched", "on_scene"})
 ACTIVE_ALERT = frozenset({"draft", "approved", "sent"})
 ENDED_KEPT = 2000
@@ -81,6 +91,7 @@ class ReadModel:
         self._track = client.register_script(TRACK_UNIT)
         self._keeping = client.register_script(UPSERT_KEEPING)
         self._follow = client.register_script(FOLLOW)
+        self._since = client.register_script(STATUS_SINCE)
 
     def _keys(self, kind: str) -> list[str]:
         base = f"{self._ns}:{kind}"
@@ -160,6 +171,15 @@ class ReadModel:
         rows = await pipe.execute()
         return {k: [orjson.loads(v) for v in r] for k, r in zip(keys, rows, strict=True) if r}
 
+    async def status_since(self, kind: str, key: str) -> tuple[str, int] | None:
+        """The status the entity ``key`` of ``kind`` is in and since when (epoch ms), as
+        :meth:`WriteBatch.mark_status_since` kept it; None when never marked."""
+        held = await self._r.hget(f"{self._ns}:{kind}:since", key)
+        if held is None:
+            return None
+        status, _, at = (held.decode() if isinstance(held, bytes) else str(held)).rpartition("|")
+        return status, int(at)
+
     async def get(self, kind: str, key: str) -> dict[str, Any] | None:
         """One entity by key."""
         value = await self._r.hget(f"{self._ns}:{kind}", key)
@@ -229,6 +249,20 @@ class WriteBatch:
         self._pipe.zremrangebyscore(series, "-inf", f"({keep_from}")
         self._pipe.zremrangebyrank(series, 0, -1 - limit)
         self._count += 3
+
+    def read_series(self, name: str, key: str) -> int:
+        """Read the time series ``name`` of ``key`` as the writes queued before leave it: the
+        index of its members, oldest first, in what :meth:`execute` returns."""
+        self._pipe.zrange(f"{self._model._ns}:{name}:{key}", 0, -1)
+        self._count += 1
+        return self._count - 1
+
+    def mark_status_since(self, kind: str, key: str, status: str, at_ms: int) -> None:
+        """Keep when the entity ``key`` of ``kind`` entered its current ``status`` (see
+        :meth:`ReadModel.status_since`): a report of the same status, or an older one,
+        changes nothing."""
+        since = f"{self._model._ns}:{kind}:since"
+        self._script(self._model._since, [since], [key, status, at_ms])
 
     def put_incident(self, incident: dict[str, Any], raw: bytes) -> int:
         """Store an incident state (see :meth:`upsert`)."""

@@ -14,6 +14,7 @@ from console.auth import WS_FORBIDDEN
 from console.closures import PUBLIC_CLOSURES, STRUCTURES
 from console.context import DISPATCH, Context
 from console.crew import CREW_STATUSES
+from console.diversions import with_diversions
 from console.hospitals import destination_in_force, plans_in_force
 from console.outputs import DESTINATIONS, ER_STATUS, MCI_PLANS, UNITS
 from console.projector import frame
@@ -132,11 +133,12 @@ def sockets_router(ctx: Context) -> APIRouter:
             active = {i["id"] for i in incidents}
             by_unit = {u["unit_id"]: u for u in units}
             state["er_status"] = state.pop(ER_STATUS)
-            state["destinations"] = [
+            coming = [
                 d
                 for d in state.pop(DESTINATIONS)
                 if destination_in_force(d, by_unit.get(d["unit_id"]), active)
             ]
+            state["destinations"] = await with_diversions(rm, coming)
             state["mci_plans"] = plans_in_force(state.pop(MCI_PLANS), active)
             ended = await ended_frames(rm, time.time())
             return [frame("snapshot", {**state, "units": units}), *ended]
@@ -187,7 +189,7 @@ def sockets_router(ctx: Context) -> APIRouter:
             "incidents": [i for i in incidents if i is not None],
             "assignments": assignments,
             "overlays": [o for o in overlays if o is not None],
-            "destinations": [destination] if destination is not None else [],
+            "destinations": await with_diversions(rm, [destination] if destination else []),
         }
         await ctx.hub.serve(
             websocket,

@@ -168,6 +168,7 @@ GT.detail = (() => {
       button("처리 완료 Resolve", "resolve", () => resolve(C, C.state.incidents.get(inc.id))),
       button("종결 Close…", "danger close", () => close(C, C.state.incidents.get(inc.id))));
     b.mci = el("section", "mci");
+    b.chooser = GT.destinationChooser.build();
     b.mci.hidden = true;
     b.units = el("tbody");
     const table = el("table", "assignments");
@@ -190,7 +191,7 @@ GT.detail = (() => {
     closeBtn.setAttribute("aria-label", "close detail");
     const top = el("div", "detail-head"); top.append(b.title, closeBtn);
     box.replaceChildren(top, b.place, b.meta, b.description, actions, b.recNote, b.mci,
-      el("h4", "", "Units"), table, form, el("h4", "", "Cameras at the scene"), b.cameras,
+      el("h4", "", "Units"), table, b.chooser, form, el("h4", "", "Cameras at the scene"), b.cameras,
       el("h4", "", "Evidence timeline"), b.evidence, b.rulings.box);
     return b;
   }
@@ -205,7 +206,7 @@ GT.detail = (() => {
         const statusCell = el("td"); statusCell.append(badge);
         const oos = button("운행 불가 Out of service…", "danger oos", () => outOfService(C, a.unit_id));
         const back = button("운행 복귀 Return to service", "ok in-service", () => inService(C, a.unit_id));
-        const act = el("td"); act.append(oos, back);
+        const act = el("td"); act.append(GT.destinationChooser.opener(a.unit_id, inc.id), oos, back);
         tr.append(el("td"), el("td"), statusCell, el("td"), act);
         return tr;
       },
@@ -228,7 +229,8 @@ GT.detail = (() => {
         setText(eta, fmtEta(a));
         setClass(eta, a.within_golden_time ? "" : "late");
         eta.title = a.within_golden_time ? "within golden time" : "beyond golden time";
-        act.firstChild.hidden = status === "out_of_service";
+        GT.destinationChooser.update(act.firstChild, a.unit_id, inc);
+        act.children[1].hidden = status === "out_of_service";
         act.lastChild.hidden = status !== "out_of_service";
       },
     };
@@ -256,6 +258,7 @@ GT.detail = (() => {
     setText(b.recNote, stale.length ? `recommendation out of date: ${stale.join("; ")}` + (go.length ? "" : " — waiting for a fresh one") : "");
     GT.reconcile(b.units, orders.filter((a) => a.status !== "cancelled"), unitRow(C, inc));
     GT.hospitals.renderMci(C, inc, b.mci);
+    GT.destinationChooser.render(inc, b.chooser);
     const cams = (C.state.overlays.get(inc.id) || {}).cameras || [];
     GT.reconcile(b.cameras, cams, {
       key: (c) => c.id,

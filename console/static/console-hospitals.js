@@ -123,8 +123,10 @@ GT.hospitals = (() => {
         capsBox.replaceChildren(...(r.status ? live.map((c) =>
           el("span", `cap ${caps[c] ? "on" : "off"}`, label("capability", c)))
           : (r.reg.designated || []).map((c) => el("span", "cap designated", label("capability", c)))));
+        // a unit the worker moved here from a full ER says so (it left that ER's list)
         setText(li.children[2], r.coming.length ? `오는 중 coming: ${r.coming.map((d) =>
-          `${d.unit_id} ${mins(d.eta_s)}${d.status === "recommended" ? " (추천)" : ""}`).join(", ")}` : "");
+          `${d.unit_id} ${mins(d.eta_s)}${d.status === "recommended" ? " (추천)" : ""}`
+          + (d.diversion ? ` ← ${d.diversion.from_hospital_name} 우회 diverted` : "")).join(", ")}` : "");
       },
     };
   }

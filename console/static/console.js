@@ -381,7 +381,9 @@ async function showScenarioClock() {
 showScenarioClock();
 setInterval(showScenarioClock, 5000);
 
+C.onSettled = scheduleRender;  // a settled action shows in the panel that sent it
 GT.actions.start(C);
+GT.destinationChooser.start(C);
 GT.structures.start(C);
 GT.hospitals.start(C, scheduleRender);
 GT.filters.start(C, scheduleRender);

@@ -1,14 +1,21 @@
 "use strict";
 // The crew's destination card: the emergency room recommended (or chosen) for the unit's
 // patients, its reason, ETA and route, with "Accept" and "Choose another" one tap each. A
-// choice shows as pending until the unit's next destinations record confirms it.
+// choice shows as pending until the unit's next destinations record confirms it. The ETA
+// counts down to arrival once the unit is on its way, and a diversion (the worker moved the
+// unit to another ER) is said in red, naming the ER it left and why.
 
 GT.destination = (() => {
   const { el, label, setText } = GT;
   const $ = (id) => document.getElementById(id);
   const state = { pending: null, choosing: false, dest: null, unit: null, notice: null,
-                  refused: null, letters: new Map() };
+                  refused: null, letters: new Map(), moving: null };
   const mins = (s) => `${Math.max(1, Math.round((s || 0) / 60))}분`;
+  // ASSUMPTION: an ambulance within 2 min past its estimate is arriving, not late: drive-time
+  // estimates from the road network are minutes apart from real drives either way.
+  const ARRIVING_S = 120;
+  const clock = (ms) => new Date(ms).toLocaleTimeString("ko-KR",
+    { timeZone: "Asia/Seoul", hour: "2-digit", minute: "2-digit", hour12: false });
   // A choice the worker has not confirmed in this time is said to be unconfirmed (it may
   // have been refused: the hospital unknown to it, the patient already handed over), so the
   // crew chooses again instead of waiting on it.
@@ -84,6 +91,50 @@ GT.destination = (() => {
     return li;
   }
 
+  // When the unit is due at the ER (epoch ms): the record's ETA from when it was issued, or
+  // from when the unit left with its patient if that was later; null while it has not left.
+  function arrivalMs(dest) {
+    const m = state.moving || {};
+    const issued = Date.parse(dest.issued_at);
+    if (m.status && m.status !== "transporting") return null;
+    const left = m.since ? Math.max(issued, Date.parse(m.since)) : issued;
+    return left + (dest.eta_s || 0) * 1000;
+  }
+
+  // The ETA line: minutes left and the time of arrival, counting down; once past, arriving or
+  // overdue by how much (never a negative time); before the unit leaves, the drive time.
+  function etaText(dest, nowMs) {
+    const m = state.moving || {};
+    if (m.status === "at_hospital") return { text: "병원 도착 at hospital", cls: "" };
+    const due = arrivalMs(dest);
+    if (due === null) return { text: `주행 ${mins(dest.eta_s)} · 출발 전 drive, not yet left`, cls: "" };
+    const leftS = (due - nowMs) / 1000;
+    if (leftS > 0) return { text: `ETA ${Math.ceil(leftS / 60)}분 · ${clock(due)} 도착`, cls: "" };
+    if (-leftS < ARRIVING_S) return { text: `곧 도착 arriving · ETA ${clock(due)}`, cls: "arriving" };
+    return { text: `도착 지연 overdue ${Math.floor(-leftS / 60)}분 · ETA ${clock(due)}`, cls: "overdue" };
+  }
+
+  function tick() {
+    const dest = state.dest;
+    if (!dest) return;
+    const chosen = (dest.ranked || []).find((r) => r.hospital_id === dest.hospital_id) || {};
+    const eta = etaText(dest, Date.now());
+    const box = $("dest-eta");
+    setText(box, eta.text + (chosen.stale ? " · ⚠ 병원 정보 오래됨 stale" : ""));
+    box.className = [eta.cls, chosen.stale ? "stale" : ""].filter(Boolean).join(" ");
+  }
+
+  // The worker moved the unit to another ER (the one it was heading to filled): say which and
+  // why, in red, as the crew view says a reroute around a closed road.
+  function showDiversion(dest) {
+    const box = $("dest-diverted");
+    const d = dest.diversion;
+    box.hidden = !d;
+    if (!d) return;
+    const from = d.from_hospital_name || d.from_hospital_id;
+    setText(box, `이송 병원 변경 — ${from}${d.because ? `: ${d.because}` : ""} / Diverted from ${from}`);
+  }
+
   function render() {
     const dest = state.dest;
     const box = $("destination");
@@ -95,11 +146,12 @@ GT.destination = (() => {
     const chosen = (dest.ranked || []).find((r) => r.hospital_id === dest.hospital_id) || {};
     setText($("dest-name"), dest.hospital_name || chosen.name || dest.hospital_id);
     setText($("dest-level"), chosen.level || "");
-    setText($("dest-reason"), dest.reason || "");
+    const said = dest.diversion && dest.diversion.because === dest.reason;  // in the red notice
+    setText($("dest-reason"), said ? "" : dest.reason || "");
     setText($("dest-condition"), [label("condition", dest.condition),
       ...(dest.needs || []).map((n) => label("capability", n))].filter(Boolean).join(" · "));
-    setText($("dest-eta"), `ETA ${mins(dest.eta_s)}` + (chosen.stale ? " · ⚠ 병원 정보 오래됨 stale" : ""));
-    $("dest-eta").classList.toggle("stale", Boolean(chosen.stale));
+    tick();
+    showDiversion(dest);
     const p = state.pending;
     const late = Boolean(p && Date.now() - p.sentAt > CONFIRM_WITHIN_MS);
     const st = $("dest-state");
@@ -139,7 +191,13 @@ GT.destination = (() => {
     return pts;
   }
 
-  function show(dest) { state.dest = dest || null; if (!dest) state.choosing = false; render(); }
+  // ``moving``: the unit's status and since when it has been in it ({status, since}).
+  function show(dest, moving) {
+    state.dest = dest || null;
+    state.moving = moving || null;
+    if (!dest) state.choosing = false;
+    render();
+  }
 
   function start(unit, notice) {
     Object.assign(state, { unit, notice });
@@ -147,7 +205,7 @@ GT.destination = (() => {
       if (state.dest) choose(state.dest.hospital_id, state.dest.hospital_name);
     });
     $("dest-other").addEventListener("click", () => { state.choosing = !state.choosing; render(); });
-    setInterval(() => { if (state.pending) render(); }, 1000);  // a pending choice may turn late
+    setInterval(() => { if (state.pending) render(); else tick(); }, 1000);  // a pending choice may turn late
   }
 
   return { start, show, draw, refused, state };

@@ -24,7 +24,7 @@ function draw(view) {
   }
   const list = document.getElementById("hydrants");
   list.replaceChildren();
-  GT.destination.show(inc && a ? view.destination : null);
+  GT.destination.show(inc && a ? view.destination : null, { status: u && u.status, since: view.status_since });
   GT.patient.show(Boolean(inc && a), Boolean(view.destination));
   if (!inc || !a) { if (bounds.length) map.setView(bounds[0], 15); return; }
   // a new route because a structure on the old one closed: say which, so the crew trusts it

@@ -150,13 +150,12 @@ async def test_the_crew_accepts_or_chooses_another_er_with_one_tap_on_a_phone(
         )
         assert await text(page, "#dest-level") == best["level"]
         assert "PCI 가능" in await text(page, "#dest-reason")
-        assert await text(page, "#dest-eta") == f"ETA {max(1, round(best['drive_s'] / 60))}분"
+        drive = f"주행 {max(1, round(best['drive_s'] / 60))}분 · 출발 전 drive, not yet left"
+        assert await text(page, "#dest-eta") == drive  # on scene: the clock starts on leaving
         assert "심정지" in await text(page, "#dest-condition")
         assert "recommended" in await text(page, "#dest-state")
         buttons = await page.evaluate(ON_SCREEN)  # the card leaves the status buttons in reach
         assert all(b["inside"] and b["uncovered"] for b in buttons), buttons
-        await page.wait_for_timeout(300)  # let the map canvas paint before the picture
-        await page.screenshot(path=str(screenshot_path("crew-destination")))
 
         # one tap: accept the recommendation; pending until the record confirms it
         await page.tap("#dest-accept")
