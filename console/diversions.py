@@ -3,7 +3,8 @@ or a closure cut the way there), told apart from a crew's or dispatcher's own ch
 
 The read model keeps the last few ``destinations`` records of each unit as its trail; whether
 the destination in force is a diversion, from which ER and why, is decided from that trail by
-:func:`diversion`, a pure function over plain records.
+:func:`diversion`, a pure function over plain records. A record may say it itself
+(``diverted_from``, ``diverted_because``); one that does not is judged from the trail.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import orjson
 from console.readmodel import ReadModel
 
 __all__ = [
+    "CAUSES",
     "TRAIL",
     "TRAIL_KEPT",
     "TRAIL_KEPT_S",
@@ -43,6 +45,8 @@ TRAIL_FIELDS = (
     "command_id",
     "reason",
     "rerouted_because",
+    "diverted_from",
+    "diverted_because",
 )
 """What the trail keeps of a record: enough to say where the unit was going and why."""
 
@@ -62,22 +66,32 @@ def _order(record: Record) -> tuple[int, int]:
     return _ms(str(record["issued_at"])), int(record.get("version") or 0)
 
 
+CAUSES = {
+    "zero_beds": "병상 0 보고 reported no beds",
+    "no_bed_on_arrival": "도착 시 병상 없음 예상 no bed left on arrival",
+    "capability_lost": "필요 처치 불가 보고 can no longer treat the patient",
+}
+"""What each ``diverted_because`` of a ``destinations`` record says to a crew (an unknown one
+is shown as it is)."""
+
+
 def diversion(trail: list[Record], current: Record) -> Record | None:
     """Where ``current`` (a unit's destination in force) diverted the unit from, and why; None
     when its ER is the one the patient was first given, or a crew's or dispatcher's choice
     brought it there.
 
     The ER of ``current`` is traced back through the unit's earlier records of the same
-    incident to the record that first named it: when that record answers no command (the
-    worker moved the unit) and an earlier one named another ER, that is a diversion. Why is
-    the record's ``rerouted_because`` when it has one, else its ``reason``.
+    incident to the record that first named it. That record moved the unit when it says so
+    (``diverted_from``), or when it answers no command and an earlier record of the same
+    patient (a lower ``version``: versions count each patient's records from 1) named another
+    ER. Why is its ``diverted_because``, else its ``rerouted_because``, else its ``reason``.
 
     >>> a = {"incident_id": "i", "hospital_id": "H1", "hospital_name": "가", "version": 1,
     ...      "issued_at": "2026-12-06T10:00:00+00:00"}
     >>> b = {**a, "hospital_id": "H2", "hospital_name": "나", "version": 2,
-    ...      "issued_at": "2026-12-06T10:05:00+00:00", "rerouted_because": "가 병상 없음"}
+    ...      "issued_at": "2026-12-06T10:05:00+00:00", "diverted_because": "zero_beds"}
     >>> diversion([a], b)["from_hospital_name"], diversion([a], b)["because"]
-    ('가', '가 병상 없음')
+    ('가', '병상 0 보고 reported no beds')
     >>> diversion([a], {**b, "command_id": "cmd-1"}) is None
     True
     """
@@ -86,20 +100,32 @@ def diversion(trail: list[Record], current: Record) -> Record | None:
         (r for r in trail if r.get("incident_id") == incident and _order(r) < _order(current)),
         key=_order,
     )
-    first = current
+    first, previous = current, None
     for record in reversed(before):
         if record.get("hospital_id") != current.get("hospital_id"):
-            if first.get("command_id"):
-                return None  # chosen by a crew or a dispatcher
-            because = first.get("rerouted_because") or first.get("reason") or ""
-            return {
-                "from_hospital_id": record.get("hospital_id"),
-                "from_hospital_name": record.get("hospital_name") or record.get("hospital_id"),
-                "because": str(because),
-                "at": first.get("issued_at"),
-            }
+            previous = record
+            break
         first = record
-    return None
+    if first.get("command_id"):
+        return None  # chosen by a crew or a dispatcher
+    same_patient = previous is not None and _version(previous) < _version(first)
+    from_id = first.get("diverted_from") or (previous or {}).get("hospital_id")
+    if not from_id or not (first.get("diverted_from") or same_patient):
+        return None
+    names = {r.get("hospital_id"): r.get("name") for r in current.get("ranked") or []}
+    names |= {r.get("hospital_id"): r.get("hospital_name") for r in before}
+    cause = first.get("diverted_because")
+    because = CAUSES.get(str(cause), cause) or first.get("rerouted_because") or first.get("reason")
+    return {
+        "from_hospital_id": from_id,
+        "from_hospital_name": names.get(from_id) or from_id,
+        "because": str(because or ""),
+        "at": first.get("issued_at"),
+    }
+
+
+def _version(record: Record) -> int:
+    return int(record.get("version") or 1)
 
 
 async def with_diversions(rm: ReadModel, records: list[Record]) -> list[Record]:

@@ -123,12 +123,35 @@ GT.hospitals = (() => {
         capsBox.replaceChildren(...(r.status ? live.map((c) =>
           el("span", `cap ${caps[c] ? "on" : "off"}`, label("capability", c)))
           : (r.reg.designated || []).map((c) => el("span", "cap designated", label("capability", c)))));
-        // a unit the worker moved here from a full ER says so (it left that ER's list)
-        setText(li.children[2], r.coming.length ? `오는 중 coming: ${r.coming.map((d) =>
-          `${d.unit_id} ${mins(d.eta_s)}${d.status === "recommended" ? " (추천)" : ""}`
-          + (d.diversion ? ` ← ${d.diversion.from_hospital_name} 우회 diverted` : "")).join(", ")}` : "");
+        comingList(li.children[2], r.coming);
       },
     };
+  }
+
+  // The units coming, each a button that opens its incident with the unit's ER choice (a unit
+  // the worker moved here from a full ER says so: it left that ER's list). Rebuilt only when
+  // what it says changes, so a button never moves under the pointer.
+  function comingList(box, coming) {
+    const items = coming.map((d) => ({ d, text: `${d.unit_id} ${mins(d.eta_s)}`
+      + (d.status === "recommended" ? " (추천)" : "")
+      + (d.diversion ? ` ← ${d.diversion.from_hospital_name} 우회 diverted` : "") }));
+    const sig = items.map((x) => `${x.d.incident_id}|${x.text}`).join("\n");
+    if (box.dataset.sig === sig) return;
+    box.dataset.sig = sig;
+    const parts = items.length ? [document.createTextNode("오는 중 coming: ")] : [];
+    items.forEach((x, i) => {
+      const b = el("button", "unit-link", x.text);
+      b.type = "button";
+      b.dataset.unit = x.d.unit_id;
+      b.title = "이송 병원 선택 choose this unit's emergency room";
+      b.addEventListener("click", () => {
+        H.C.select(x.d.incident_id);
+        GT.destinationChooser.show(x.d.unit_id, x.d.incident_id);
+      });
+      parts.push(b);
+      if (i < items.length - 1) parts.push(document.createTextNode(", "));
+    });
+    box.replaceChildren(...parts);
   }
 
   // Emergency rooms are crosses (units are squares, incidents circles): green with beds,

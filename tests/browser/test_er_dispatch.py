@@ -172,6 +172,14 @@ async def test_a_dispatcher_chooses_a_transporting_units_er_from_the_keyboard(
         await page.keyboard.press("Escape")
         await rendered(page, f"document.querySelector({CHOOSER!r}).hidden")
         assert await page.evaluate("document.activeElement.classList.contains('destination')")
+
+        # the unit on the hospital board opens its incident with the same list
+        await page.evaluate("GT.console.select(null)")
+        await rendered(page, "document.getElementById('detail').hidden")
+        link = f"#hospitals li[data-hospital='{other['hospital_id']}'] button.unit-link"
+        await page.locator(link).click()
+        await rendered(page, f"!document.querySelector({CHOOSER!r}).hidden")
+        assert unit in await text(page, f"{CHOOSER} .chooser-title")
     assert len(await commands_after(settings, 2)) == 2  # the cancelled dialog sent nothing
     assert not page.errors  # type: ignore[attr-defined]
 

@@ -52,6 +52,22 @@ def test_without_a_rerouted_because_the_records_reason_says_why() -> None:
     assert found["because"] == "서울대학교병원 병상 소진 보고 · 재추천 · PCI 가능"
 
 
+def test_a_record_that_says_it_diverted_the_unit_needs_no_trail() -> None:
+    said = diverted(because=None, diverted_from=SNUH[0], diverted_because="zero_beds")
+    found = diversion([], said)  # the earlier record never reached this console
+    assert found is not None
+    assert (found["from_hospital_id"], found["from_hospital_name"]) == (SNUH[0], SNUH[1])
+    assert found["because"] == "병상 0 보고 reported no beds"
+    unknown = diversion([first()], {**said, "diverted_because": "ward_closed"})
+    assert unknown is not None and unknown["because"] == "ward_closed"
+
+
+def test_a_new_patient_of_the_same_incident_is_no_diversion() -> None:
+    handed_over = destination("inc-1", "A-1", SNUH, "accepted", 3, "cmd-1", at=at(0))
+    next_patient = destination("inc-1", "A-1", KANGBUK, version=1, at=at(40))
+    assert diversion([handed_over], next_patient) is None
+
+
 def test_a_crews_or_dispatchers_choice_of_another_er_is_no_diversion() -> None:
     chosen = destination("inc-1", "A-1", NMC, "changed", 2, "cmd-1", at=at(3))
     assert diversion([first()], chosen) is None
