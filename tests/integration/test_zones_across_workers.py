@@ -1,6 +1,6 @@
 """Two workers over eight fusion zones on the real broker: emergencies reported on both
-sides of zone borders end as one incident each, nothing counted twice, and dispatcher
-commands and dispatch feedback reach each incident's own zone."""
+sides of zone borders end as one incident each, no report or patient counted twice, and
+dispatcher commands and dispatch feedback reach each incident's own zone."""
 
 from __future__ import annotations
 
@@ -60,11 +60,14 @@ async def test_two_workers_eight_zones_one_incident_per_emergency(
     clusters = border_clusters(grid)
     items: list[tuple[str, bytes, bytes | dict[str, Any]]] = []
     want: list[set[str]] = []
+    hurt: dict[str, int] = {}  # two reports of one patient each per place (under a mass casualty)
     for c, points in enumerate(clusters):
         ids = set()
         for i, (lon, lat) in enumerate(points):
             eid = f"zc{c:02d}-{i}"
-            items.append(("calls", eid.encode(), call(eid, lon, lat, KINDS[c % 3], at(i - 60))))
+            hurt[eid] = int(i % 3 == 0)
+            value = call(eid, lon, lat, KINDS[c % 3], at(i - 60), patients=hurt[eid])
+            items.append(("calls", eid.encode(), value))
             ids.add(eid)
         want.append(ids)
         homes = {grid.home(lon, lat) for lon, lat in points}
@@ -92,6 +95,8 @@ async def test_two_workers_eight_zones_one_incident_per_emergency(
         active = {i: s for i, s in states.items() if IncidentStatus(s["status"]) in ACTIVE}
         groups = sorted(sorted(ref["id"] for ref in s["evidence"]) for s in active.values())
         assert groups == sorted(sorted(ids) for ids in want)
+        for s in active.values():
+            assert s["patients"] == sum(hurt[ref["id"]] for ref in s["evidence"]), s["id"]
         merged = [s for s in states.values() if s["merged_into"]]
         assert merged, "no border was crossed"
         for gone in merged:  # closed, holding nothing, and its chain ends in a survivor
