@@ -36,9 +36,9 @@ GT.destinationChooser = (() => {
     head.append(el("h4", "chooser-title"), close);
     const list = el("ol", "chooser-ranked");
     list.setAttribute("aria-label", "emergency rooms, best first");
-    box.append(head, el("div", "chooser-current"), el("div", "chooser-diverted"),
-      el("div", "chooser-state"), list);
-    box.lastChild.previousSibling.setAttribute("role", "status");
+    const state = el("div", "chooser-state");
+    state.setAttribute("role", "status");
+    box.append(head, el("div", "chooser-current"), el("div", "chooser-diverted"), state, list);
     box.addEventListener("keydown", (e) => { if (e.key === "Escape") { e.stopPropagation(); hide(true); } });
     return box;
   }
