@@ -15,7 +15,10 @@ last report (fresh, less the patients sent since) said it was full, or that repo
 Arrivals and status reports are taken in the order they happen, so each report counts an
 ER's beds as they are at its own time (a patient handed over after it is not in it), and
 both rules read the same reports; a patient turned away is not counted as heading to the
-ER that turned it away.
+ER that turned it away. Ours does what the product does at each report
+(``dispatch.diversion``): the ambulances on their way to that ER whose patient it can no
+longer take are moved, from the road node they have reached, to the ER the ranking gives
+(``er_diversions``); the nearest-ER rule drives on.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from dispatch.destination import ErReport, observe, rank
+from dispatch.destination import ErReport, assess, observe, rank
+from dispatch.diversion import Heading, divert_to, follow_report
 from dispatch.hospitals import ErRules, Hospital, load_er_rules, registry
 from geo import City, RoadGraph
 from scenarios.er_board import ErBoard
@@ -79,6 +83,9 @@ class _Patient:
     stay_s: float
     tried: set[str] = field(default_factory=set)
     first_s: float | None = None
+    diverted_from: set[str] = field(default_factory=set)
+    leg: tuple[int, float, int] = (0, 0.0, 0)
+    """The drive it is on: the road node it left from, when, and its event's number."""
 
 
 @dataclass
@@ -91,6 +98,13 @@ class _Strategy:
     ids: list[str]
     between: np.ndarray  # [to hospital, from hospital] drive seconds
     rules: ErRules
+    roads: RoadGraph
+    to_er: np.ndarray  # [hospital, node] drive seconds
+    nodes: list[int]  # each hospital's road node
+    diverts: bool = False
+    """Follows each ER report over the patients on their way there (the product's
+    ``dispatch.diversion``); the nearest-ER rule does not."""
+    diversions: int = 0
     times: list[float] = field(default_factory=list)
     first: list[float] = field(default_factory=list)
     transfers: int = 0
@@ -126,9 +140,10 @@ class _Strategy:
             return all(c in h.capabilities for c in p.needs)
         return h.rank <= self.rules.max_rank[p.severity]
 
-    def go(self, p: _Patient, hid: str, at_s: float, now_s: float) -> None:
-        """Send the patient on to ``hid`` (arriving ``at_s``), counting a send to an ER
-        its last fresh report (less the patients sent since) says is full."""
+    def go(self, p: _Patient, hid: str, at_s: float, now_s: float, node: int) -> None:
+        """Send the patient on to ``hid`` (arriving ``at_s``, driving from road ``node``),
+        counting a send to an ER its last fresh report (less the patients sent since)
+        says is full."""
         report = self.reports.get(hid)
         if report is not None:
             age_s = now_s - (report.at - DAY0).total_seconds()
@@ -137,6 +152,7 @@ class _Strategy:
                 self.known_full += 1
         self.seq += 1
         self.sent.append((hid, at_s))
+        p.leg = (node, at_s - float(self.to_er[self.ids.index(hid), node]), self.seq)
         heapq.heappush(self.events, (at_s, self.seq, hid, p))
 
     def until(self, now_s: float) -> None:
@@ -167,14 +183,14 @@ class _Strategy:
             able = {h: t for h, t in from_here.items() if self.capable(h, p) and h not in p.tried}
             if able:
                 nxt = min(able, key=able.__getitem__)
-                self.go(p, nxt, at_s + TRANSFER_S + able[nxt], at_s)
+                self.go(p, nxt, at_s + TRANSFER_S + able[nxt], at_s, self.nodes[i])
                 return
         elif self.board.free(hid, at_s) <= 0 and p.severity != "critical" and not last:
             self.refusals += 1
             self.sent.remove((hid, at_s))  # turned away: it takes no bed there
             self.until_reports(at_s)
             nxt = self.choose(p, from_here, at_s)
-            self.go(p, nxt, at_s + REFUSAL_S + from_here[nxt], at_s)
+            self.go(p, nxt, at_s + REFUSAL_S + from_here[nxt], at_s, self.nodes[i])
             return
         self.board.admit(hid, at_s, p.stay_s)
         self.times.append(at_s - p.call_s)
@@ -190,6 +206,66 @@ class _Strategy:
             since_s = -math.inf if before is None else (before.at - DAY0).total_seconds()
             delivered = sum(1 for h, a in self.sent if h == hid and since_s < a <= at_s)
             self.reports[hid] = observe(before, report, delivered, self.rules)
+            if self.diverts:
+                self.follow(hid, at_s)
+
+    def follow(self, hid: str, now_s: float) -> None:
+        """An ER's new report over the patients on their way there (``follow_report``):
+        each it can no longer take is moved to the ER ``divert_to`` gives, from where the
+        ambulance is on its route, when there is one."""
+        now = DAY0 + timedelta(seconds=now_s)
+        report = self.reports[hid]
+        on_way = {e[1]: e for e in self.events if e[2] == hid}
+        heading = [
+            Heading(
+                str(seq),
+                at_s - now_s,
+                p.needs,
+                movable=p.leg[1] <= now_s,
+                diversions=len(p.diverted_from),
+            )
+            for seq, (at_s, _, _, p) in on_way.items()
+        ]
+
+        def move(h: Heading, cause: str, ahead: int) -> bool:
+            at_s, seq, _, p = on_way[int(h.key)]
+            node = self.position(p, hid, now_s)
+            left = {
+                k: float(self.to_er[i, node])
+                for i, k in enumerate(self.ids)
+                if k != hid and k not in p.tried and k not in p.diverted_from
+            }
+            others = rank(p.condition, p.severity, left, {k: self.hospitals[k] for k in left},
+                          self.reports, self.incoming(now_s), now, self.rules, limit=1)  # fmt: skip
+            current = assess(self.hospitals[hid], h.remaining_s, report, ahead, p.needs,
+                             p.severity, now, self.rules)  # fmt: skip
+            choice = divert_to(current, others)
+            if choice is None:
+                return False
+            self.events = [e for e in self.events if e[1] != seq]
+            heapq.heapify(self.events)
+            self.sent.remove((hid, at_s))
+            new = choice.hospital.id
+            p.diverted_from.add(hid)
+            self.go(p, new, now_s + left[new], now_s, node)
+            self.diversions += 1
+            return True
+
+        follow_report(report, heading, 0, now, self.rules, move)
+
+    def position(self, p: _Patient, hid: str, now_s: float) -> int:
+        """The road node an ambulance on its way to ``hid`` has last passed."""
+        start, depart_s, _ = p.leg
+        route = self.roads.route(start, self.nodes[self.ids.index(hid)])
+        if route is None:
+            return start
+        node, elapsed = start, depart_s
+        for a, b in zip(route.nodes, route.nodes[1:], strict=False):
+            elapsed += self.roads.edge_time_s(a, b)
+            if elapsed > now_s:
+                break
+            node = b
+        return node
 
     def incoming(self, now_s: float) -> dict[str, int]:
         """Patients sent to each ER not yet counted in its last report."""
@@ -214,7 +290,18 @@ def call_to_er(
     to_er = np.stack([roads.times_to(int(n)) for n in nodes])  # [hospital, node]
     between = to_er[:, nodes]  # [to hospital, from hospital]
     runs = [
-        _Strategy(name, ErBoard(hospitals, seed), hospitals, ids, between, rules)
+        _Strategy(
+            name,
+            ErBoard(hospitals, seed),
+            hospitals,
+            ids,
+            between,
+            rules,
+            roads,
+            to_er,
+            nodes,
+            diverts=name == "ours",
+        )
         for name in ("ours", "nearest_er")
     ]
     for leg in sorted(legs, key=lambda g: g.call_s + g.leave_after_s):
@@ -227,7 +314,7 @@ def call_to_er(
             p = _Patient(leg.call_s, drawn.condition, drawn.severity,
                          rules.needs_of(drawn.condition), stay_s)  # fmt: skip
             hid = run.choose(p, drive, now_s)
-            run.go(p, hid, now_s + drive[hid], now_s)
+            run.go(p, hid, now_s + drive[hid], now_s, leg.node)
     end_s = max((g.call_s + g.leave_after_s for g in legs), default=0.0) + 6 * 3600
     for run in runs:
         run.until(end_s)  # every patient handed over
@@ -252,6 +339,7 @@ def _report(runs: list[_Strategy], legs: Sequence[TransportLeg]) -> dict[str, An
         "er_transfers": {r.name: r.transfers for r in runs},
         "er_refusals": {r.name: r.refusals for r in runs},
         "er_sent_to_known_full": {r.name: r.known_full for r in runs},
+        "er_diversions": {r.name: r.diversions for r in runs},
         "er_transports": len(legs),
         "call_to_er_ratio_p50": _ratio(ours.times, nearest.times, 50),
         "call_to_er_ratio_p90": _ratio(ours.times, nearest.times, 90),

@@ -21,7 +21,9 @@ policy's run, each taken to the ER our destination choice picks on the ERs' repo
 status and, in the same run, to the nearest ER (`nearest_er`), against the same simulated
 emergency rooms: `call_to_er_p50_s`, `call_to_er_p90_s` (call → an ER that can treat the
 patient, a transfer included when the first cannot), `call_to_first_er_*`,
-`call_to_scene_*`, `er_capacity_violations` and `er_transfers` for each. The ambulance's
+`call_to_scene_*`, `er_capacity_violations`, `er_transfers` and `er_diversions` (ours
+moves an ambulance on its way when its ER's new report says the patient's bed is gone)
+for each. The ambulance's
 own busy time keeps the nearest ER's drive under every policy.
 Prints one JSON object. Model assumptions are named constants below.
 """

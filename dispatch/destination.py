@@ -46,7 +46,15 @@ from datetime import datetime
 
 from dispatch.hospitals import ErRules, Hospital
 
-__all__ = ["ErReport", "Option", "assess", "beds_on_arrival", "observe", "rank"]
+__all__ = [
+    "ErReport",
+    "Option",
+    "assess",
+    "beds_on_arrival",
+    "observe",
+    "rank",
+    "room_on_arrival",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +94,32 @@ def observe(
     )
 
 
-def beds_on_arrival(report: ErReport, incoming: int, horizon_s: float, rules: ErRules) -> float:
+def beds_on_arrival(
+    report: ErReport, incoming: int, horizon_s: float, rules: ErRules, z: float | None = None
+) -> float:
     """The beds an ER can be counted on to have free ``horizon_s`` after its report: the
     reported beds, less the patients heading there, less its filling over the horizon,
-    less ``arrival.z`` standard deviations of the change (at least one must be left)."""
+    less ``z`` (``arrival.z`` unless given) standard deviations of the change (at least
+    one must be left)."""
     horizon_s = max(0.0, horizon_s)
     var = rules.prior_var_per_s if report.var_per_s is None else report.var_per_s
     filled = max(0.0, report.fill_per_s) * horizon_s
-    return report.beds_available - incoming - filled - rules.arrival_z * math.sqrt(var * horizon_s)
+    bar = rules.arrival_z if z is None else z
+    return report.beds_available - incoming - filled - bar * math.sqrt(var * horizon_s)
+
+
+def room_on_arrival(report: ErReport, incoming: int, horizon_s: float, rules: ErRules) -> int:
+    """How many more patients an ER can be counted on to take ``horizon_s`` after its
+    report: each one more is assured a bed as ``beds_on_arrival`` assures one.
+
+    >>> from dispatch.hospitals import load_er_rules
+    >>> from datetime import UTC, datetime
+    >>> calm = ErReport(datetime(2026, 11, 21, tzinfo=UTC), 5, var_per_s=0.0)
+    >>> room_on_arrival(calm, 1, 600.0, load_er_rules())
+    4
+    """
+    beds = beds_on_arrival(report, incoming, horizon_s, rules)
+    return max(0, math.floor(beds)) if math.isfinite(beds) else 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,9 @@ class ErRules:
     minor_at_centre_penalty_s: float
     untriaged_split: Mapping[str, float]
     arrival_z: float
+    divert_z: float
+    """The bar below which a patient on its way loses its bed (``dispatch.diversion``)."""
+    max_diversions: int
     arrival_weight: float
     prior_var_per_s: float
     min_interval_s: float
@@ -144,6 +147,8 @@ def parse_er_rules(data: Mapping[str, Any]) -> ErRules:
             minor_at_centre_penalty_s=float(mci["minor_at_centre_penalty_s"]),
             untriaged_split=split,
             arrival_z=float(data["arrival"]["z"]),
+            divert_z=float(data["arrival"]["divert_z"]),
+            max_diversions=int(data["arrival"]["max_diversions"]),
             arrival_weight=float(data["arrival"]["weight"]),
             prior_var_per_s=float(data["arrival"]["prior_bed_sd_per_10_min"]) ** 2 / 600.0,
             min_interval_s=float(data["arrival"]["min_interval_s"]),

@@ -5,10 +5,11 @@ Each patient, most severe first, goes to the ER with the lowest cost among those
 designation fits the severity and that still have room: its drive from the scene, plus
 ``spread_penalty_s`` for every patient already planned there (the nearest ER is not
 overwhelmed), plus ``minor_at_centre_penalty_s`` for a minor patient at a centre (centre
-beds are kept for the critical). Room is the beds an ER reported in a fresh status, less
-the patients already heading there: an ER is never planned past it, and an ER with a stale
-or no status has no room at all. A patient a fitting ER cannot take goes to any ER with
-room; one no ER has room for is unallocated.
+beds are kept for the critical). Room is what the caller counts on (the dispatch stage:
+the beds an ER's fresh status assures on the patients' arrival, after the patients already
+heading there, ``dispatch.destination.room_on_arrival``): an ER is never planned past it,
+and an ER with a stale or no status has no room at all. A patient a fitting ER cannot
+take goes to any ER with room; one no ER has room for is unallocated.
 """
 
 from __future__ import annotations

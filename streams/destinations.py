@@ -7,15 +7,17 @@ worker, dicts in tests), so a restart keeps every plan:
 
 - ``er-status``: each hospital's last report (id, time, beds, capabilities) with how its
   beds have been moving over its reports (``dispatch.destination.observe``);
-- ``patients``: each unit's patient and where it goes (by unit id while the crew has it),
+- ``patients``: each unit's patient and where it goes (by unit id while the crew has it;
+  the ERs it was moved from when one's new report said it could no longer take it,
+  ``dispatch.diversion``),
   and the patients handed over since their hospital last reported (``done|…``), because
   until it reports again its beds are fewer than its last report says, and each unit's
   latest contact time (``contact|…``);
 - ``mci``: each mass-casualty incident's plan (``streams.mci_plans``).
 
 Replays change nothing: a unit's contact is known by its report time, a command by its id
-(the stage's ``commands-seen``), a status by its id; an older status than the one held is
-refused to the dead-letter topic.
+(the stage's ``commands-seen``), a status by its id (so a report moves a patient once);
+an older status than the one held is refused to the dead-letter topic.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from dispatch.destination import ErReport, Option, observe, rank
+from dispatch.destination import ErReport, Option, assess, observe, rank
+from dispatch.diversion import Heading, divert_to, follow_report
 from dispatch.hospitals import SEVERITIES, ErRules, Hospital, registry
 from geo import City, RoadGraph
 from streams.contract import (
@@ -57,6 +60,12 @@ bed is held a few hours), then the record goes: the table never grows without bo
 CONTACT = "contact|"
 """Each unit's latest patient contact (its report time): a replayed contact is known after
 its patient was handed over and forgotten (one key per unit: bounded by the fleet)."""
+CAUSE_WORDS = {
+    "capability_lost": "필요 처치 불가 보고",
+    "zero_beds": "병상 0 보고",
+    "no_bed_on_arrival": "도착 시 병상 없음 예상",
+}
+"""How a destination's reason names why its unit was moved from an ER."""
 DRIVE_CACHE = 64
 """Scenes whose drive times to every ER are kept (a mass-casualty scene is asked often)."""
 
@@ -98,8 +107,15 @@ class DestinationFollower:
         self._drives: OrderedDict[int, tuple[RoadGraph, NDArray[np.float64]]] = OrderedDict()
 
     # -- emergency rooms -----------------------------------------------------------------
-    def on_er_status(self, status: ErStatus, now: datetime) -> list[Effect]:
-        """Hold an ER's report; plans of open mass-casualty incidents follow its beds."""
+    def on_er_status(
+        self,
+        status: ErStatus,
+        now: datetime,
+        where: Callable[[str], tuple[float, float] | None] | None = None,
+    ) -> list[Effect]:
+        """Hold an ER's report; the patients it can no longer take are moved (``where``
+        gives each unit's fresh position), and plans of open mass-casualty incidents
+        follow its beds."""
         hid = status.hospital_id
         if hid not in self.hospitals:
             raise ContractError(f"unknown hospital {hid}: not an emergency room of the city")
@@ -124,7 +140,8 @@ class DestinationFollower:
             counted = key.startswith(DONE) and rec["hospital_id"] == hid
             if counted and datetime.fromisoformat(rec["delivered_at"]) <= status.at:
                 self._drop(key)
-        return self._overflow(hid, now) + self.plans.replan_all(now)
+        moved = self._follow(hid, status.id, now, where or (lambda unit_id: None))
+        return moved + self.plans.replan_all(now)
 
     def _delivered(self, hid: str, after: datetime, until: datetime) -> int:
         """Patients handed over at an ER between two of its reports."""
@@ -136,33 +153,105 @@ class DestinationFollower:
             and after < datetime.fromisoformat(rec["delivered_at"]) <= until
         )
 
-    def _overflow(self, hid: str, now: datetime) -> list[Effect]:
-        """An ER reports fewer beds than the patients heading there: the crews still on
-        scene with a recommendation to it (the latest contacts first, never a crew's own
-        choice) get a new one, before they leave."""
+    def _follow(
+        self,
+        hid: str,
+        report_id: str,
+        now: datetime,
+        where: Callable[[str], tuple[float, float] | None],
+    ) -> list[Effect]:
+        """An ER's new report over the patients heading there, on scene or on their way
+        (``dispatch.diversion``): each it can no longer take gets a new recommendation
+        when another ER ranks better for it, from where its unit is."""
         report = self.reports[hid]
-        if (now - report.at).total_seconds() > self._rules.stale_after_s:
-            return []
-        excess = self.incoming().get(hid, 0) - report.beds_available
-        waiting = [
-            rec
-            for key, rec in self._recs.items()
-            if not key.startswith(DONE)
-            and rec["hospital_id"] == hid
-            and not rec.get("transported")
-            and not rec.get("chosen")
-        ]
+        heading: list[Heading] = []
+        starts: dict[str, tuple[float, float]] = {}
+        handed_over = 0
+        for key, rec in self._recs.items():
+            if rec["hospital_id"] != hid:
+                continue
+            if (delivered := rec.get("delivered_at")) is not None:
+                handed_over += rec["count"] if datetime.fromisoformat(delivered) > report.at else 0
+                continue
+            start, remaining_s = self._on_way(rec, where, now)
+            starts[key] = start
+            own = rec.get("chosen") and rec["hospital_id"] != rec["recommended_id"]
+            heading.append(
+                Heading(
+                    key,
+                    remaining_s,
+                    self._rules.needs_of(rec["condition"]),
+                    rec["count"],
+                    movable=not own,
+                    diversions=len(rec.get("diverted_from", [])),
+                )
+            )
         effects: list[Effect] = []
-        for rec in sorted(waiting, key=lambda r: r["contact_at"], reverse=True):
-            if excess <= 0:
-                break
-            effects += self._recommend_again(rec, now)
-            excess -= rec["count"]
+
+        def move(h: Heading, cause: str, ahead: int) -> bool:
+            moved = self._divert(self._recs[h.key], starts[h.key], h, cause, ahead, report_id, now)
+            effects.extend(moved)
+            return bool(moved)
+
+        follow_report(report, heading, handed_over, now, self._rules, move)
         return effects
 
-    def _recommend_again(self, rec: dict[str, Any], now: datetime) -> list[Effect]:
-        """A new recommendation for a patient whose ER filled up (none when it stays best)."""
-        before = self.hospitals[rec["hospital_id"]].name
+    def _on_way(
+        self,
+        rec: dict[str, Any],
+        where: Callable[[str], tuple[float, float] | None],
+        now: datetime,
+    ) -> tuple[tuple[float, float], float]:
+        """Where a patient's unit is and its drive left to the patient's ER: from its fresh
+        position once it has left; else from the scene, less the time since it left."""
+        scene = (float(rec["scene"][0]), float(rec["scene"][1]))
+        node = self._nodes[rec["hospital_id"]]
+        fix = where(rec["unit_id"]) if rec.get("transported") else None
+        if fix is not None:
+            return fix, float(self._drive_from(fix[0], fix[1], now)[node])
+        drive_s = float(self._drive_from(scene[0], scene[1], now)[node])
+        left_at = rec.get("transported_at")
+        gone_s = 0.0 if left_at is None else (now - datetime.fromisoformat(left_at)).total_seconds()
+        return scene, max(0.0, drive_s - max(0.0, gone_s))
+
+    def _divert(
+        self,
+        rec: dict[str, Any],
+        start: tuple[float, float],
+        heading: Heading,
+        cause: str,
+        ahead: int,
+        report_id: str,
+        now: datetime,
+    ) -> list[Effect]:
+        """A new recommendation, from ``start``, for a patient its ER can no longer take
+        (none when no other ER ranks in a better tier for it)."""
+        hid, severity = rec["hospital_id"], rec["severity"]
+        avoid = {hid, *rec.get("diverted_from", [])}
+        drive = self._drive_from(start[0], start[1], now)
+        times = {h: float(drive[n]) for h, n in self._nodes.items() if h not in avoid}
+        others = rank(rec["condition"], severity, times, {h: self.hospitals[h] for h in times},
+                      self.reports, self.incoming(), now, self._rules)  # fmt: skip
+        current = assess(self.hospitals[hid], heading.remaining_s, self.reports[hid], ahead,
+                         heading.needs, severity, now, self._rules)  # fmt: skip
+        choice = divert_to(current, others)
+        if choice is None:
+            return []
+        effects = self.plans.unsend(rec, now, replan=False) if rec.get("mci") else []
+        rec["diverted_from"] = [*rec.get("diverted_from", []), hid]
+        rec["hospital_id"] = rec["recommended_id"] = choice.hospital.id
+        rec["chosen"] = False  # the crew's acceptance was of the ER it is moved from
+        rec["ranked"] = [_ranked(o) for o in others]
+        rec["diversion"] = {"from": hid, "because": cause, "er_status_id": report_id}
+        moving = start if rec.get("transported") else None
+        record = self._record(rec, drive, DestinationStatus.RECOMMENDED, now, None, moving)
+        self._save(rec["unit_id"], rec)
+        effects = self._destination(record) + effects
+        return effects + self.plans.send(rec, now) if rec.get("mci") else effects
+
+    def _recommend_again(self, rec: dict[str, Any], why: str, now: datetime) -> list[Effect]:
+        """A new recommendation for a patient no road leads from to its ER (none when it
+        stays best); ``why`` heads its reason."""
         drive = self._drive_from(rec["scene"][0], rec["scene"][1], now)
         times = {hid: float(drive[node]) for hid, node in self._nodes.items()}
         ranked = rank(rec["condition"], rec["severity"], times, self.hospitals, self.reports,
@@ -172,7 +261,7 @@ class DestinationFollower:
         effects = self.plans.unsend(rec, now, replan=False) if rec.get("mci") else []
         rec["hospital_id"] = rec["recommended_id"] = ranked[0].hospital.id
         rec["ranked"] = [_ranked(o) for o in ranked]
-        rec["refilled_from"] = before
+        rec["again_because"] = why
         record = self._record(rec, drive, DestinationStatus.RECOMMENDED, now, None)
         self._save(rec["unit_id"], rec)
         effects = self._destination(record) + effects
@@ -200,7 +289,7 @@ class DestinationFollower:
             if held is None or (route is not None and route.geometry == held.geometry):
                 continue  # its way there does not cross the closure
             if route is None and not rec.get("transported") and not rec.get("chosen"):
-                effects += self._recommend_again(rec, now)
+                effects += self._recommend_again(rec, f"{structure} 통제 · 도달 경로 없음", now)
                 continue
             rec["rerouted_around"] = structure
             drive = self._drive_from(start[0], start[1], now)
@@ -267,6 +356,7 @@ class DestinationFollower:
         if value in (UnitStatusValue.TRANSPORTING, UnitStatusValue.AT_HOSPITAL):
             if not rec.get("transported"):
                 rec["transported"] = True
+                rec["transported_at"] = status.at.isoformat()
                 effects += self.plans.taken(rec, now)
             if value is UnitStatusValue.AT_HOSPITAL and rec.get("delivered_at") is None:
                 rec["delivered_at"] = status.at.isoformat()
@@ -387,8 +477,14 @@ class DestinationFollower:
         rec["version"] += 1
         listed = next((r for r in rec["ranked"] if r["hospital_id"] == hid), None)
         why = listed["reason"] if listed else f"{hospital.name} · 선택"
-        if full := rec.pop("refilled_from", None):
-            why = f"{full} 병상 소진 보고 · 재추천 · " + why
+        if again := rec.pop("again_because", None):
+            why = f"{again} · 재추천 · " + why
+        diversion = rec.pop("diversion", None)
+        if diversion is not None:
+            name = self.hospitals[diversion["from"]].name
+            why = f"{name} {CAUSE_WORDS[diversion['because']]} · 병원 변경 · " + why
+        elif listed and listed["stale"] and status is DestinationStatus.RECOMMENDED:
+            why = "최신 현황으로 수용 가능한 병원 없음 · 오래된 현황으로 선택 · " + why
         if closed := rec.pop("rerouted_around", None):
             why = f"{closed} 통제 · 우회 경로 · " + why
         if status is DestinationStatus.CHANGED:
@@ -413,6 +509,9 @@ class DestinationFollower:
                 "ranked": rec["ranked"],
                 "command_id": command_id,
                 "mass_casualty": rec["mci"],
+                "diverted_from": (diversion or {}).get("from"),
+                "diverted_because": (diversion or {}).get("because"),
+                "er_status_id": (diversion or {}).get("er_status_id"),
             }
         )
         return record if route is None else record.model_copy(update={"route": route.geometry})

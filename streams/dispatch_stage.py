@@ -249,7 +249,8 @@ class DispatchStage:
             except ContractError as exc:  # the unit's move stands: only its patient is refused
                 raise PartlyRefused(exc, effects) from exc
         if "er_status" in item:
-            return self.destinations.on_er_status(ErStatus.model_validate(item["er_status"]), now)
+            report = ErStatus.model_validate(item["er_status"])
+            return self.destinations.on_er_status(report, now, self._fix(now))
         if "reading" in item:
             return self.closures.on_reading(item["reading"], now).effects
         if "command" in item:

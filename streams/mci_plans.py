@@ -1,8 +1,11 @@
 """Mass-casualty distribution plans in the dispatch stage: from 5 patients (or a mass
 casualty) an incident's patients are planned over the emergency rooms by
 ``dispatch.mci.distribute``, and the plan is published again (``mci-plans``) as crews are
-sent, take patients and as the rooms report. Each plan lives in the stage's ``mci`` table:
-its scene, patient count, the patients sent and taken per hospital, and its last form.
+sent, take patients and as the rooms report. An ER's room is what the destination ranking
+counts on: the patients its fresh status assures a bed on their arrival from the scene
+(``dispatch.destination.room_on_arrival``, after every patient already heading there).
+Each plan lives in the stage's ``mci`` table: its scene, patient count, the patients sent
+and taken per hospital, and its last form.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Mapping, MutableMapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from dispatch.destination import ErReport
+from dispatch.destination import ErReport, room_on_arrival
 from dispatch.hospitals import SEVERITIES, ErRules, Hospital
 from dispatch.mci import Room, distribute, split_untriaged
 from streams.contract import MciPlan, encode
@@ -175,11 +178,13 @@ class MciPlans:
         left = {s: max(0, expected[s] - sent_by_severity[s]) for s in SEVERITIES}
         short = plan["patients"] - sum(sent_by_severity.values()) - sum(left.values())
         left["minor"] += max(0, short)
-        rooms = []
+        rooms, rules = [], self._rules
         for hid, hospital in self._er.hospitals.items():
             report = self._er.reports.get(hid)
-            fresh = report is not None and not self._er.stale(report, now)
-            free = report.beds_available - incoming.get(hid, 0) if fresh and report else 0
+            free = 0  # a stale or missing status gives no room
+            if report is not None and not self._er.stale(report, now):
+                age_s = (now - report.at).total_seconds()
+                free = room_on_arrival(report, incoming.get(hid, 0), age_s + times[hid], rules)
             sent = sum(plan["sent"].get(hid, {}).values())
             rooms.append(Room(hid, times[hid], hospital.rank, max(0, free), sent))
         room = {r.hospital_id: r.sent + r.capacity for r in rooms}

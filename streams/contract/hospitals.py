@@ -89,6 +89,14 @@ class DestinationStatus(StrEnum):
     CHANGED = "changed"  # the crew (or a dispatcher) chose another hospital
 
 
+class DiversionCause(StrEnum):
+    """Why a patient already given an ER is recommended another (its ER's new report)."""
+
+    CAPABILITY_LOST = "capability_lost"  # a capability the patient needs is unavailable now
+    ZERO_BEDS = "zero_beds"  # it reported zero beds
+    NO_BED_ON_ARRIVAL = "no_bed_on_arrival"  # no bed projected left when the unit arrives
+
+
 class RankedHospital(ContractModel):
     """One emergency room considered for a patient, with why it ranks where it does."""
 
@@ -126,6 +134,12 @@ class Destination(ContractModel):
     """The crew's or dispatcher's ``choose_destination`` command this record answers."""
     mass_casualty: bool = False
     """Chosen by the incident's mass-casualty distribution plan."""
+    diverted_from: EventId | None = None
+    """The hospital the unit was to take its patient to until its new status report said
+    it can no longer take the patient (this record moves the unit, on scene or on its way)."""
+    diverted_because: DiversionCause | None = None
+    er_status_id: EventId | None = None
+    """The ``er-status`` report that moved it (one move per report)."""
 
 
 class SeverityCounts(ContractModel):
@@ -144,7 +158,9 @@ class MciAllocation(ContractModel):
     drive_s: float = Field(ge=0)
     capacity: int = Field(ge=0)
     """Patients of this incident the hospital can take: those already sent there plus the
-    beds its fresh status leaves free after every patient heading there (stale: none)."""
+    beds its fresh status assures on their arrival from the scene, after every patient
+    heading there (its report's age and the drive, as the destination ranking projects
+    them; stale: none)."""
     planned: SeverityCounts
     transported: SeverityCounts = Field(default_factory=SeverityCounts)
 

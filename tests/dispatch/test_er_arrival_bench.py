@@ -34,6 +34,8 @@ def test_a_crowd_of_patients_fills_the_nearest_and_the_rules_part_ways() -> None
     assert out["er_transports"] == 60
     assert out["er_sent_to_known_full"]["ours"] <= out["er_sent_to_known_full"]["nearest_er"]
     assert out["er_refusals"]["nearest_er"] > 0
+    # ours follows each ER report over the ambulances on their way; the nearest rule never
+    assert out["er_diversions"]["ours"] > 0 == out["er_diversions"]["nearest_er"]
     first, full = out["call_to_first_er_p90_s"], out["call_to_er_p90_s"]
     assert full["nearest_er"] >= first["nearest_er"]  # refusals only add time
     assert REFUSAL_S > 0

@@ -78,8 +78,32 @@ def test_untriaged_split_adds_up(total: int) -> None:
 def test_docstring_examples() -> None:
     import doctest
 
+    import dispatch.destination
+    import dispatch.diversion
     import dispatch.hospitals
     import dispatch.mci
 
-    for module in (dispatch.hospitals, dispatch.mci):
+    for module in (dispatch.hospitals, dispatch.mci, dispatch.destination, dispatch.diversion):
         assert doctest.testmod(module).failed == 0
+
+
+def test_room_is_the_beds_assured_on_arrival_not_the_beds_reported() -> None:
+    from datetime import UTC, datetime
+
+    from dispatch.destination import ErReport, room_on_arrival
+
+    now = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    filling = ErReport(now, 6, {}, fill_per_s=2 / 600, var_per_s=1 / 600)  # 2 beds / 10 min
+    steady = ErReport(now, 6, {}, fill_per_s=0.0, var_per_s=0.0)
+    near_s, far_s = 300.0, 1200.0
+    assert room_on_arrival(steady, 0, far_s, RULES) == 6
+    assert room_on_arrival(filling, 0, near_s, RULES) == 3  # 6 - 1 filled - 1.64 × 0.71
+    assert room_on_arrival(filling, 0, far_s, RULES) == 0  # 6 - 4 filled - 1.64 × 1.41
+    assert room_on_arrival(filling, 5, near_s, RULES) == 0
+    rooms = [
+        Room("FILLING", near_s, 1, room_on_arrival(filling, 0, near_s, RULES)),
+        Room("STEADY", far_s, 1, room_on_arrival(steady, 0, far_s, RULES)),
+    ]
+    plan, unallocated = distribute({"critical": 9, "serious": 0, "minor": 0}, rooms, RULES)
+    assert _total(plan, "FILLING") == 3 and _total(plan, "STEADY") == 6
+    assert unallocated["critical"] == 0

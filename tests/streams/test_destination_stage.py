@@ -283,33 +283,98 @@ def test_handovers_count_against_an_er_until_it_reports_and_are_then_forgotten(
     assert list(stores[1]) == ["contact|U3"]  # the other crews' contacts are long past replay
 
 
-def test_an_er_reporting_full_moves_the_crews_still_on_scene_but_not_a_crews_choice(
+STEADY = dataclasses.replace(
+    RULES, penalty_s_per_incoming=0.0, arrival_weight=0.0, prior_var_per_s=1e-9
+)
+"""Every patient to the nearest ER, whose beds hold as reported until it reports again."""
+
+
+def test_an_er_filling_up_moves_the_patients_behind_the_first_to_arrive_once(
     seoul: City,
 ) -> None:
-    no_load = dataclasses.replace(RULES, penalty_s_per_incoming=0.0)  # all three to one ER
-    f = DestinationFollower(seoul, no_load, Table(), Table(), Table())
+    f = DestinationFollower(seoul, STEADY, Table(), Table(), Table())
     everyone_reports(f, 5)
-    sent = [
-        values(f.on_unit_status(contact(u, "minor", "minor"), "INC-1", ALLEY, NOW), "destinations")[
-            0
-        ]
+    sent = {
+        u: values(
+            f.on_unit_status(contact(u, "minor", "minor"), "INC-1", ALLEY, NOW), "destinations"
+        )
         for u in ("U1", "U2", "U3")
-    ]
-    hid = sent[0]["hospital_id"]
-    assert all(d["hospital_id"] == hid for d in sent)
-    choose = {"id": "c1", "at": NOW, "action": "choose_destination", "by": "crew-U1"}
-    choose |= {"role": "crew", "incident_id": "INC-1", "unit_id": "U1", "hospital_id": hid}
-    f.on_choose(Command.model_validate(choose), NOW)
+    }
+    hid = sent["U1"][0]["hospital_id"]
+    assert all(d[0]["hospital_id"] == hid for d in sent.values())
+    left = NOW + timedelta(minutes=2)
+    f.on_unit_status(status("U3", "transporting", left), "INC-1", ALLEY, left)
     later = NOW + timedelta(minutes=4)
-    f.on_unit_status(status("U2", "transporting", later), "INC-1", ALLEY, later)
-    moved = values(f.on_er_status(report(hid, 1, later), later), "destinations")
-    assert [d["unit_id"] for d in moved] == ["U3"], "U1 chose it, U2 is already on its way"
-    assert moved[0]["hospital_id"] != hid and moved[0]["version"] == 2
-    assert "병상 소진" in moved[0]["reason"]
-    assert (
-        values(f.on_er_status(report(hid, 2, later + timedelta(minutes=1)), later), "destinations")
-        == []
+    full = report(hid, 1, later)
+    moved = values(f.on_er_status(full, later), "destinations")
+    assert sorted(d["unit_id"] for d in moved) == ["U1", "U2"], "U3 arrives first: its bed"
+    for d in moved:
+        assert d["hospital_id"] != hid and d["version"] == 2 and d["status"] == "recommended"
+        assert d["diverted_from"] == hid and d["diverted_because"] == "no_bed_on_arrival"
+        assert d["er_status_id"] == full.id and "도착 시 병상 없음 예상" in d["reason"]
+    assert f.on_er_status(full, later) == [], "a replayed report moves nobody again"
+    again = report(hid, 4, later + timedelta(minutes=5))
+    assert values(f.on_er_status(again, later), "destinations") == [], "never moved back"
+    assert f.incoming()[hid] == 1
+
+
+def test_an_ambulance_on_its_way_to_an_er_reporting_zero_beds_is_diverted_once_from_where_it_is(
+    seoul: City,
+) -> None:
+    f = DestinationFollower(seoul, STEADY, Table(), Table(), Table())
+    everyone_reports(f, 5)
+    (first,) = values(
+        f.on_unit_status(contact("U1", "stemi", "critical"), "INC-1", ALLEY, NOW), "destinations"
     )
+    hid = first["hospital_id"]
+    left = NOW + timedelta(minutes=1)
+    f.on_unit_status(status("U1", "transporting", left), "INC-1", ALLEY, left)
+    er = f.hospitals[hid]
+    halfway = ((ALLEY.lon + er.lon) / 2, (ALLEY.lat + er.lat) / 2)
+    later = NOW + timedelta(minutes=3)
+    full = report(hid, 0, later)
+    (moved,) = values(f.on_er_status(full, later, lambda unit: halfway), "destinations")
+    assert moved["diverted_from"] == hid and moved["diverted_because"] == "zero_beds"
+    assert "pci" in f.hospitals[moved["hospital_id"]].capabilities
+    here = f.times_from(*halfway, later)[moved["hospital_id"]]
+    assert moved["eta_s"] == pytest.approx(here, abs=0.1), "routed from where it is"
+    assert moved["route"]["coordinates"][0] != first["route"]["coordinates"][0]
+    assert f.on_er_status(full, later, lambda unit: halfway) == []
+    assert f.incoming() == {moved["hospital_id"]: 1}
+
+
+def test_a_unit_at_the_hospital_or_a_crews_own_choice_is_not_moved(seoul: City) -> None:
+    f = DestinationFollower(seoul, STEADY, Table(), Table(), Table())
+    everyone_reports(f, 5)
+    (d1,) = values(
+        f.on_unit_status(contact("U1", "minor", "minor"), "INC-1", ALLEY, NOW), "destinations"
+    )
+    hid, other = d1["hospital_id"], d1["ranked"][1]["hospital_id"]
+    f.on_unit_status(contact("U2", "minor", "minor"), "INC-1", ALLEY, NOW)
+    choose = {"id": "c1", "at": NOW, "action": "choose_destination", "by": "crew-U2"}
+    choose |= {"role": "crew", "incident_id": "INC-1", "unit_id": "U2", "hospital_id": other}
+    f.on_choose(Command.model_validate(choose), NOW)
+    at = NOW + timedelta(minutes=8)
+    f.on_unit_status(status("U1", "at_hospital", at), "INC-1", ALLEY, at)
+    later = at + timedelta(minutes=1)
+    assert values(f.on_er_status(report(hid, 0, later), later), "destinations") == []
+    assert values(f.on_er_status(report(other, 0, later), later), "destinations") == []
+
+
+def test_an_er_whose_new_report_loses_a_capability_moves_the_patients_needing_it(
+    seoul: City,
+) -> None:
+    f = DestinationFollower(seoul, STEADY, Table(), Table(), Table())
+    everyone_reports(f, 5)
+    (arrest,) = values(
+        f.on_unit_status(contact("U1", "cardiac_arrest", "critical"), "INC-1", ALLEY, NOW),
+        "destinations",
+    )
+    hid = arrest["hospital_id"]
+    later = NOW + timedelta(minutes=2)
+    (moved,) = values(f.on_er_status(report(hid, 5, later, pci=False), later), "destinations")
+    assert moved["diverted_because"] == "capability_lost" and moved["hospital_id"] != hid
+    assert "필요 처치 불가 보고" in moved["reason"]
 
 
 def test_a_burns_patient_of_a_mass_casualty_goes_to_a_burns_centre(seoul: City) -> None:
@@ -423,3 +488,15 @@ def test_a_plans_place_no_road_leads_to_from_the_patient_gives_way_to_the_rankin
     effects = f.on_unit_status(contact("U1", "medical", "serious"), "INC-1", ALLEY, NOW)
     (dest,) = values(effects, "destinations")
     assert dest["hospital_id"] not in planned and dest["eta_s"] > 0
+
+
+def test_a_plan_counts_on_the_beds_projected_to_the_patients_arrival(seoul: City) -> None:
+    f = follower(seoul)
+    everyone_reports(f, 4)  # beds that move about one a 10 minutes (the prior)
+    (plan,) = values(f.on_incident(crowd(30), NOW), "mci-plans")
+    times = f.times_from(ALLEY.lon, ALLEY.lat, NOW)
+    assert plan["allocations"]
+    for a in plan["allocations"]:
+        spread = RULES.arrival_z * (RULES.prior_var_per_s * times[a["hospital_id"]]) ** 0.5
+        assert a["capacity"] == max(0, int(4 - spread)) < 4
+        assert sum(a["planned"].values()) <= a["capacity"]
