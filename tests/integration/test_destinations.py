@@ -376,3 +376,100 @@ async def test_a_killed_worker_keeps_the_plan_and_no_replay_doubles_a_patient(
     assert sum(received.values()) == 30 and len(received) >= 5
     over = {h: (n, capacity[h]) for h, n in received.items() if n > capacity[h]}
     assert not over, f"the restarted worker forgot patients already sent: {over}"
+
+
+def lone_pci_er(seoul: City) -> tuple[str, tuple[float, float]]:
+    """A PCI-capable ER with no other ER within 4 minutes' drive of its door (so that a
+    patient met there goes there, however many already do)."""
+    hospitals = registry(seoul.facilities, RULES)
+    roads = seoul.roads
+    nodes = {hid: roads.snap(h.lon, h.lat).node for hid, h in hospitals.items()}
+    for hid, h in sorted(hospitals.items()):
+        if "pci" not in h.capabilities:
+            continue
+        times = roads.times_from(nodes[hid])
+        if min(float(times[n]) for k, n in nodes.items() if k != hid) > 240:
+            return hid, (h.lon, h.lat)
+    raise AssertionError("every PCI-capable ER has another ER within 4 minutes")
+
+
+async def handed_over(settings: Settings, unit: str, incident_id: str, hid: str) -> None:
+    """Wait until the worker holds the unit's handover: a crew's choice of ER for its
+    patient is refused as too late (asked again while a choice is still taken)."""
+    t = Topics(settings.topic_prefix)
+    for n in range(20):
+        cid = f"cmd-{unit}-late-{n}"
+        choice = {"id": cid, "at": at(0), "action": "choose_destination", "by": f"crew-{unit}"}
+        choice |= {"role": "crew", "incident_id": incident_id, "unit_id": unit, "hospital_id": hid}
+        produce(settings.kafka_bootstrap, t.commands, [(b"city", choice)])
+
+        def refused(letters: list[dict[str, Any]], cid: str = cid) -> bool:
+            return any(cid in str(x.get("payload")) and "handed" in x["error"] for x in letters)
+
+        try:
+            await read_until(settings.kafka_bootstrap, t.deadletter, refused, 5)
+            return
+        except AssertionError:
+            continue  # taken as a choice: the handover is not held yet
+    raise AssertionError(f"the handover of {unit} was never held")
+
+
+@pytest.mark.timeout(300)
+async def test_an_ambulance_on_its_way_is_diverted_once_when_its_er_reports_zero_beds(
+    on_seoul: Settings, seoul: City
+) -> None:
+    settings = on_seoul
+    t = Topics(settings.topic_prefix)
+    hospitals = registry(seoul.facilities, RULES)
+    hid, door = lone_pci_er(seoul)
+    scene = (door[0] + 0.0004, door[1])
+    produce(
+        settings.kafka_bootstrap,
+        t.er_status,
+        [er_status(h, 5, datetime.now(KST)) for h in sorted(hospitals)],
+    )
+    produce(
+        settings.kafka_bootstrap,
+        t.calls,
+        [(b"c-divert", call("c-divert", *scene, "cardiac_arrest", at(-300)))],
+    )
+    incident = await incident_of(settings, "c-divert")
+    stemi = {"condition": "stemi", "severity": "critical"}
+    first = await contact(settings, "AMB-D-1", incident["id"], scene, stemi)
+    arrived = await contact(settings, "AMB-D-2", incident["id"], scene, stemi)
+    assert first["hospital_id"] == arrived["hospital_id"] == hid
+    produce(
+        settings.kafka_bootstrap,
+        t.unit_status,
+        [
+            unit_report("AMB-D-1", "transporting", incident["id"], scene, at(0)),
+            unit_report("AMB-D-2", "transporting", incident["id"], scene, at(0)),
+            unit_report("AMB-D-2", "at_hospital", incident["id"], door, at(1)),
+        ],
+    )
+
+    def diverted(unit: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [d for d in records if d["unit_id"] == unit and d.get("diverted_from")]
+
+    await handed_over(settings, "AMB-D-2", incident["id"], hid)
+    zero = er_status(hid, 0, datetime.now(KST), 1)
+    produce(settings.kafka_bootstrap, t.er_status, [zero, zero])  # and a replay
+    records = await read_until(
+        settings.kafka_bootstrap, t.destinations, lambda r: bool(diverted("AMB-D-1", r)), 60
+    )
+    (moved,) = diverted("AMB-D-1", records)
+    assert moved["diverted_from"] == hid and moved["diverted_because"] == "zero_beds"
+    assert moved["er_status_id"] == f"ers-{hid}-1" and moved["status"] == "recommended"
+    assert moved["hospital_id"] != hid and "pci" in hospitals[moved["hospital_id"]].capabilities
+    assert moved["version"] == first["version"] + 1 and moved["eta_s"] > 0
+
+    # after the replay (same hospital, same partition): beds again, a new patient, zero again
+    produce(settings.kafka_bootstrap, t.er_status, [er_status(hid, 5, datetime.now(KST), 2)])
+    third = await contact(settings, "AMB-D-3", incident["id"], scene, stemi)
+    assert third["hospital_id"] == hid
+    produce(settings.kafka_bootstrap, t.er_status, [er_status(hid, 0, datetime.now(KST), 3)])
+    records = await read_until(
+        settings.kafka_bootstrap, t.destinations, lambda r: bool(diverted("AMB-D-3", r)), 60
+    )
+    assert len(diverted("AMB-D-1", records)) == 1, "a replayed report diverted it twice"
+    assert diverted("AMB-D-2", records) == [], "a unit at the hospital was diverted"
