@@ -74,6 +74,20 @@ def test_stale_status_is_flagged_and_its_beds_not_trusted() -> None:
     assert by_id["CENTRE"].stale and by_id["CENTRE"].status_age_s is None  # never reported
 
 
+def test_major_trauma_goes_to_a_trauma_centre_with_a_fresh_report_before_a_stale_one() -> None:
+    far = Hospital("FAR", "먼권역센터", "권역응급의료센터", 1, 127.2, 37.5, frozenset({"trauma"}))
+    hospitals = {**HOSPITALS, "FAR": far}
+    drive = {**DRIVE, "FAR": DRIVE["REGION"] + 900.0}  # 15 minutes more
+    stale = ErReport(NOW - timedelta(minutes=63), 3, {})
+    reports = {h: fresh(5) for h in HOSPITALS} | {"REGION": stale, "FAR": fresh(2)}
+    ranked = rank("major_trauma", "critical", drive, hospitals, reports, {}, NOW, RULES)
+    assert ranked[0].hospital is far, "a fresh report with a bed before a 63-minute-old one"
+    full = {**reports, "FAR": fresh(1)}
+    ranked = rank("major_trauma", "critical", drive, hospitals, full, {"FAR": 1}, NOW, RULES)
+    assert ranked[0].hospital is REGION and ranked[0].stale, "no fresh centre has room left"
+    assert "63분 전 (오래됨) · 병상 미확인" in ranked[0].reason
+
+
 def test_patients_already_heading_there_count_against_fresh_beds() -> None:
     reports = {h: fresh(2) for h in HOSPITALS}
     ranked = rank("minor", "minor", DRIVE, HOSPITALS, reports, {"SMALL": 2}, NOW, RULES)

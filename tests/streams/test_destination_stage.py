@@ -500,3 +500,21 @@ def test_a_plan_counts_on_the_beds_projected_to_the_patients_arrival(seoul: City
         spread = RULES.arrival_z * (RULES.prior_var_per_s * times[a["hospital_id"]]) ** 0.5
         assert a["capacity"] == max(0, int(4 - spread)) < 4
         assert sum(a["planned"].values()) <= a["capacity"]
+
+
+def test_a_patient_sent_on_a_stale_report_is_told_so(seoul: City) -> None:
+    f = follower(seoul)
+    old = NOW - timedelta(seconds=RULES.stale_after_s + 600)
+    trauma = [h for h in f.hospitals.values() if "trauma" in h.capabilities]
+    full = {h.id for h in trauma[1:]}  # every other trauma centre reports no beds
+    for hid in f.hospitals:
+        if hid == trauma[0].id:
+            f.on_er_status(report(hid, 3, old), NOW)
+        else:
+            f.on_er_status(report(hid, 0 if hid in full else 5), NOW)
+    (dest,) = values(
+        f.on_unit_status(contact("U1", "major_trauma", "critical"), "INC-1", ALLEY, NOW),
+        "destinations",
+    )
+    assert dest["hospital_id"] == trauma[0].id
+    assert dest["reason"].startswith("최신 현황으로 수용 가능한 병원 없음 · 오래된 현황으로 선택")
