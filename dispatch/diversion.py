@@ -11,10 +11,10 @@ arrival (``dispatch.destination.beds_on_arrival``, over the report's age plus th
 left), less the patients ahead of it, fall below one (``no_bed_on_arrival``). A patient
 who still goes there counts as ahead of those behind it.
 
-Not flapping. A patient is sent where its bed is assured at ``arrival.z`` (1.64: one-sided
-95 %); it is moved only when its bed is more likely gone than not (``arrival.divert_z`` =
-0: the expected beds at its arrival below one). Between the two bars a change of a bed or
-two moves nobody. It is moved only to an ER that ranks in a better tier
+Not flapping. A patient is sent where its bed is assured at ``arrival.z`` (1.64 standard
+deviations: one-sided 95 %); it is moved only when its bed is no longer sure at the lower
+bar ``arrival.divert_z`` (1 sd: 84 %). Between the two bars a change of a bed or two moves
+nobody. It is moved only to an ER that ranks in a better tier
 (``dispatch.destination``) than the one it is heading to now has for it (never from one
 uncertain bed to another), never back to an ER it was moved from (the caller leaves
 those out of the ranking), and at most ``arrival.max_diversions`` times. A report older

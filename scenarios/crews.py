@@ -7,9 +7,10 @@ moves the arrival to when the new route gets there. An ambulance that transports
 (``transport share`` of its runs) reports its patient's condition with "on scene"
 (``scenarios.patients``), and when it leaves takes the patient to the emergency room its
 destination names (the system's recommendation or the crew's choice, from the
-``destinations`` topic), else the nearest; it hands over (a bed taken on the
-``ErBoard``); the unit is available where it is, and back at its station after the drive
-home.
+``destinations`` topic), else the nearest; a new destination that diverts it while it
+drives there (``diverted_from``) turns it, from where it has got to, to the new ER; it
+hands over (a bed taken on the ``ErBoard``); the unit is available where it is, and back at
+its station after the drive home.
 """
 
 from __future__ import annotations
@@ -56,7 +57,17 @@ class CrewSimulator:
         self._jobs = 0
         self._types: dict[str, str] = {}  # incident → its type (the latest known)
         self._destinations: dict[tuple[str, str], str] = {}  # (unit, incident) → hospital
-        self.counts = {"assignments": 0, "transports": 0, "cleared": 0, "to_destination": 0}
+        # unit → (its reports' base, incident, from where and when it left, arrival, hospital)
+        self._carrying: dict[
+            str, tuple[dict[str, Any], str, tuple[float, float], float, float, str]
+        ] = {}
+        self.counts = {
+            "assignments": 0,
+            "transports": 0,
+            "cleared": 0,
+            "to_destination": 0,
+            "diverted": 0,
+        }
 
     def on_incident(self, incident: dict[str, Any]) -> None:
         """Remember an incident's type (what the crew will find there)."""
@@ -65,10 +76,25 @@ class CrewSimulator:
                 del self._types[key]
         self._types[str(incident.get("id"))] = str(incident.get("type") or "other")
 
-    def on_destination(self, destination: dict[str, Any]) -> None:
-        """Where a unit is to take its patient (the latest record wins)."""
+    def on_destination(self, destination: dict[str, Any], now_s: float = 0.0) -> None:
+        """Where a unit is to take its patient (the latest record wins); one that diverts a
+        unit on its way turns it there from where it has got to."""
         key = (str(destination.get("unit_id")), str(destination.get("incident_id")))
-        self._destinations[key] = str(destination.get("hospital_id"))
+        hospital = str(destination.get("hospital_id"))
+        carrying = self._carrying.get(key[0])
+        if carrying is None or not destination.get("diverted_from"):
+            self._destinations[key] = hospital
+            return
+        base, incident_id, start, left_s, arrive_s, going = carrying
+        if incident_id != key[1] or hospital == going or hospital not in self._ers:
+            return
+        done = min(1.0, max(0.0, (now_s - left_s) / max(arrive_s - left_s, 1e-9)))
+        er = self._ers[going]
+        here = (start[0] + (er[0] - start[0]) * done, start[1] + (er[1] - start[1]) * done)
+        self._jobs += 1  # the reports planned for the ER it leaves aside are stale
+        self._job[key[0]] = self._jobs
+        self.counts["diverted"] += 1
+        self._drive_to(now_s, {**base, "job": self._jobs}, incident_id, here, hospital)
 
     @property
     def busy(self) -> frozenset[str]:
@@ -145,13 +171,27 @@ class CrewSimulator:
             self.counts["to_destination"] += 1
         else:
             chosen = min(self._ers, key=lambda h: _metres(scene, self._ers[h]))
-        er = self._ers[chosen]
         self.counts["transports"] += 1
-        arrive = at + _drive_s(scene, er, self._times.transport_speed_kph)
-        self._report(arrive, {**base, **incident, "status": "at_hospital", "hospital": chosen}, er)
-        self._clear(arrive + self._rng.uniform(*self._times.handover_s), base, er)
+        self._drive_to(at, base, value["incident_id"], scene, chosen)
         out = {**base, **incident, "status": "transporting"}
         return {**out, "location": {"lon": round(scene[0], 6), "lat": round(scene[1], 6)}}
+
+    def _drive_to(
+        self,
+        at_s: float,
+        base: dict[str, Any],
+        incident_id: str,
+        start: tuple[float, float],
+        hospital: str,
+    ) -> None:
+        """The drive with a patient from ``start`` to an ER, its handover there, and the
+        unit clearing after it."""
+        er = self._ers[hospital]
+        arrive = at_s + _drive_s(start, er, self._times.transport_speed_kph)
+        self._carrying[base["unit_id"]] = (base, incident_id, start, at_s, arrive, hospital)
+        handover = {**base, "incident_id": incident_id, "status": "at_hospital"}
+        self._report(arrive, {**handover, "hospital": hospital}, er)
+        self._clear(arrive + self._rng.uniform(*self._times.handover_s), base, er)
 
     def _report(self, at_s: float, report: dict[str, Any], where: tuple[float, float]) -> None:
         value = {**report, "location": {"lon": round(where[0], 6), "lat": round(where[1], 6)}}
@@ -166,8 +206,10 @@ class CrewSimulator:
             return None
         if "leave" in value:
             value = self._transport(value, at_s)
-        elif "hospital" in value and self.board is not None:  # the handover takes a bed
-            self.board.admit(value["hospital"], at_s, self.board.draw_stay_s(self._rng))
+        elif "hospital" in value:
+            self._carrying.pop(unit_id, None)
+            if self.board is not None:  # the handover takes a bed
+                self.board.admit(value["hospital"], at_s, self.board.draw_stay_s(self._rng))
         out = {k: v for k, v in value.items() if k not in ("job", "cleared", "home", "hospital")}
         if value.get("cleared"):
             self._on_job.discard(unit_id)  # may take a new order from where it is

@@ -88,7 +88,7 @@ class Simulation:
         elif base == "incidents":
             self.crews.on_incident(value)
         elif base == "destinations":
-            self.crews.on_destination(value)
+            self.crews.on_destination(value, now_s)
 
     def counts(self) -> dict[str, int]:
         """Running counts: dispatches by category, calls, sensor and camera events, crews."""

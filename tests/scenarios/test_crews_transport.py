@@ -146,3 +146,30 @@ def test_er_boards_of_a_seed_give_the_same_reports_however_they_are_read() -> No
     b = [r for minute in range(0, 6 * 60, 4) for r in seldom.reports(minute * 60.0)]
     b += seldom.reports(6 * 3600.0 - 60.0)
     assert a == b, "each report counted at its own time, lapses and capabilities alike"
+
+
+def test_a_crew_diverted_on_its_way_turns_to_the_new_er_from_where_it_has_got_to() -> None:
+    city = grid()
+    sim, schedule, board = crew(city)
+    sim.on_incident({"id": "INC-1", "type": "cardiac_arrest"})
+    order = assignment(city)
+    sim.on_assignment(order, 0.0)
+    play(sim, schedule, 400.0)
+    ers = sorted(registry(city.facilities, load_er_rules()).values(), key=lambda h: h.lat)
+    first, other = ers[-1], ers[0]
+    unit = order["unit_id"]
+    sim.on_destination({"unit_id": unit, "incident_id": "INC-1", "hospital_id": first.id})
+    reports = []
+    while not any(r["status"] == "transporting" for r in reports):
+        reports += play(sim, schedule, (schedule.next_at_s() or 0.0))
+    (left,) = [r for r in reports if r["status"] == "transporting"]
+    diverted = {"unit_id": unit, "incident_id": "INC-1", "hospital_id": other.id}
+    sim.on_destination({**diverted, "diverted_from": first.id}, (schedule.next_at_s() or 0.0) - 1.0)
+    sim.on_destination({**diverted, "diverted_from": first.id}, (schedule.next_at_s() or 0.0) - 1.0)
+    reports = play(sim, schedule, 20_000.0)
+    handovers = [r for r in reports if r["status"] == "at_hospital"]
+    assert [(h["location"]["lon"], h["location"]["lat"]) for h in handovers] == [
+        (round(other.lon, 6), round(other.lat, 6))
+    ], "one handover, at the ER it was diverted to"
+    assert sim.counts["diverted"] == 1 and left["unit_id"] == unit
+    assert board.over_capacity + board.free(other.id, 10_000.0) < board.total[other.id]
