@@ -148,15 +148,15 @@ GT.destinationChooser = (() => {
       + ` · ${label("condition", dest.condition) || dest.condition}`);
     const d = dest.diversion;
     diverted.hidden = !d;
-    setText(diverted, d ? `이송 병원 변경 — ${d.from_hospital_name}: ${d.because} / diverted` : "");
+    setText(diverted, d ? `이송 병원 변경 — ${d.from_hospital_name}${d.because ? `: ${d.because}` : ""} / diverted` : "");
     const o = choices.get(dest.unit_id);
     setText(state, stateText(o));
     state.className = `chooser-state ${o ? o.state : ""}`;
     GT.reconcile(list, dest.ranked || [], rankedItem(dest.hospital_id));
   }
 
-  // The button in a unit's row of the detail that opens its chooser (null: nothing to choose,
-  // the unit has no patient destination).
+  // The button in a unit's row of the detail that opens its chooser: hidden while the unit has
+  // no patient destination (nothing to choose).
   function update(btn, unitId, inc) {
     const dest = GT.hospitals.destinationOf(unitId, inc.id);
     btn.hidden = !dest;
