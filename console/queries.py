@@ -32,7 +32,7 @@ from console.layers import CREW_LAYERS, LAYERS, PUBLIC_LAYERS
 from console.outputs import DESTINATIONS, UNITS
 from console.places import PlaceFinder
 from console.public_alerts import current_public_alerts, is_public_alert
-from console.units import fleet_snapshot, unit_state
+from console.units import fleet_snapshot, status_since, unit_state
 from scenarios.clock import clock_key
 
 __all__ = ["PlacesBody", "queries_router", "urgency_key"]
@@ -225,9 +225,8 @@ def queries_router(ctx: Context) -> APIRouter:
         mine = {assignment["incident_id"]} if assignment is not None else set()
         destination = destination_in_force(await rm.get(DESTINATIONS, unit_id), unit, mine)
         view["destination"] = (await with_diversions(rm, [destination]))[0] if destination else None
-        since = await rm.status_since(UNITS, unit_id)
-        if unit is not None and since is not None and since[0] == unit.get("status"):
-            view["status_since"] = datetime.fromtimestamp(since[1] / 1000, UTC).isoformat()
+        held = await rm.status_since(UNITS, [unit_id])
+        view["status_since"] = status_since(unit, held.get(unit_id))
         if incident is not None:
             at = incident["location"]
             point = PlacePoint(id=incident["id"], lon=at["lon"], lat=at["lat"])

@@ -171,14 +171,19 @@ class ReadModel:
         rows = await pipe.execute()
         return {k: [orjson.loads(v) for v in r] for k, r in zip(keys, rows, strict=True) if r}
 
-    async def status_since(self, kind: str, key: str) -> tuple[str, int] | None:
-        """The status the entity ``key`` of ``kind`` is in and since when (epoch ms), as
-        :meth:`WriteBatch.mark_status_since` kept it; None when never marked."""
-        held = await self._r.hget(f"{self._ns}:{kind}:since", key)
-        if held is None:
-            return None
-        status, _, at = (held.decode() if isinstance(held, bytes) else str(held)).rpartition("|")
-        return status, int(at)
+    async def status_since(self, kind: str, keys: list[str]) -> dict[str, tuple[str, int]]:
+        """The status each entity of ``kind`` with these keys is in and since when (epoch
+        ms), as :meth:`WriteBatch.mark_status_since` kept it (those never marked left out)."""
+        if not keys:
+            return {}
+        held = await self._r.hmget(f"{self._ns}:{kind}:since", keys)
+        out = {}
+        for key, value in zip(keys, held, strict=True):
+            if value is not None:
+                text = value.decode() if isinstance(value, bytes) else str(value)
+                status, _, at = text.rpartition("|")
+                out[key] = (status, int(at))
+        return out
 
     async def get(self, kind: str, key: str) -> dict[str, Any] | None:
         """One entity by key."""

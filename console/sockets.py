@@ -20,7 +20,7 @@ from console.outputs import DESTINATIONS, ER_STATUS, MCI_PLANS, UNITS
 from console.projector import frame
 from console.public_alerts import current_public_alerts
 from console.readmodel import ReadModel
-from console.units import fleet_snapshot, unit_state
+from console.units import fleet_snapshot, unit_state, with_status_since
 
 __all__ = ["CrewFilter", "ended_frames", "orders_in_force", "sockets_router"]
 
@@ -127,7 +127,8 @@ def sockets_router(ctx: Context) -> APIRouter:
             # structures that are not open (the board fetches the rest)
             kinds = ("incidents", "alerts", "assignments", UNITS, STRUCTURES)
             state = await rm.active_many((*kinds, ER_STATUS, DESTINATIONS, MCI_PLANS))
-            units = await fleet_snapshot(rm, ctx.redis, ctx.namespace, state.pop(UNITS))
+            fleet = await fleet_snapshot(rm, ctx.redis, ctx.namespace, state.pop(UNITS))
+            units = await with_status_since(rm, fleet)
             orders, incidents = state["assignments"], state["incidents"]
             state["assignments"] = await orders_in_force(rm, orders, incidents)
             active = {i["id"] for i in incidents}

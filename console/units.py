@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -10,7 +11,7 @@ import redis.asyncio as aioredis
 from console.outputs import UNITS
 from console.readmodel import ReadModel
 
-__all__ = ["fleet_snapshot", "unit_state"]
+__all__ = ["fleet_snapshot", "status_since", "unit_state", "with_status_since"]
 
 
 async def fleet_snapshot(
@@ -35,6 +36,32 @@ async def unit_state(
         return mine
     raw = await client.hget(f"{namespace}:units", unit_id)
     return _json_dict(raw) if raw is not None else None
+
+
+def status_since(unit: dict[str, Any] | None, held: tuple[str, int] | None) -> str | None:
+    """When ``unit`` entered the status it reports (RFC 3339), from what the read model
+    ``held`` for it; None when that is not known or is of another status.
+
+    >>> status_since({"status": "transporting"}, ("transporting", 1765015200000))
+    '2025-12-06T10:00:00+00:00'
+    >>> status_since({"status": "at_hospital"}, ("transporting", 1765015200000)) is None
+    True
+    """
+    if unit is None or held is None or held[0] != unit.get("status"):
+        return None
+    return datetime.fromtimestamp(held[1] / 1000, UTC).isoformat()
+
+
+async def with_status_since(
+    readmodel: ReadModel, units: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``units`` each with ``status_since`` where it is known, in one round trip."""
+    held = await readmodel.status_since(UNITS, [str(u["unit_id"]) for u in units])
+    out = []
+    for u in units:
+        since = status_since(u, held.get(str(u["unit_id"])))
+        out.append({**u, "status_since": since} if since else u)
+    return out
 
 
 async def _worker_units(client: aioredis.Redis, namespace: str) -> list[dict[str, Any]]:

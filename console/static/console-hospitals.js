@@ -9,6 +9,7 @@ GT.hospitals = (() => {
   const CAPS = ["pci", "stroke", "trauma", "burns", "paediatric", "obstetric"];
   const SEVERITIES = ["critical", "serious", "minor"];
   const REFRESH_MS = 30000;
+  const TICK_MS = 15000;
   const H = {
     registry: new Map(), status: new Map(), dests: new Map(), plans: new Map(),
     maxAgeS: 600, markers: new Map(), dirty: true, layer: null, routes: null, C: null, roster: -1,
@@ -128,11 +129,18 @@ GT.hospitals = (() => {
     };
   }
 
+  // A coming unit's time to the ER: counting down once it left (GT.arrival), else its drive.
+  function etaOf(d) {
+    const u = H.C.state.units.get(d.unit_id);
+    const due = GT.arrival.dueMs(d, u && u.data.status, u && u.since);
+    return due === null ? `주행 ${mins(d.eta_s)}` : GT.arrival.describe(due, Date.now()).short;
+  }
+
   // The units coming, each a button that opens its incident with the unit's ER choice (a unit
   // the worker moved here from a full ER says so: it left that ER's list). Rebuilt only when
   // what it says changes, so a button never moves under the pointer.
   function comingList(box, coming) {
-    const items = coming.map((d) => ({ d, text: `${d.unit_id} ${mins(d.eta_s)}`
+    const items = coming.map((d) => ({ d, text: `${d.unit_id} ${etaOf(d)}`
       + (d.status === "recommended" ? " (추천)" : "")
       + (d.diversion ? ` ← ${d.diversion.from_hospital_name} 우회 diverted` : "") }));
     const sig = items.map((x) => `${x.d.incident_id}|${x.text}`).join("\n");
@@ -250,6 +258,7 @@ GT.hospitals = (() => {
     H.routes = L.layerGroup().addTo(C.map);
     load().then(schedule);
     setInterval(() => { load().then(schedule); }, REFRESH_MS);  // stale flags age with time
+    setInterval(() => { H.dirty = true; schedule(); }, TICK_MS);  // and the units' ETAs count down
   }
 
   // The emergency room a unit of this incident takes its patient to (null: none yet).

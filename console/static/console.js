@@ -119,7 +119,9 @@ function upsertUnit(u) {
   const colour = UNIT_COLOURS[u.status] || "#9e9e9e";
   const style = { radius: 5, color: "#fff", weight: 2, fillColor: colour, fillOpacity: 1, renderer };
   const entry = old || { data: u, marker: null, since: 0 };
-  if (!old || old.data.status !== u.status) entry.since = Date.parse(u.at) || Date.now();
+  // since when it is in its status: as the server kept it (snapshot), else its first report of it
+  if (u.status_since) entry.since = Date.parse(u.status_since);
+  else if (!old || old.data.status !== u.status) entry.since = Date.parse(u.at) || Date.now();
   entry.data = u;
   if (u.location) {
     const ll = [u.location.lat, u.location.lon];

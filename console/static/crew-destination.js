@@ -11,11 +11,6 @@ GT.destination = (() => {
   const state = { pending: null, choosing: false, dest: null, unit: null, notice: null,
                   refused: null, letters: new Map(), moving: null };
   const mins = (s) => `${Math.max(1, Math.round((s || 0) / 60))}분`;
-  // ASSUMPTION: an ambulance within 2 min past its estimate is arriving, not late: drive-time
-  // estimates from the road network are minutes apart from real drives either way.
-  const ARRIVING_S = 120;
-  const clock = (ms) => new Date(ms).toLocaleTimeString("ko-KR",
-    { timeZone: "Asia/Seoul", hour: "2-digit", minute: "2-digit", hour12: false });
   // A choice the worker has not confirmed in this time is said to be unconfirmed (it may
   // have been refused: the hospital unknown to it, the patient already handed over), so the
   // crew chooses again instead of waiting on it.
@@ -91,27 +86,14 @@ GT.destination = (() => {
     return li;
   }
 
-  // When the unit is due at the ER (epoch ms): the record's ETA from when it was issued, or
-  // from when the unit left with its patient if that was later; null while it has not left.
-  function arrivalMs(dest) {
-    const m = state.moving || {};
-    const issued = Date.parse(dest.issued_at);
-    if (m.status && m.status !== "transporting") return null;
-    const left = m.since ? Math.max(issued, Date.parse(m.since)) : issued;
-    return left + (dest.eta_s || 0) * 1000;
-  }
-
-  // The ETA line: minutes left and the time of arrival, counting down; once past, arriving or
-  // overdue by how much (never a negative time); before the unit leaves, the drive time.
+  // The ETA line: minutes left and the time of arrival, counting down once the unit is on its
+  // way (GT.arrival); before it leaves, the drive time; at the hospital, that it is there.
   function etaText(dest, nowMs) {
     const m = state.moving || {};
     if (m.status === "at_hospital") return { text: "병원 도착 at hospital", cls: "" };
-    const due = arrivalMs(dest);
+    const due = GT.arrival.dueMs(dest, m.status, m.since ? Date.parse(m.since) : 0);
     if (due === null) return { text: `주행 ${mins(dest.eta_s)} · 출발 전 drive, not yet left`, cls: "" };
-    const leftS = (due - nowMs) / 1000;
-    if (leftS > 0) return { text: `ETA ${Math.ceil(leftS / 60)}분 · ${clock(due)} 도착`, cls: "" };
-    if (-leftS < ARRIVING_S) return { text: `곧 도착 arriving · ETA ${clock(due)}`, cls: "arriving" };
-    return { text: `도착 지연 overdue ${Math.floor(-leftS / 60)}분 · ETA ${clock(due)}`, cls: "overdue" };
+    return GT.arrival.describe(due, nowMs);
   }
 
   function tick() {

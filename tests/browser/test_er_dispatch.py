@@ -212,10 +212,11 @@ async def test_the_crew_card_counts_down_to_arrival_and_says_when_it_is_overdue(
     ranked = ranked_for(city, scene, stale_id="")
     best = {**ranked[0], "drive_s": 600.0}
     unit, inc = "A-DS-3", "inc-er-clock"
-    # the patient's record came on scene 10 min ago; the unit left 4 min ago: 6 min to go
+    # the patient's record came on scene 10 min ago; the unit left 4 min ago (and has reported
+    # its position since): 6 min to go
     record = issued(destination_record(inc, unit, ranked, best, "accepted", 2), 600)
     with stream(settings) as live:
-        live.send("unit-status", [left(unit, scene, 240)])
+        live.send("unit-status", [left(unit, scene, 240), left(unit, scene, 5)])
         live.send("incidents", [incident(inc, *scene, type="cardiac_arrest")])
         live.send("assignments", [assignment(inc, unit, "assigned", [scene, scene])])
         send(live, "destinations", [record])
@@ -234,6 +235,10 @@ async def test_the_crew_card_counts_down_to_arrival_and_says_when_it_is_overdue(
         await rendered(page, "document.getElementById('dest-eta').className === 'overdue'")
         assert (await text(page, "#dest-eta")).startswith("도착 지연 overdue 5분 · ETA ")
         assert "-" not in await text(page, "#dest-eta")
+        # the hospital board counts down the same way
+        board = await console_page(browser, settings)
+        await rendered(board, f"{coming_to(best['hospital_id'])}.includes({unit + ' 6분'!r})")
+        assert not board.errors  # type: ignore[attr-defined]
     assert not page.errors  # type: ignore[attr-defined]
 
 
