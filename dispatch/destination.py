@@ -26,6 +26,9 @@ less the filling over the horizon (a recent emptying is not counted on), and are
 when that projection stays at least one bed above ``arrival.z`` standard deviations of
 the change over the horizon.
 
+The same projection is what a mass-casualty plan counts on (``room_on_arrival``) and what
+moves a patient already given an ER when its ER reports again (``dispatch.diversion``).
+
 The trade-off. Passing by a nearer ER whose last beds are at risk costs drive time. It is
 taken because a critical patient is never refused and, at an ER with no bed left, is held
 beyond its beds (corridor care), while any other patient is refused at the door and loses
