@@ -1,7 +1,9 @@
 """A patient's emergency room through the real worker: a cardiac-arrest call → an ambulance
 is assigned → its crew reports en route, then patient contact from its phone → the worker
 recommends an emergency room → the crew chooses another with one tap → the worker confirms
-it, and the card and the console's hospital board say so. Real broker, cache, worker,
+it, and the card and the console's hospital board say so; and a unit on its way to an ER
+that reports no beds is diverted (the card names the full ER and why, the board moves the
+unit) before a dispatcher sends it elsewhere from the board. Real broker, cache, worker,
 console, Chromium."""
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ async def test_the_crews_choice_is_confirmed_by_the_worker_on_the_card_and_the_b
 
 
 @pytest.mark.timeout(300)
-async def test_the_worker_diverts_a_unit_off_a_full_er_and_a_dispatcher_chooses_another(
+async def test_a_transporting_unit_is_diverted_off_a_full_er_and_a_dispatcher_sends_it_elsewhere(
     browser: Browser, settings: Settings, worker: Process, console: Process
 ) -> None:
     dispatcher = bearer(token(settings, Role.DISPATCHER))
@@ -131,10 +133,18 @@ async def test_the_worker_diverts_a_unit_off_a_full_er_and_a_dispatcher_chooses_
         assert await crew.locator("#dest-diverted").is_hidden()
         board = await console_page(browser, settings)
 
-        # the recommended ER reports no beds: the worker recommends another before they leave
+        # the crew leaves with the patient; then the ER it is heading to reports no beds: the
+        # worker sends the unit elsewhere on its way, and the card says from where and why
+        await crew.tap("#status-buttons button[data-status=transporting]")
+        await rendered(
+            crew, "document.querySelector('[data-status=transporting].current') !== null"
+        )
+        await rendered(crew, "document.getElementById('dest-eta').textContent.startsWith('ETA')")
         publish(settings, "er-status", [er_status(full_id, 0)], key="hospital_id")
         await rendered(crew, "!document.getElementById('dest-diverted').hidden", 30000)
-        assert full_name in (await crew.locator("#dest-diverted").text_content() or "")
+        notice = await crew.locator("#dest-diverted").text_content() or ""
+        assert full_name in notice and "병상 0 보고 reported no beds" in notice
+        assert (await crew.locator("#dest-eta").text_content() or "").startswith("ETA")
         now_name = await crew.locator("#dest-name").text_content()
         assert now_name and now_name != full_name
         view = (await http.get(f"/api/crew/{unit}", headers=dispatcher)).json()
