@@ -39,7 +39,14 @@ GT.destinationChooser = (() => {
     const state = el("div", "chooser-state");
     state.setAttribute("role", "status");
     box.append(head, el("div", "chooser-current"), el("div", "chooser-diverted"), state, list);
-    box.addEventListener("keydown", (e) => { if (e.key === "Escape") { e.stopPropagation(); hide(true); } });
+    box.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") { e.stopPropagation(); hide(true); return; }
+      const li = e.target.closest(".chooser-ranked li");
+      if (!li || (e.key !== "ArrowDown" && e.key !== "ArrowUp")) return;
+      e.preventDefault();  // Up and Down move between the emergency rooms, as in the queue
+      const next = e.key === "ArrowDown" ? li.nextElementSibling : li.previousElementSibling;
+      if (next) next.firstChild.focus();
+    });
     return box;
   }
 

@@ -108,9 +108,16 @@ async def test_a_dispatcher_chooses_a_transporting_units_er_from_the_keyboard(
         current = page.locator(f"{CHOOSER} button[aria-current='true']")
         assert await current.count() == 1 and best["name"] in (await current.text_content() or "")
 
-        # Tab to the second ER, Enter, then confirm in the dialog with a reason
-        await page.keyboard.press("Tab")
+        # Down to the third ER and Up to the second (Tab goes there too), Enter, then confirm
+        # in the dialog with a reason
         focused = "document.activeElement.closest('li').dataset.hospital"
+        await page.keyboard.press("ArrowDown")
+        await page.keyboard.press("ArrowDown")
+        assert await page.evaluate(focused) == third["hospital_id"]
+        await page.keyboard.press("ArrowUp")
+        assert await page.evaluate(focused) == other["hospital_id"]
+        await page.keyboard.press("Shift+Tab")
+        await page.keyboard.press("Tab")
         assert await page.evaluate(focused) == other["hospital_id"]
         await page.keyboard.press("Enter")
         await rendered(page, "document.getElementById('confirm').open")
