@@ -237,14 +237,28 @@ class DestinationFollower:
         choice = divert_to(current, others)
         if choice is None:
             return []
-        effects = self.plans.unsend(rec, now, replan=False) if rec.get("mci") else []
         rec["diverted_from"] = [*rec.get("diverted_from", []), hid]
-        rec["hospital_id"] = rec["recommended_id"] = choice.hospital.id
         rec["chosen"] = False  # the crew's acceptance was of the ER it is moved from
-        rec["ranked"] = [_ranked(o) for o in others]
         rec["diversion"] = {"from": hid, "because": cause, "er_status_id": report_id}
         moving = start if rec.get("transported") else None
-        record = self._record(rec, drive, DestinationStatus.RECOMMENDED, now, None, moving)
+        return self._move(rec, choice.hospital.id, others, drive, moving, now)
+
+    def _move(
+        self,
+        rec: dict[str, Any],
+        hid: str,
+        ranked: list[Option],
+        drive: NDArray[np.float64],
+        start: tuple[float, float] | None,
+        now: datetime,
+    ) -> list[Effect]:
+        """A patient recommended another ER (``hid``, out of ``ranked``): its new record,
+        routed from ``start`` (``drive`` being from there) or else from the scene, and its
+        mass-casualty plan's counts moved with it."""
+        effects = self.plans.unsend(rec, now, replan=False) if rec.get("mci") else []
+        rec["hospital_id"] = rec["recommended_id"] = hid
+        rec["ranked"] = [_ranked(o) for o in ranked]
+        record = self._record(rec, drive, DestinationStatus.RECOMMENDED, now, None, start)
         self._save(rec["unit_id"], rec)
         effects = self._destination(record) + effects
         return effects + self.plans.send(rec, now) if rec.get("mci") else effects
@@ -258,14 +272,8 @@ class DestinationFollower:
                       self.incoming(), now, self._rules)  # fmt: skip
         if not ranked or ranked[0].hospital.id == rec["hospital_id"]:
             return []
-        effects = self.plans.unsend(rec, now, replan=False) if rec.get("mci") else []
-        rec["hospital_id"] = rec["recommended_id"] = ranked[0].hospital.id
-        rec["ranked"] = [_ranked(o) for o in ranked]
         rec["again_because"] = why
-        record = self._record(rec, drive, DestinationStatus.RECOMMENDED, now, None)
-        self._save(rec["unit_id"], rec)
-        effects = self._destination(record) + effects
-        return effects + self.plans.send(rec, now) if rec.get("mci") else effects
+        return self._move(rec, ranked[0].hospital.id, ranked, drive, None, now)
 
     def reroute(
         self,

@@ -518,3 +518,20 @@ def test_a_patient_sent_on_a_stale_report_is_told_so(seoul: City) -> None:
     )
     assert dest["hospital_id"] == trauma[0].id
     assert dest["reason"].startswith("최신 현황으로 수용 가능한 병원 없음 · 오래된 현황으로 선택")
+
+
+def test_a_patient_whose_er_a_closure_cuts_off_is_recommended_another(seoul: City) -> None:
+    roads = [seoul.roads]
+    f = DestinationFollower(seoul, RULES, Table(), Table(), Table(), lambda now: roads[0])
+    everyone_reports(f, 5)
+    (first,) = values(
+        f.on_unit_status(contact("U1", "minor", "minor"), "INC-1", ALLEY, NOW), "destinations"
+    )
+    er = f.hospitals[first["hospital_id"]]
+    _, dst, _, _ = seoul.roads.edge_arrays()
+    door = seoul.roads.snap(er.lon, er.lat).node
+    before, roads[0] = roads[0], seoul.roads.without_edges(np.flatnonzero(dst == door))
+    (again,) = values(f.reroute(before, "ST-U-1", lambda unit: None, NOW), "destinations")
+    assert again["hospital_id"] != er.id and again["version"] == 2
+    assert again["reason"].startswith("ST-U-1 통제 · 도달 경로 없음 · 재추천")
+    assert f.incoming() == {again["hospital_id"]: 1}
