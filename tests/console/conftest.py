@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -47,6 +48,18 @@ async def frames_until(
         while not done(got):
             msg = orjson.loads(await ws.recv())
             got += msg["data"] if msg["type"] == "batch" else [msg]
+    return got
+
+
+async def frames_within(ws: Any, window_s: float) -> list[dict[str, Any]]:
+    """Every frame of a console socket (batches unpacked) received within ``window_s``: what
+    a test reads to show that something it must never be sent did not come."""
+    got: list[dict[str, Any]] = []
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(window_s):
+            while True:
+                msg = orjson.loads(await ws.recv())
+                got += msg["data"] if msg["type"] == "batch" else [msg]
     return got
 
 
