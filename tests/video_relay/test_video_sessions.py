@@ -85,8 +85,9 @@ async def test_viewer_rate_cap_and_viewer_limit(start_relay: StartRelay) -> None
     await asyncio.sleep(0.2)
     for reader in readers:
         reader.cancel()
+    window_s = time.perf_counter() - start  # ≈ 2.2 s; longer when the machine is loaded
     assert got["full"] >= 38
-    assert 8 <= got["capped"] <= 5 * 2.2 + 2  # 5 fps over ~2.2 s, plus the allowed burst
+    assert 8 <= got["capped"] <= 5 * window_s + 2  # 5 fps over the window, plus the burst
     for ws in (capped, full, source):
         await ws.close()
 
