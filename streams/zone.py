@@ -437,10 +437,16 @@ class Zone:
         """The survivor's zone took this incident in: close it as merged, or first send
         what it gained since it was sent. An incident that ended meanwhile (aged out,
         closed by a dispatcher) is marked merged all the same: the survivor holds its
-        evidence now, and evidence is counted once."""
+        evidence now, and evidence is counted once.
+
+        Two merges on their way at once can cross (this incident into that one while that
+        one is merged into this one): each zone then took the other in, and the incident
+        of the smaller id stays while the other closes into it."""
         state = self.get(item["incident_id"])
         if state is None or state.incident.merged_into is not None:
             return []
+        if state.incident.id < item["into"] and _took_in(state.incident, item["into"]):
+            return []  # crossed: this one stays, the other closes into it
         inc, held = state.incident, set(item["keys"])
         command = Command.model_validate(item["command"])
         gained = [r for r in inc.evidence if f"{r.source.value}:{r.id}" not in held]
@@ -561,3 +567,9 @@ class Zone:
             follower.forget(incident_id)
         if incident_id in self._incidents:
             del self._incidents[incident_id]
+
+
+def _took_in(incident: Incident, other_id: str) -> bool:
+    """Whether ``incident`` took the incident ``other_id`` in as the survivor of a merge."""
+    merge = CommandAction.MERGE_INCIDENT.value
+    return any(r.action == merge and r.other_incident_id == other_id for r in incident.rulings)
