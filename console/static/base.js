@@ -89,7 +89,9 @@ GT.baseMap = function baseMap(elementId, options) {
     try {
       const city = await GT.api("/api/city");
       const [w, s, e, n] = city.bbox;
-      if (!o.keepView) map.fitBounds([[s, w], [n, e]], { padding: [8, 8] });
+      // keepView: true, or a function asked now (the user may have chosen a place meanwhile)
+      const keep = typeof o.keepView === "function" ? o.keepView() : o.keepView;
+      if (!keep) map.fitBounds([[s, w], [n, e]], { padding: [8, 8] });
     } catch (err) { console.warn("city bbox unavailable", err); }
     const [districts, roads] = await Promise.all([
       GT.api("/api/layers/districts").catch(() => null),

@@ -10,9 +10,12 @@ const state = {
   incidents: new Map(), markers: new Map(), units: new Map(), assignments: new Map(),
   byIncident: new Map(), alerts: new Map(), overlays: new Map(), selected: null, fitted: false,
 };
-const { map, renderer, ready } = GT.baseMap("map");
+// The map fits the city, then every incident, once the base map is in: never after the
+// dispatcher has chosen a place (opened an incident, dragged the map) while it was loading.
+const { map, renderer, ready } = GT.baseMap("map", { keepView: () => state.fitted });
+map.on("dragstart", () => { state.fitted = true; });
 let baseReady = false;
-ready.then(() => { baseReady = true; scheduleRender(); });
+ready.then(() => { baseReady = true; C.baseMapped = true; scheduleRender(); });
 const layers = {
   routes: L.layerGroup().addTo(map), units: L.layerGroup().addTo(map),
   incidents: L.layerGroup().addTo(map), alerts: L.layerGroup().addTo(map),
@@ -27,6 +30,7 @@ const C = GT.console = {
   mergedInto: new Map(),  // incident id -> the incident a dispatcher merged it into
   committed: new Map(),  // unit id -> {incidentId, at}: the unit's latest assigned order
   refusals: new Map(),  // command id -> why the worker refused it (its dead letter), newest last
+  baseMapped: false,  // the city's outline and roads are on the map
 };
 const REFUSALS_KEPT = 200;
 
@@ -222,6 +226,7 @@ async function select(id) {
   const inc = state.incidents.get(id);
   if (!inc) return;
   revealDetail();
+  state.fitted = true;  // the view is the dispatcher's now: no first fit moves it away
   map.panTo([inc.location.lat, inc.location.lon], { animate: false });
   if (!state.overlays.has(id)) {
     try { state.overlays.set(id, await GT.api(`/api/incidents/${encodeURIComponent(id)}/overlay`)); }

@@ -11,17 +11,18 @@ import asyncio
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Route
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from access import Role
 from console.places import place_name
 from geo import load_city
 from stack.settings import Settings
-from tests.browser.conftest import screenshot_path
+from tests.browser.conftest import new_page, screenshot_path, sign_in
 from tests.browser.live import console_page, rendered, stream
 from tests.browser.scene import busy_scene
 from tests.conftest import Process
-from tests.console.console_samples import CITY_HALL, assignment, incident, unit_status
+from tests.console.console_samples import CITY_HALL, assignment, incident, token, unit_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.integration]
 
@@ -160,6 +161,51 @@ async def test_the_detail_is_in_view_and_the_map_on_the_incident_after_a_click(
               return Math.hypot(p.x - c.x, p.y - c.y); }})()"""
     )
     assert offset_px < 2  # the map is centred on the incident
+    assert not page.errors  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(120)
+async def test_a_click_while_the_city_map_still_loads_keeps_the_map_on_the_incident(
+    browser: Browser, settings: Settings, console: Process
+) -> None:
+    """The city's outline and roads arrive after the incidents (held here until the click, as
+    a loaded machine or a slow link delays them): the map's first fits (to the city, then to
+    every incident) must not move it off the incident the dispatcher already opened."""
+    incidents = [incident(f"inc-early-{i:03d}", *spot(i), priority=1 + i % 5) for i in range(40)]
+    base_map = asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        await base_map.wait()
+        await route.continue_()
+
+    page = await new_page(browser, 1366, 768)
+    for layer in ("/api/city", "/api/layers/districts", "/api/layers/roads"):
+        await page.route(f"**{layer}", hold)
+    await sign_in(page, settings.console_url, token(settings, Role.DISPATCHER))
+    with stream(settings) as live:
+        live.send("incidents", incidents)
+        await page.goto(f"{settings.console_url}/")
+        await rendered(page, "document.querySelectorAll('#incidents li.incident').length === 40")
+        last = page.locator("#incidents li.incident").last
+        incident_id = await last.get_attribute("data-id")
+        await last.click()
+        await rendered(
+            page, f"document.querySelector('#detail h3')?.textContent.startsWith('{incident_id}')"
+        )
+        assert await page.evaluate("GT.console.baseMapped") is False  # still loading
+        base_map.set()
+        await rendered(page, "GT.console.baseMapped === true")
+        # a frame after the base map: the console's own first fit would have run in it
+        await page.evaluate(
+            "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+        )
+    offset_px = await page.evaluate(
+        f"""(() => {{ const m = GT.console.map, i = GT.console.state.incidents.get('{incident_id}');
+              const p = m.latLngToContainerPoint([i.location.lat, i.location.lon]);
+              const c = m.getSize().divideBy(2);
+              return Math.hypot(p.x - c.x, p.y - c.y); }})()"""
+    )
+    assert offset_px < 2, f"the map moved {offset_px:.0f} px off the opened incident"
     assert not page.errors  # type: ignore[attr-defined]
 
 
