@@ -24,6 +24,7 @@ GT.clusters = (() => {
   function zoomTo(key) {
     const c = shown.get(key);
     if (!c) return;
+    C.state.fitted = true;  // the dispatcher's view: the console's first fit must not move it
     C.map.fitBounds(L.latLngBounds(c.members.map((i) => [i.location.lat, i.location.lon])),
                     { padding: [40, 40], maxZoom: 18 });
   }

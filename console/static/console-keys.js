@@ -51,6 +51,7 @@ GT.keys = (() => {
     const u = id && C.state.units.get(id);
     if (!u) return say(`no unit ${ref}`);
     if (u.marker) {
+      C.state.fitted = true;  // the dispatcher's view: the console's first fit must not move it
       C.map.setView(u.marker.getLatLng(), Math.max(C.map.getZoom(), 15), { animate: false });
       u.marker.openTooltip();
     }

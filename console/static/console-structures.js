@@ -285,6 +285,7 @@ GT.structures = (() => {
   function locate(id) {
     const s = items.get(id);
     if (!s || !s.location) return;
+    C.state.fitted = true;  // the operator's view: the console's first fit must not move it
     C.map.setView([s.location.lat, s.location.lon], Math.max(C.map.getZoom(), FOCUS_ZOOM), { animate: false });
     const board = byId("structures-board");
     const hidden = board.hidden ? 0 : C.map.getContainer().getBoundingClientRect().right - board.getBoundingClientRect().left;
