@@ -225,16 +225,20 @@ class DestinationFollower:
         now: datetime,
     ) -> list[Effect]:
         """A new recommendation, from ``start``, for a patient its ER can no longer take
-        (none when no other ER ranks in a better tier for it)."""
+        (none when no other ER ranks in a better tier for it; any that ranks when no road
+        leads to its ER from where the unit is)."""
         hid, severity = rec["hospital_id"], rec["severity"]
         avoid = {hid, *rec.get("diverted_from", [])}
         drive = self._drive_from(start[0], start[1], now)
         times = {h: float(drive[n]) for h, n in self._nodes.items() if h not in avoid}
         others = rank(rec["condition"], severity, times, {h: self.hospitals[h] for h in times},
                       self.reports, self.incoming(), now, self._rules)  # fmt: skip
-        current = assess(self.hospitals[hid], heading.remaining_s, self.reports[hid], ahead,
-                         heading.needs, severity, now, self._rules)  # fmt: skip
-        choice = divert_to(current, others)
+        if math.isfinite(heading.remaining_s):
+            current = assess(self.hospitals[hid], heading.remaining_s, self.reports[hid], ahead,
+                             heading.needs, severity, now, self._rules)  # fmt: skip
+            choice = divert_to(current, others)
+        else:  # no road leads from the unit to its ER (a closure): any ER that ranks is better
+            choice = others[0] if others else None
         if choice is None:
             return []
         rec["diverted_from"] = [*rec.get("diverted_from", []), hid]

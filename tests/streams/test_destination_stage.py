@@ -535,3 +535,25 @@ def test_a_patient_whose_er_a_closure_cuts_off_is_recommended_another(seoul: Cit
     assert again["hospital_id"] != er.id and again["version"] == 2
     assert again["reason"].startswith("ST-U-1 통제 · 도달 경로 없음 · 재추천")
     assert f.incoming() == {again["hospital_id"]: 1}
+
+
+def test_an_ambulance_no_road_leads_from_to_its_er_reporting_zero_beds_is_diverted(
+    seoul: City,
+) -> None:
+    roads = [seoul.roads]
+    f = DestinationFollower(seoul, STEADY, Table(), Table(), Table(), lambda now: roads[0])
+    everyone_reports(f, 5)
+    (first,) = values(
+        f.on_unit_status(contact("U1", "minor", "minor"), "INC-1", ALLEY, NOW), "destinations"
+    )
+    left = NOW + timedelta(minutes=1)
+    f.on_unit_status(status("U1", "transporting", left), "INC-1", ALLEY, left)
+    er = f.hospitals[first["hospital_id"]]
+    _, dst, _, _ = seoul.roads.edge_arrays()
+    door = seoul.roads.snap(er.lon, er.lat).node
+    before, roads[0] = roads[0], seoul.roads.without_edges(np.flatnonzero(dst == door))
+    f.reroute(before, "ST-U-1", lambda unit: None, left)  # on its way: it keeps its ER
+    later = NOW + timedelta(minutes=3)
+    (moved,) = values(f.on_er_status(report(er.id, 0, later), later), "destinations")
+    assert moved["hospital_id"] != er.id and moved["diverted_because"] == "zero_beds"
+    assert f.incoming() == {moved["hospital_id"]: 1}
