@@ -96,10 +96,14 @@ class MciPlans:
                 plan["active"] = False
                 self._save_plan(incident_id, plan)
             return []
-        elif patients <= plan["patients"]:
-            return []
         else:
-            plan["patients"] = patients
+            # the count follows the incident's, down too (a split takes patients away with
+            # their reports, to be planned by the new incident's plan), never below the
+            # patients sent already nor below a plan's least
+            least = max(self._rules.mci_min_patients, self.sent(incident_id))
+            if max(patients, least) == plan["patients"]:
+                return []
+            plan["patients"] = max(patients, least)
         return self._publish(incident_id, plan, now)
 
     def forget(self, incident_id: str) -> None:

@@ -557,3 +557,18 @@ def test_an_ambulance_no_road_leads_from_to_its_er_reporting_zero_beds_is_divert
     (moved,) = values(f.on_er_status(report(er.id, 0, later), later), "destinations")
     assert moved["hospital_id"] != er.id and moved["diverted_because"] == "zero_beds"
     assert f.incoming() == {moved["hospital_id"]: 1}
+
+
+def test_patients_split_off_a_mass_casualty_are_planned_by_one_plan_only(seoul: City) -> None:
+    f = follower(seoul)
+    everyone_reports(f, 10)
+    (whole,) = values(f.on_incident(crowd(14), NOW), "mci-plans")
+    assert whole["patients_total"] == 14
+    f.on_unit_status(contact("U1", "medical", "serious"), "INC-1", ALLEY, NOW)  # one sent
+    # a dispatcher splits the reports of 6 patients off into an incident of their own
+    (rest,) = values(f.on_incident(crowd(8), NOW), "mci-plans")
+    (split,) = values(f.on_incident(crowd(6) | {"id": "INC-2"}, NOW), "mci-plans")
+    assert rest["patients_total"] + split["patients_total"] == 14
+    assert sum(sum(a["planned"].values()) for a in rest["allocations"]) == 8
+    (least,) = values(f.on_incident(crowd(0), NOW), "mci-plans")
+    assert least["patients_total"] == RULES.mci_min_patients, "a mass casualty's least"
