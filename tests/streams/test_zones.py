@@ -402,6 +402,37 @@ def test_an_incident_merged_two_ways_at_once_ends_on_one_survivor() -> None:
     assert sorted(held) == ["call:call-1", "call:call-2", "call:call-3"]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect: a dispatcher splits a report off an incident whose merge into "
+    "another zone's is on its way; the survivor takes the report in with the rest, the "
+    "reply finds the incident without it, and report and patients stay on both the split-"
+    "off incident and the survivor",
+)
+def test_a_report_split_off_an_incident_on_its_way_into_another_zone_ends_on_one() -> None:
+    """B (Z1: call-2 of 2 patients, call-3 of 1) is on its way into C (Z0: call-1) by the
+    merge stage when a dispatcher splits call-3 off B: 4 patients, call-3 on one active
+    incident."""
+    grid = ZoneMap.parse("2x1", BBOX)
+    stores: dict[str, dict[str, Any]] = {"Z0": {}, "Z1": {}}
+    west, east = (Zone(stores[n], {}, district, name=n, zones=grid) for n in ("Z0", "Z1"))
+    now = T0 + timedelta(minutes=3)
+    c = west.evidence(evidence(1, IncidentType.FIRE, 5_970, 3_000, 0), now)[0].key
+    b = east.evidence(evidence(2, IncidentType.FIRE, 6_030, 3_000, 1, patients=2), now)[0].key
+    east.evidence(evidence(3, IncidentType.FIRE, 6_040, 3_010, 1.5), now)
+    asks = [
+        (e.key, orjson.loads(e.value)) for e in east.merge_away(b, c, now) if e.topic == TO_ZONE
+    ]
+    split = {"id": "s1", "at": T0, "action": "split_evidence", "by": "d1", "role": "dispatcher"}
+    split |= {"incident_id": b, "reason": "another fire", "evidence_ids": ["call-3"]}
+    east.command(Command.model_validate(split), now)
+    settle({"Z0": west, "Z1": east}, asks, now)
+    incidents = [raw["incident"] for store in stores.values() for raw in store.values()]
+    held = [k for group in active_groups(incidents) for k in group]
+    assert sorted(held) == ["call:call-1", "call:call-2", "call:call-3"]
+    assert sum(i["patients"] for i in incidents if IncidentStatus(i["status"]) in ACTIVE) == 4
+
+
 def check_borders(case: tuple[ZoneMap, list[Evidence], int]) -> None:
     """The zones' incidents equal the single zone's, every report and patient counted once."""
     grid, evs, seed = case
