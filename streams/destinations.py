@@ -382,8 +382,15 @@ class DestinationFollower:
             self._prune(status.at)
         return effects
 
-    def on_choose(self, command: Command, now: datetime) -> list[Effect]:
-        """The crew's (or a dispatcher's) choice of ER for the unit's patient."""
+    def on_choose(
+        self,
+        command: Command,
+        now: datetime,
+        where: Callable[[str], tuple[float, float] | None] | None = None,
+    ) -> list[Effect]:
+        """The crew's (or a dispatcher's) choice of ER for the unit's patient, routed from
+        where its unit is once it has left with the patient (``where`` gives each unit's
+        fresh position), else from the scene."""
         assert command.unit_id is not None and command.hospital_id is not None
         rec = self._recs.get(command.unit_id)
         if rec is None or rec["incident_id"] != command.incident_id:
@@ -406,8 +413,10 @@ class DestinationFollower:
         rec["chosen"] = True  # the crew's (or a dispatcher's) word: never moved for it
         accepted = hid == rec["recommended_id"]
         status = DestinationStatus.ACCEPTED if accepted else DestinationStatus.CHANGED
-        drive = self._drive_from(rec["scene"][0], rec["scene"][1], now)
-        record = self._record(rec, drive, status, now, command.id)
+        start = where(command.unit_id) if where and rec.get("transported") else None
+        lon, lat = start or (rec["scene"][0], rec["scene"][1])
+        drive = self._drive_from(lon, lat, now)
+        record = self._record(rec, drive, status, now, command.id, start)
         self._save(command.unit_id, rec)
         effects = self._destination(record) + effects
         return effects + self.plans.send(rec, now) if moved else effects

@@ -260,7 +260,7 @@ class DispatchStage:
                 return []  # a replay of a command already applied
             self._commands_seen[key] = command.action.value
             if command.action is CommandAction.CHOOSE_DESTINATION:
-                return self.destinations.on_choose(command, now)
+                return self.destinations.on_choose(command, now, self._fix(now))
             if command.action in CLOSURES:
                 return self._closure(self.closures.on_command(command, now), now)
             raw = item.get("incident")

@@ -572,3 +572,30 @@ def test_patients_split_off_a_mass_casualty_are_planned_by_one_plan_only(seoul: 
     assert sum(sum(a["planned"].values()) for a in rest["allocations"]) == 8
     (least,) = values(f.on_incident(crowd(0), NOW), "mci-plans")
     assert least["patients_total"] == RULES.mci_min_patients, "a mass casualty's least"
+
+
+def test_a_crew_accepting_its_diversion_on_its_way_keeps_the_route_and_eta_from_where_it_is(
+    seoul: City,
+) -> None:
+    f = DestinationFollower(seoul, STEADY, Table(), Table(), Table())
+    everyone_reports(f, 5)
+    (first,) = values(
+        f.on_unit_status(contact("U1", "stemi", "critical"), "INC-1", ALLEY, NOW), "destinations"
+    )
+    left = NOW + timedelta(minutes=1)
+    f.on_unit_status(status("U1", "transporting", left), "INC-1", ALLEY, left)
+    er = f.hospitals[first["hospital_id"]]
+    halfway = ((ALLEY.lon + er.lon) / 2, (ALLEY.lat + er.lat) / 2)
+    later = NOW + timedelta(minutes=3)
+    (moved,) = values(
+        f.on_er_status(report(er.id, 0, later), later, lambda u: halfway), "destinations"
+    )
+    accept = {"id": "c1", "at": later, "action": "choose_destination", "by": "crew-U1"}
+    accept |= {"role": "crew", "incident_id": "INC-1", "unit_id": "U1"}
+    accept |= {"hospital_id": moved["hospital_id"]}
+    (accepted,) = values(
+        f.on_choose(Command.model_validate(accept), later, lambda u: halfway), "destinations"
+    )
+    assert accepted["status"] == "accepted"
+    assert accepted["eta_s"] == moved["eta_s"], "its drive left, not the drive from the scene"
+    assert accepted["route"]["coordinates"][0] == moved["route"]["coordinates"][0]
