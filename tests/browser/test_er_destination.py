@@ -148,6 +148,11 @@ async def test_the_crew_accepts_or_chooses_another_er_with_one_tap_on_a_phone(
         await rendered(
             page, f"document.getElementById('dest-name').textContent === {best['name']!r}"
         )
+        # the unit's status comes on its own topic: the ETA line is read once the page shows it
+        await rendered(
+            page,
+            "document.querySelector('#status-buttons .current')?.dataset.status === 'on_scene'",
+        )
         assert await text(page, "#dest-level") == best["level"]
         assert "PCI 가능" in await text(page, "#dest-reason")
         drive = f"주행 {max(1, round(best['drive_s'] / 60))}분 · 출발 전 drive, not yet left"
