@@ -3,10 +3,11 @@ patient already heading there, the patient is recommended another ER (pure over 
 values).
 
 A new report is followed over the patients heading to its ER, in the order they will
-arrive; the patients handed over there since the report's time come first (their beds are
-taken). The ER can no longer take a patient when the report says a capability the patient
-needs is unavailable now (``capability_lost``), when it reports zero beds (``zero_beds``:
-it receives nobody until it reports again), or when the beds projected at the patient's
+arrive (those on the road by their drive left, then those still on scene); the patients
+handed over there since the report's time come first (their beds are taken). The ER can
+no longer take a patient when the report says a capability the patient needs is
+unavailable now (``capability_lost``), when it reports zero beds (``zero_beds``: it
+receives nobody until it reports again), or when the beds projected at the patient's
 arrival (``dispatch.destination.beds_on_arrival``, over the report's age plus the drive
 left), less the patients ahead of it, fall below one (``no_bed_on_arrival``). A patient
 who still goes there counts as ahead of those behind it.
@@ -48,6 +49,10 @@ class Heading:
     movable: bool = True
     diversions: int = 0
     """Times it has been moved already (at most ``arrival.max_diversions``)."""
+    left: bool = True
+    """Whether its unit has left the scene: one still treating there arrives after every
+    patient already on the road (its drive counts from a departure still to come), so it
+    is the first to give up a bed, and moving it costs no turning round."""
 
 
 def cannot_take(
@@ -90,7 +95,7 @@ def follow_report(
     if (now - report.at).total_seconds() > rules.stale_after_s:
         return 0
     ahead, moved = max(0, handed_over), 0
-    for h in sorted(heading, key=lambda h: (h.remaining_s, h.key)):
+    for h in sorted(heading, key=lambda h: (not h.left, h.remaining_s, h.key)):
         movable = h.movable and h.diversions < rules.max_diversions
         cause = cannot_take(report, h, ahead, now, rules) if movable else None
         if cause is not None and move(h, cause, ahead):

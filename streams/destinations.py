@@ -184,6 +184,7 @@ class DestinationFollower:
                     rec["count"],
                     movable=not own,
                     diversions=len(rec.get("diverted_from", [])),
+                    left=bool(rec.get("transported")),
                 )
             )
         effects: list[Effect] = []

@@ -48,6 +48,15 @@ def test_the_first_to_arrive_keeps_the_last_bed_and_the_rest_are_moved() -> None
     ]
 
 
+def test_a_crew_still_on_scene_gives_up_the_last_bed_before_one_on_the_road() -> None:
+    # the crew on scene is nearer, but it has not left: the ambulance 8 minutes out arrives
+    # first, and turning the one on scene costs no drive back
+    heading = [Heading("on-road", 480.0, ()), Heading("on-scene", 120.0, (), left=False)]
+    assert moved_by(steady(1), heading) == ["on-scene:no_bed_on_arrival:1"]
+    both_left = [replace(h, left=True) for h in heading]
+    assert moved_by(steady(1), both_left) == ["on-road:no_bed_on_arrival:1"]
+
+
 def test_zero_beds_or_a_lost_capability_moves_each_patient_it_concerns() -> None:
     heading = [Heading("arrest", 300.0, ("pci",)), Heading("fall", 200.0, ())]
     assert moved_by(steady(0), heading) == ["fall:zero_beds:0", "arrest:zero_beds:0"]
