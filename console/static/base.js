@@ -161,6 +161,8 @@ GT.streetLabels = function streetLabels(map, roads, options) {
 // A WebSocket that reconnects, except when the server refuses it (4401/4403). It carries
 // the session cookie (the server checks its Origin), never a token in the URL.
 // The handle tells when the last frame arrived and can drop a silent link for a fresh one.
+// The link is live from its first frame (the snapshot), not from when it opened: a console
+// still reading the topics' history holds an open socket silent, then asks to be called back.
 GT.socket = function socket(path, onMessage, onState, extraQuery) {
   const proto = location.protocol === "https:" ? "wss" : "ws";
   const handle = { lastFrameAt: 0, openedAt: 0, open: false, restarts: 0, restart: null };
@@ -172,12 +174,14 @@ GT.socket = function socket(path, onMessage, onState, extraQuery) {
     const params = new URLSearchParams(extraQuery || {});
     const q = params.toString() ? `?${params}` : "";
     const ws = new WebSocket(`${proto}://${location.host}${path}${q}`);
+    let heard = false;
     current = ws;
-    ws.onopen = () => {
-      delay = 500; handle.open = true; handle.openedAt = handle.lastFrameAt = Date.now();
-      onState("live", "");
+    ws.onopen = () => { handle.open = true; handle.openedAt = handle.lastFrameAt = Date.now(); };
+    ws.onmessage = (e) => {
+      handle.lastFrameAt = Date.now();
+      if (!heard) { heard = true; delay = 500; onState("live", ""); }
+      onMessage(JSON.parse(e.data));
     };
-    ws.onmessage = (e) => { handle.lastFrameAt = Date.now(); onMessage(JSON.parse(e.data)); };
     ws.onclose = (e) => {
       handle.open = false;
       const refused = e.code === 4401 || e.code === 4403;

@@ -9,14 +9,20 @@ but nothing arrives, the case in which a browser's socket alone never notices an
 from __future__ import annotations
 
 import signal
+import urllib.request
+import uuid
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser
 
+from access import Role
+from stack.embedded import EmbeddedBroker, EmbeddedCache, local_settings
 from stack.settings import Settings
+from tests.browser.conftest import new_page, sign_in
 from tests.browser.live import console_page, rendered, stream
-from tests.conftest import Process
-from tests.console.console_samples import incident
+from tests.conftest import Process, wait_for
+from tests.console.console_samples import incident, token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.integration]
 
@@ -70,3 +76,58 @@ async def test_the_badge_goes_stale_after_a_silent_cut_and_names_the_p1s_missed(
     assert "inc-missed-p1" in away and "심정지" in away
     assert await page.evaluate("document.body.classList.contains('stale')") is False
     assert not page.errors  # type: ignore[attr-defined]
+
+
+def up(url: str) -> bool:
+    """True when the console answers /healthz (it is serving, whether ready or not)."""
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
+SEE_THE_LINK = """() => {
+  window.badges = []; window.closes = [];
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("open", () => window.badges.push("(opened)"));
+      this.addEventListener("close", (e) => window.closes.push(e.code));
+    }
+  };
+  document.addEventListener("DOMContentLoaded", () => {
+    const conn = document.getElementById("conn");
+    new MutationObserver(() => window.badges.push(conn.textContent))
+      .observe(conn, { childList: true, characterData: true, subtree: true });
+  });
+}"""
+
+
+@pytest.mark.timeout(120)
+async def test_a_page_is_not_live_while_its_console_has_not_read_the_topics_history(
+    browser: Browser, broker: EmbeddedBroker, cache: EmbeddedCache, tmp_path: Path
+) -> None:
+    """A console whose projector cannot read the history (here its topics do not exist, as
+    when the broker lost them) holds each socket open and silent, then closes it with 1013:
+    the crew and public pages never say "live" meanwhile."""
+    prefix = f"t{uuid.uuid4().hex[:10]}-"  # no topics made: the projector never catches up
+    settings = local_settings(broker.bootstrap, cache.url, tmp_path, topic_prefix=prefix)
+    console = Process("console", settings, tmp_path)  # up, never ready (/readyz says why)
+    try:
+        wait_for(lambda: up(settings.console_url), 60)
+        crew = await new_page(browser, 800, 600)
+        public = await new_page(browser, 800, 600)
+        for page in (crew, public):
+            await page.add_init_script(f"({SEE_THE_LINK})()")
+        await sign_in(crew, settings.console_url, token(settings, Role.CREW, "A-1"))
+        await crew.goto(f"{settings.console_url}/crew")
+        await public.goto(f"{settings.console_url}/public")
+        for page in (crew, public):
+            await rendered(page, "window.closes.includes(1013)", 30000)
+            badges = await page.evaluate("window.badges")
+            assert "(opened)" in badges  # the socket was open while the console waited
+            assert "live" not in badges, badges
+    finally:
+        console.stop()
