@@ -140,7 +140,9 @@ class OutputProjection:
             except (KeyError, TypeError, ValueError) as exc:
                 log.error("malformed %s message ignored: %r", base, exc)
                 continue
-            trail = batch.read_series(TRAIL, str(data["unit_id"])) if base == DESTINATIONS else None
+            # only news is told, so only news needs its unit's trail (was it diverted?)
+            told = live and base == DESTINATIONS
+            trail = batch.read_series(TRAIL, str(data["unit_id"])) if told else None
             planned.append((base, data, live, result, trail))
         results = await batch.execute()
         for base, data, live, result, trail in planned:

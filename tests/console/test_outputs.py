@@ -9,12 +9,13 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
+from console.diversions import TRAIL
 from console.hub import Hub
 from console.metrics import ConsoleMetrics
 from console.outputs import MCI_PLANS, OutputProjection
 from console.readmodel import ReadModel
 from stack.settings import Settings
-from tests.console.hospital_samples import mci_plan
+from tests.console.hospital_samples import destination, mci_plan
 
 
 class Told(Hub):
@@ -106,5 +107,33 @@ async def test_a_mass_casualty_plan_stays_in_force_only_while_its_incident_does(
         assert await in_force() == {"INC-2"}
         await project([("incidents", state("INC-2", 2, "resolved"), True)])
         assert await in_force() == set()
+    finally:
+        await redis.aclose()
+
+
+async def test_replayed_history_reads_no_unit_s_destination_trail(settings: Settings) -> None:
+    """Only news needs its unit's trail read back (is it a diversion?): a console catching up
+    on the topics' history, which its sockets wait for, keeps each record in the trail
+    without reading up to a whole trail back per record."""
+    redis = aioredis.from_url(settings.redis_url)
+    model, hub = ReadModel(redis, settings.namespace), Told()
+    project = OutputProjection(model, hub, ConsoleMetrics())
+
+    async def trail_reads() -> int:
+        stats = await redis.info("commandstats")
+        return int(stats.get("cmdstat_zrange", {}).get("calls", 0))
+
+    def record(version: int) -> bytes:
+        return orjson.dumps(destination("INC-1", "A-1", version=version))
+
+    try:
+        start = await trail_reads()
+        await project([("destinations", record(v), False) for v in range(1, 6)])
+        replayed = await trail_reads() - start
+        await project([("destinations", record(6), True)])
+        live = await trail_reads() - start - replayed
+        assert (replayed, live) == (0, 1)
+        assert len((await model.series_many(TRAIL, ["A-1"]))["A-1"]) == 6  # all kept
+        assert hub.told == [("destination", "A-1")]
     finally:
         await redis.aclose()
