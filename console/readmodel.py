@@ -65,6 +65,7 @@ return 1
 """
 
 STATUS_SINCE = """
+if tonumber(ARGV[3]) < tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1') then return 0 end
 local held = redis.call('HGET', KEYS[1], ARGV[1])
 if held then
   local status, at = string.match(held, '^(.*)|(%d+)$')
@@ -264,10 +265,12 @@ class WriteBatch:
 
     def mark_status_since(self, kind: str, key: str, status: str, at_ms: int) -> None:
         """Keep when the entity ``key`` of ``kind`` entered its current ``status`` (see
-        :meth:`ReadModel.status_since`): a report of the same status, or an older one,
-        changes nothing."""
+        :meth:`ReadModel.status_since`): a report of the same status, or one older than the
+        entity's latest stored (queue this before that report's :meth:`upsert`), changes
+        nothing."""
         since = f"{self._model._ns}:{kind}:since"
-        self._script(self._model._since, [since], [key, status, at_ms])
+        latest = self._model._keys(kind)[1]
+        self._script(self._model._since, [since, latest], [key, status, at_ms])
 
     def put_incident(self, incident: dict[str, Any], raw: bytes) -> int:
         """Store an incident state (see :meth:`upsert`)."""

@@ -121,16 +121,18 @@ async def test_the_crew_view_says_since_when_the_unit_is_transporting(
     publish(settings, "incidents", [incident("inc-a")])
     publish(settings, "assignments", [assignment("inc-a", "A-1", "assigned", ROUTE)], "incident_id")
     left = report("transporting", 240)
-    reports = [report("on_scene", 900), left, report("transporting", 5), report("on_scene", 600)]
+    late = [report("on_scene", 600), report("on_scene", 100)]  # sent before the latest report
+    reports = [report("on_scene", 900), left, report("transporting", 5), *late]
+    reports.append(report("transporting", 2))  # read last: the view shows it once all are
     publish(settings, "unit-status", reports, key="unit_id")
     crew = bearer(token(settings, Role.CREW, "A-1"))
     async with httpx.AsyncClient(base_url=settings.console_url, timeout=10) as http:
 
         async def since() -> str | None:
             view = (await http.get("/api/crew/A-1", headers=crew)).json()
-            moving = ms((view.get("unit") or {}).get("at")) == ms(reports[2]["at"])
+            moving = ms((view.get("unit") or {}).get("at")) == ms(reports[-1]["at"])
             return view.get("status_since") if moving else None
 
         shown = await eventually(since)
-    # the later transporting report and the late on-scene one leave it when the unit left
+    # the later transporting report and the late on-scene ones leave it when the unit left
     assert ms(shown) == ms(left["at"])
