@@ -81,10 +81,10 @@ def diversion(trail: list[Record], current: Record) -> Record | None:
     brought it there.
 
     The ER of ``current`` is traced back through the unit's earlier records of the same
-    incident to the record that first named it. That record moved the unit when it says so
-    (``diverted_from``), or when it answers no command and an earlier record of the same
-    patient (a lower ``version``: versions count each patient's records from 1) named another
-    ER. Why is its ``diverted_because``, else its ``rerouted_because``, else its ``reason``.
+    incident and patient to the record that first named it. That record moved the unit when
+    it says so (``diverted_from``), or when it answers no command and an earlier record of the
+    same patient (a lower ``version``: versions count each patient's records from 1) named
+    another ER. Why is its ``diverted_because``, else its ``rerouted_because``, else its ``reason``.
 
     >>> a = {"incident_id": "i", "hospital_id": "H1", "hospital_name": "가", "version": 1,
     ...      "issued_at": "2026-12-06T10:00:00+00:00"}
@@ -102,6 +102,8 @@ def diversion(trail: list[Record], current: Record) -> Record | None:
     )
     first, previous = current, None
     for record in reversed(before):
+        if _version(record) > _version(first):
+            break  # an earlier patient's: this patient's records count from 1 again
         if record.get("hospital_id") != current.get("hospital_id"):
             previous = record
             break

@@ -68,6 +68,15 @@ def test_a_new_patient_of_the_same_incident_is_no_diversion() -> None:
     assert diversion([handed_over], next_patient) is None
 
 
+def test_a_new_patient_sent_to_the_er_the_last_one_was_diverted_to_is_no_diversion() -> None:
+    # the unit brought its first patient to Kangbuk after a diversion, came back to the same
+    # incident for another, and that one is recommended Kangbuk too
+    next_patient = destination("inc-1", "A-1", KANGBUK, version=1, at=at(40))
+    trail = [first(), diverted(diverted_from=SNUH[0], diverted_because="zero_beds")]
+    assert diversion(trail, next_patient) is None
+    assert diversion([first(), diverted()], next_patient) is None
+
+
 def test_a_crews_or_dispatchers_choice_of_another_er_is_no_diversion() -> None:
     chosen = destination("inc-1", "A-1", NMC, "changed", 2, "cmd-1", at=at(3))
     assert diversion([first()], chosen) is None
