@@ -222,13 +222,15 @@ async def test_the_crew_card_counts_down_to_arrival_and_says_when_it_is_overdue(
     # the patient's record came on scene 10 min ago; the unit left 4 min ago (and has reported
     # its position since): 6 min to go
     record = issued(destination_record(inc, unit, ranked, best, "accepted", 2), 600)
-    with stream(settings) as live:
-        live.send("unit-status", [left(unit, scene, 240), left(unit, scene, 5)])
+    reports = [left(unit, scene, 240), left(unit, scene, 5)]
+    made = datetime.now(UTC)  # each page's clock starts here: the minutes left do not hang
+    with stream(settings) as live:  # on how long the machine takes to get to a page
+        live.send("unit-status", reports)
         live.send("incidents", [incident(inc, *scene, type="cardiac_arrest")])
         live.send("assignments", [assignment(inc, unit, "assigned", [scene, scene])])
         send(live, "destinations", [record])
         page = await new_page(browser, *PHONE, touch=True)
-        await page.clock.install()
+        await page.clock.install(time=made)
         await sign_in(page, settings.console_url, token(settings, Role.CREW, unit))
         await page.goto(f"{settings.console_url}/crew")
         await rendered(page, "document.getElementById('dest-eta').textContent.startsWith('ETA')")
@@ -243,7 +245,10 @@ async def test_the_crew_card_counts_down_to_arrival_and_says_when_it_is_overdue(
         assert (await text(page, "#dest-eta")).startswith("도착 지연 overdue 5분 · ETA ")
         assert "-" not in await text(page, "#dest-eta")
         # the hospital board counts down the same way
-        board = await console_page(browser, settings)
+        board = await new_page(browser, 1440, 900)
+        await board.clock.install(time=made)
+        await sign_in(board, settings.console_url, token(settings, Role.DISPATCHER))
+        await board.goto(f"{settings.console_url}/")
         await rendered(board, f"{coming_to(best['hospital_id'])}.includes({unit + ' 6분'!r})")
         assert not board.errors  # type: ignore[attr-defined]
     assert not page.errors  # type: ignore[attr-defined]
