@@ -165,7 +165,8 @@ GT.streetLabels = function streetLabels(map, roads, options) {
 // still reading the topics' history holds an open socket silent, then asks to be called back.
 GT.socket = function socket(path, onMessage, onState, extraQuery) {
   const proto = location.protocol === "https:" ? "wss" : "ws";
-  const handle = { lastFrameAt: 0, openedAt: 0, open: false, restarts: 0, restart: null };
+  // heard: a frame has come on the current socket (open alone is not live)
+  const handle = { lastFrameAt: 0, openedAt: 0, open: false, heard: false, restarts: 0, restart: null };
   let delay = 500;
   let current = null;
   let retry = null;
@@ -174,16 +175,16 @@ GT.socket = function socket(path, onMessage, onState, extraQuery) {
     const params = new URLSearchParams(extraQuery || {});
     const q = params.toString() ? `?${params}` : "";
     const ws = new WebSocket(`${proto}://${location.host}${path}${q}`);
-    let heard = false;
     current = ws;
+    handle.heard = false;
     ws.onopen = () => { handle.open = true; handle.openedAt = handle.lastFrameAt = Date.now(); };
     ws.onmessage = (e) => {
       handle.lastFrameAt = Date.now();
-      if (!heard) { heard = true; delay = 500; onState("live", ""); }
+      if (!handle.heard) { handle.heard = true; delay = 500; onState("live", ""); }
       onMessage(JSON.parse(e.data));
     };
     ws.onclose = (e) => {
-      handle.open = false;
+      handle.open = handle.heard = false;
       const refused = e.code === 4401 || e.code === 4403;
       onState(refused ? "refused" : "reconnecting", e.reason || "");
       if (!refused) { retry = setTimeout(connect, delay); delay = Math.min(delay * 2, 8000); }

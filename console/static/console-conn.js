@@ -51,7 +51,7 @@ GT.conn = (() => {
     if (!link) return;
     const now = Date.now();
     const silentMs = now - (link.lastFrameAt || now);
-    if (link.open && silentMs <= settings.staleMs) {
+    if (link.open && link.heard && silentMs <= settings.staleMs) {
       if (stale) {
         stale = false;
         liveAgainAt = now;

@@ -104,6 +104,11 @@ SEE_THE_LINK = """() => {
   });
 }"""
 
+STALE_ON_A_SECOND_SOCKET = """(() => {
+  const b = window.badges, second = b.indexOf("(opened)", b.indexOf("(opened)") + 1);
+  return second >= 0 && b.slice(second).some((t) => t.startsWith("stale"));
+})()"""
+
 
 @pytest.mark.timeout(120)
 async def test_a_page_is_not_live_while_its_console_has_not_read_the_topics_history(
@@ -111,7 +116,8 @@ async def test_a_page_is_not_live_while_its_console_has_not_read_the_topics_hist
 ) -> None:
     """A console whose projector cannot read the history (here its topics do not exist, as
     when the broker lost them) holds each socket open and silent, then closes it with 1013:
-    the crew and public pages never say "live" meanwhile."""
+    the console, crew and public pages never say "live" meanwhile (the console's own watch
+    on a silent link replaces it after ``restartMs``, and the new socket is no more live)."""
     prefix = f"t{uuid.uuid4().hex[:10]}-"  # no topics made: the projector never catches up
     settings = local_settings(broker.bootstrap, cache.url, tmp_path, topic_prefix=prefix)
     console = Process("console", settings, tmp_path)  # up, never ready (/readyz says why)
@@ -119,13 +125,18 @@ async def test_a_page_is_not_live_while_its_console_has_not_read_the_topics_hist
         wait_for(lambda: up(settings.console_url), 60)
         crew = await new_page(browser, 800, 600)
         public = await new_page(browser, 800, 600)
-        for page in (crew, public):
+        desk = await new_page(browser, 1440, 900)
+        for page in (crew, public, desk):
             await page.add_init_script(f"({SEE_THE_LINK})()")
         await sign_in(crew, settings.console_url, token(settings, Role.CREW, "A-1"))
+        await sign_in(desk, settings.console_url, token(settings, Role.DISPATCHER))
         await crew.goto(f"{settings.console_url}/crew")
         await public.goto(f"{settings.console_url}/public")
+        await desk.goto(f"{settings.console_url}/")
         for page in (crew, public):
             await rendered(page, "window.closes.includes(1013)", 30000)
+        await rendered(desk, STALE_ON_A_SECOND_SOCKET, 30000)
+        for page in (crew, public, desk):
             badges = await page.evaluate("window.badges")
             assert "(opened)" in badges  # the socket was open while the console waited
             assert "live" not in badges, badges
