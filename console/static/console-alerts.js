@@ -70,7 +70,7 @@ GT.alertPanels = (() => {
           button("취소 Cancel…", "danger cancel", () => cancel(C, current(C, a.id))));
         const why = el("div", "why");
         why.append(el("span", "rule"), el("span", "reasons"), el("span", "evidence"));
-        li.append(groupHead(C), head, el("div", "headline"), el("div", "message meta"), el("div", "where meta"), row, why);
+        li.append(groupHead(), head, el("div", "headline"), el("div", "message meta"), el("div", "where meta"), row, why);
         return li;
       },
       update: (li, a) => {
@@ -128,7 +128,7 @@ GT.alertPanels = (() => {
     GT.reconcile(document.getElementById("live-alerts"), live, spec);
     const queue = document.getElementById("alerts");
     GT.reconcile(queue, [...groups.values()].flatMap((g) => g.alerts), spec);
-    headGroups(queue, groups.values());
+    headGroups(C, queue, groups.values());
     setText(document.getElementById("live-count"), String(live.length));
     setText(document.getElementById("draft-count"), `${drafts.length} · ${groups.size}개 묶음 groups`);
     if (GT.silences) GT.silences.render(C);
@@ -138,18 +138,29 @@ GT.alertPanels = (() => {
   // A group of drafts of one hazard over one area is headed on its first card: the hazard, the
   // area, how many drafts, and a silence offer for a supervisor. The list stays one card per
   // alert, so each card keeps its place, focus and selectors whatever group it is in.
-  function groupHead(C) {
+  function groupHead() {
     const head = el("div", "group-head");
     head.hidden = true;
     head.append(el("span", "hazard"), el("span", "area"), el("span", "count"));
-    if (GT.silences && GT.silences.maySilence(C)) {
-      const b = button("알림 보류 Silence…", "silence", () => GT.silences.offer(C, head._group));
-      head.append(b);
-    }
     return head;
   }
 
-  function headGroups(container, groups) {
+  // The silence offer follows who is signed in on every render: that is known only once
+  // /api/me answers, which may be after the first drafts are on screen.
+  function silenceOffer(C, head) {
+    let offer = head.querySelector("button.silence");
+    const may = Boolean(GT.silences && GT.silences.maySilence(C));
+    if (may && !offer) {
+      offer = button("알림 보류 Silence…", "silence", () => GT.silences.offer(C, head._group));
+      head.append(offer);
+    } else if (!may && offer) {
+      offer.remove();
+      offer = null;
+    }
+    return offer;
+  }
+
+  function headGroups(C, container, groups) {
     const cards = container._gtKeyed || new Map();
     for (const g of groups) {
       g.alerts.forEach((a, i) => {
@@ -161,7 +172,8 @@ GT.alertPanels = (() => {
         head.hidden = i !== 0;
         if (i !== 0) return;
         head._group = g;
-        const [hazardEl, areaEl, countEl, silence] = head.children;
+        const [hazardEl, areaEl, countEl] = head.children;
+        const silence = silenceOffer(C, head);
         if (silence) silence.hidden = !g.hazard;  // a record without a hazard cannot be silenced
         setText(hazardEl, hazardText(g.hazard));
         setText(areaEl, g.districts.join(", ") || "지역 미상 area unknown");

@@ -8,18 +8,19 @@ alerts topic as the worker would; the silence goes out as a real command on the 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Route
 
 from access import Role
 from stack.settings import Settings
 from streams.topics import Topics
-from tests.browser.conftest import screenshot_path
+from tests.browser.conftest import new_page, screenshot_path, sign_in
 from tests.browser.live import console_page, rendered, stream
 from tests.conftest import Process
 from tests.console.conftest import bearer
@@ -160,6 +161,33 @@ async def test_a_supervisor_silences_a_group_and_sees_what_it_suppressed(
         assert commands[1]["action"] == "lift_silence"
         assert commands[1]["silence_id"] == command["id"]
         await row.wait_for(state="detached", timeout=10000)
+    assert not page.errors  # type: ignore[attr-defined]
+
+
+async def test_drafts_shown_before_the_console_knows_its_supervisor_get_the_silence_offer(
+    browser: Browser, settings: Settings, console: Process
+) -> None:
+    """Who is signed in (``/api/me``) may answer after the drafts arrive (held here until they
+    are on screen, as a loaded console delays it): their groups offer the silence once it does."""
+    who = asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        await who.wait()
+        await route.continue_()
+
+    page = await new_page(browser)
+    await page.route("**/api/me", hold)
+    await sign_in(page, settings.console_url, token(settings, Role.SUPERVISOR))
+    with stream(settings) as live:
+        live.send("alerts", queue())
+        await page.goto(f"{settings.console_url}/")
+        await rendered(page, "document.querySelectorAll('#alerts li.group-first').length === 3")
+        assert await page.evaluate("GT.console.role") == ""  # not known yet
+        assert await page.locator("#alerts button.silence").count() == 0
+        who.set()
+        group = page.locator("#alerts li.group-first[data-group='flood|마포구']")
+        await group.locator("button.silence").wait_for(timeout=10000)
+    assert await page.locator("#alerts li.group-first button.silence").count() == 3
     assert not page.errors  # type: ignore[attr-defined]
 
 
