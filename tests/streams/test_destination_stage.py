@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from dispatch import load_er_rules
+from dispatch.hospitals import ErRules
 from geo import City, load_city
 from stack.settings import SEOUL_PACK
 from streams.contract import Command, ContractError, ErStatus, Position, UnitStatus
@@ -38,9 +39,11 @@ class Table(dict[str, Any]):
         super().__setitem__(key, orjson.loads(orjson.dumps(value)))
 
 
-def follower(city: City, stores: tuple[Table, ...] | None = None) -> DestinationFollower:
+def follower(
+    city: City, stores: tuple[Table, ...] | None = None, rules: ErRules = RULES
+) -> DestinationFollower:
     er, patients, mci = stores or (Table(), Table(), Table())
-    return DestinationFollower(city, RULES, er, patients, mci)
+    return DestinationFollower(city, rules, er, patients, mci)
 
 
 def report(hid: str, beds: int, at: datetime = NOW, **caps: bool) -> ErStatus:
@@ -292,7 +295,7 @@ STEADY = dataclasses.replace(
 def test_an_er_filling_up_moves_the_patients_behind_the_first_to_arrive_once(
     seoul: City,
 ) -> None:
-    f = DestinationFollower(seoul, STEADY, Table(), Table(), Table())
+    f = follower(seoul, rules=STEADY)
     everyone_reports(f, 5)
     sent = {
         u: values(
@@ -321,7 +324,7 @@ def test_an_er_filling_up_moves_the_patients_behind_the_first_to_arrive_once(
 def test_an_ambulance_on_its_way_to_an_er_reporting_zero_beds_is_diverted_once_from_where_it_is(
     seoul: City,
 ) -> None:
-    f = DestinationFollower(seoul, STEADY, Table(), Table(), Table())
+    f = follower(seoul, rules=STEADY)
     everyone_reports(f, 5)
     (first,) = values(
         f.on_unit_status(contact("U1", "stemi", "critical"), "INC-1", ALLEY, NOW), "destinations"
@@ -344,7 +347,7 @@ def test_an_ambulance_on_its_way_to_an_er_reporting_zero_beds_is_diverted_once_f
 
 
 def test_a_unit_at_the_hospital_or_a_crews_own_choice_is_not_moved(seoul: City) -> None:
-    f = DestinationFollower(seoul, STEADY, Table(), Table(), Table())
+    f = follower(seoul, rules=STEADY)
     everyone_reports(f, 5)
     (d1,) = values(
         f.on_unit_status(contact("U1", "minor", "minor"), "INC-1", ALLEY, NOW), "destinations"
@@ -364,7 +367,7 @@ def test_a_unit_at_the_hospital_or_a_crews_own_choice_is_not_moved(seoul: City) 
 def test_an_er_whose_new_report_loses_a_capability_moves_the_patients_needing_it(
     seoul: City,
 ) -> None:
-    f = DestinationFollower(seoul, STEADY, Table(), Table(), Table())
+    f = follower(seoul, rules=STEADY)
     everyone_reports(f, 5)
     (arrest,) = values(
         f.on_unit_status(contact("U1", "cardiac_arrest", "critical"), "INC-1", ALLEY, NOW),
@@ -577,7 +580,7 @@ def test_patients_split_off_a_mass_casualty_are_planned_by_one_plan_only(seoul: 
 def test_a_crew_accepting_its_diversion_on_its_way_keeps_the_route_and_eta_from_where_it_is(
     seoul: City,
 ) -> None:
-    f = DestinationFollower(seoul, STEADY, Table(), Table(), Table())
+    f = follower(seoul, rules=STEADY)
     everyone_reports(f, 5)
     (first,) = values(
         f.on_unit_status(contact("U1", "stemi", "critical"), "INC-1", ALLEY, NOW), "destinations"
