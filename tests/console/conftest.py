@@ -71,3 +71,23 @@ def bearer(token: str | None) -> dict[str, str]:
 def client(settings: Settings) -> httpx.AsyncClient:
     """An HTTP client for the test's console."""
     return httpx.AsyncClient(base_url=settings.console_url, timeout=10)
+
+
+class RecordingSocket:
+    """Just enough of a WebSocket for the hub: records what is sent and how it was closed,
+    never receives (the hub's own logic, without a server; real sockets are in the live
+    tests)."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.closed: tuple[int, str] | None = None
+
+    async def send_text(self, text: str) -> None:
+        self.sent.append(orjson.loads(text))
+
+    async def receive(self) -> dict[str, Any]:
+        await asyncio.Event().wait()
+        return {}
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        self.closed = (code, reason)

@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast
+from typing import cast
 
 import orjson
 import pytest
 from fastapi import WebSocket
 
 from console.hub import Hub, ping_frame
-from tests.console.conftest import eventually
-
-
-class RecordingSocket:
-    """Just enough of a WebSocket for the hub: records what is sent, never receives."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
-
-    async def send_text(self, text: str) -> None:
-        self.sent.append(orjson.loads(text))
-
-    async def receive(self) -> dict[str, Any]:
-        await asyncio.Event().wait()
-        return {}
-
-    async def close(self, code: int = 1000, reason: str = "") -> None:
-        return None
+from tests.console.conftest import RecordingSocket, eventually
 
 
 def test_a_ping_frame_carries_the_send_time() -> None:

@@ -5,39 +5,20 @@ away, and what the projector reads while catching up is never sent as news."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast
+from typing import cast
 
-import orjson
 import pytest
 from fastapi import WebSocket
 
 from console.auth import WS_TRY_AGAIN
 from console.hub import Hub
-from tests.console.conftest import eventually
-
-
-class ClosingSocket:
-    """Just enough of a WebSocket for the hub: records what is sent and how it was closed."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
-        self.closed: tuple[int, str] | None = None
-
-    async def send_text(self, text: str) -> None:
-        self.sent.append(orjson.loads(text))
-
-    async def receive(self) -> dict[str, Any]:
-        await asyncio.Event().wait()
-        return {}
-
-    async def close(self, code: int = 1000, reason: str = "") -> None:
-        self.closed = (code, reason)
+from tests.console.conftest import RecordingSocket, eventually
 
 
 @pytest.mark.timeout(10)
 async def test_the_snapshot_is_read_only_once_the_history_is() -> None:
     history = asyncio.Event()
-    hub, socket = Hub(history=history), ClosingSocket()
+    hub, socket = Hub(history=history), RecordingSocket()
     reads: list[bool] = []
 
     async def snapshot() -> list[str]:
@@ -59,7 +40,7 @@ async def test_the_snapshot_is_read_only_once_the_history_is() -> None:
 
 @pytest.mark.timeout(10)
 async def test_a_client_is_told_to_come_back_when_the_history_takes_too_long() -> None:
-    hub, socket = Hub(history=asyncio.Event(), history_wait_s=0.1), ClosingSocket()
+    hub, socket = Hub(history=asyncio.Event(), history_wait_s=0.1), RecordingSocket()
     assert not await hub.history_read(cast(WebSocket, socket))
     assert socket.closed is not None and socket.closed[0] == WS_TRY_AGAIN
     reads: list[int] = []
@@ -75,6 +56,6 @@ async def test_a_client_is_told_to_come_back_when_the_history_takes_too_long() -
 
 
 async def test_without_a_history_to_wait_for_the_snapshot_goes_at_once() -> None:
-    hub, socket = Hub(), ClosingSocket()
+    hub, socket = Hub(), RecordingSocket()
     assert await hub.history_read(cast(WebSocket, socket))
     assert socket.closed is None
